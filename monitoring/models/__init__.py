@@ -1,0 +1,3 @@
+from monitoring.models.jobs import JobRun
+
+__all__ = ["JobRun"]

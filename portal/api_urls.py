@@ -1,0 +1,29 @@
+"""REST API v1: every app's endpoints under /api/v1/."""
+
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from governance.api.views import LineageEdgeView, LineageGraphView
+from registry.api.views import (
+    ArtifactViewSet,
+    DatasetViewSet,
+    DeploymentViewSet,
+    ModelVersionViewSet,
+    RegisteredModelViewSet,
+)
+
+router = DefaultRouter()
+router.register("models", RegisteredModelViewSet, basename="model")
+router.register("versions", ModelVersionViewSet, basename="version")
+router.register("artifacts", ArtifactViewSet, basename="artifact")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("deployments", DeploymentViewSet, basename="deployment")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
+    path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,280 @@
+"""Output serializers (what the API shows) and input serializers (what a write accepts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
+from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class RegisteredModelSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    latest_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "owner",
+            "team",
+            "task",
+            "target_column",
+            "risk_tier",
+            "intended_use",
+            "tags",
+            "latest_version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_latest_version(self, obj: RegisteredModel) -> int | None:
+        return getattr(obj, "latest_version", None)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "model",
+            "number",
+            "stage",
+            "description",
+            "input_schema",
+            "hyperparameters",
+            "training_metrics",
+            "feature_importance",
+            "code_repository",
+            "code_commit",
+            "framework",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.slug", read_only=True)
+    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    download_url = serializers.SerializerMethodField()
+    frozen = serializers.BooleanField(source="version.is_frozen", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = Artifact
+        fields = [
+            "id",
+            "version",
+            "model",
+            "version_number",
+            "name",
+            "kind",
+            "uri",
+            "sha256",
+            "size",
+            "content_type",
+            "description",
+            "frozen",
+            "download_url",
+            "created_by",
+            "created_at",
+        ]
+
+    def get_download_url(self, obj: Artifact) -> str | None:
+        if not obj.file:
+            return None
+        url = reverse("api:artifact-download", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "model",
+            "name",
+            "number",
+            "kind",
+            "description",
+            "file_format",
+            "sha256",
+            "size",
+            "row_count",
+            "schema",
+            "profile",
+            "created_by",
+            "created_at",
+        ]
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.slug", read_only=True)
+    version_number = serializers.IntegerField(source="version.number", read_only=True)
+    deployed_by = serializers.CharField(source="deployed_by.username", read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "version",
+            "model",
+            "version_number",
+            "environment",
+            "endpoint",
+            "status",
+            "decision_threshold",
+            "traffic_share",
+            "description",
+            "replaces",
+            "is_rollback",
+            "deployed_by",
+            "deployed_at",
+            "updated_at",
+        ]
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+class ModelCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    task = serializers.ChoiceField(choices=Task.choices)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    team = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    target_column = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=120
+    )
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, default=RiskTier.MEDIUM)
+    intended_use = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list
+    )
+
+    def validate_name(self, value: str) -> str:
+        if RegisteredModel.objects.filter(name__iexact=value.strip()).exists():
+            raise serializers.ValidationError(f"a model named {value!r} exists already")
+        return value
+
+
+class ModelUpdateInput(serializers.Serializer):
+    description = serializers.CharField(required=False, allow_blank=True)
+    team = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    target_column = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
+    intended_use = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+
+
+class FeatureInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    type = serializers.CharField(max_length=20)
+    categories = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class VersionRegisterInput(serializers.Serializer):
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    input_schema = FeatureInput(many=True, required=False, default=list)
+    hyperparameters = serializers.DictField(required=False, default=dict)
+    training_metrics = serializers.DictField(
+        child=serializers.FloatField(), required=False, default=dict
+    )
+    feature_importance = serializers.DictField(
+        child=serializers.FloatField(), required=False, default=dict
+    )
+    code_repository = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300
+    )
+    code_commit = serializers.RegexField(
+        r"^[0-9a-fA-F]{7,64}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "must be a commit hash (7 to 64 hexadecimal characters)"},
+    )
+    framework = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
+    training_datasets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list
+    )
+    validation_datasets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list
+    )
+
+    def validate_input_schema(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(item) for item in value]
+
+
+class ArtifactCreateInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ArtifactKind.choices)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    uri = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    sha256 = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    size = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("file")) == bool(attrs.get("uri")):
+            raise serializers.ValidationError(
+                {"file": "send either a file (multipart) or a uri, not both and not neither"}
+            )
+        return attrs
+
+
+class ArtifactUpdateInput(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    kind = serializers.ChoiceField(choices=ArtifactKind.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class DatasetCreateInput(serializers.Serializer):
+    model = serializers.SlugField()
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=DatasetKind.choices)
+    file = serializers.FileField(allow_empty_file=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    schema = serializers.JSONField(
+        required=False, default=None, help_text='Declared columns: [{"name": ..., "type": ...}]'
+    )
+    derived_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class DeploymentCreateInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    environment = serializers.ChoiceField(choices=Environment.choices)
+    endpoint = serializers.CharField(max_length=300)
+    decision_threshold = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=5,
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    traffic_share = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    replaces = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class RollbackInput(serializers.Serializer):
+    to_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

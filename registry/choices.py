@@ -1,0 +1,73 @@
+"""Enumerations of the registry."""
+
+from django.db import models
+
+
+class Task(models.TextChoices):
+    BINARY = "binary", "Binary classification"
+    MULTICLASS = "multiclass", "Multiclass classification"
+    REGRESSION = "regression", "Regression"
+
+
+class RiskTier(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Stage(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_REVIEW = "pending_review", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    ARCHIVED = "archived", "Archived"
+
+
+class ArtifactKind(models.TextChoices):
+    MODEL = "model", "Model binary"
+    DATASET = "dataset", "Dataset"
+    NOTEBOOK = "notebook", "Notebook"
+    REPORT = "report", "Report"
+    IMAGE = "image", "Container image"
+    REQUIREMENTS = "requirements", "Requirements"
+    METRICS = "metrics", "Metrics"
+    OTHER = "other", "Other"
+
+
+class DatasetKind(models.TextChoices):
+    TRAINING = "training", "Training"
+    VALIDATION = "validation", "Validation"
+    REFERENCE = "reference", "Reference"
+
+
+class FeatureType(models.TextChoices):
+    NUMERIC = "numeric", "Numeric"
+    INTEGER = "integer", "Integer"
+    CATEGORICAL = "categorical", "Categorical"
+    BOOLEAN = "boolean", "Boolean"
+    TEXT = "text", "Text"
+    DATETIME = "datetime", "Date and time"
+
+
+class Environment(models.TextChoices):
+    DEV = "dev", "Development"
+    STAGING = "staging", "Staging"
+    PRODUCTION = "production", "Production"
+
+
+class DeploymentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    RETIRED = "retired", "Retired"
+
+
+class Action(models.TextChoices):
+    """What a user may do with a registered model (and everything that belongs to it)."""
+
+    VIEW = "view", "View"
+    CHANGE = "change", "Change"
+    DELETE = "delete", "Delete"
+    APPROVE = "approve", "Approve"
+    DEPLOY = "deploy", "Deploy"
+    MANAGE_ACCESS = "manage_access", "Manage access"

@@ -1,0 +1,56 @@
+"""A registered model: the unit of ownership and permission."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from registry.choices import RiskTier, Task
+from registry.querysets import RestrictedQuerySet
+
+
+class RegisteredModel(models.Model):
+    """A named model with an owner and a risk tier; its versions, artifacts, datasets and
+    deployments inherit its permissions."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models"
+    )
+    team = models.CharField(max_length=120, blank=True, db_index=True)
+    task = models.CharField(max_length=20, choices=Task.choices)
+    target_column = models.CharField(max_length=120, blank=True)
+    risk_tier = models.CharField(
+        max_length=20, choices=RiskTier.choices, default=RiskTier.MEDIUM, db_index=True
+    )
+    intended_use = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    permission_path = ""
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("approve_registeredmodel", "Can approve versions and deployments of the model"),
+            ("deploy_registeredmodel", "Can deploy the model"),
+            ("manage_access_registeredmodel", "Can grant and revoke access to the model"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisteredModelUserPermission(UserObjectPermissionBase):
+    """Direct foreign-key grant table: keeps permission-filtered lists on an index."""
+
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE)
+
+
+class RegisteredModelGroupPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE)

@@ -1,0 +1,186 @@
+"""Writes on deployments: deploy, roll back (a new row), change status."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+
+from governance import audit, lineage
+from governance.lineage.models import Relation
+from registry.choices import Action, DeploymentStatus, Environment, Stage
+from registry.errors import InvalidTransition
+from registry.models import Deployment, ModelVersion
+from registry.services.common import require_object
+
+UNDEPLOYABLE = {Stage.REJECTED, Stage.ARCHIVED}
+
+
+def _check_traffic(environment: str, endpoint: str, share: Decimal, replacing: set[int]) -> None:
+    """Active deployments behind one endpoint may not take more than 100% of its traffic."""
+    taken = Deployment.objects.select_for_update().filter(
+        environment=environment, endpoint=endpoint, status=DeploymentStatus.ACTIVE
+    ).exclude(pk__in=replacing).aggregate(total=Sum("traffic_share"))["total"] or Decimal(0)
+    if taken + share > 100:
+        raise ValidationError(
+            {
+                "traffic_share": f"{endpoint} ({environment}) already routes {taken}% to other "
+                f"active deployments; {share}% more would exceed 100%"
+            }
+        )
+
+
+def _deactivate(deployment: Deployment, actor: Any, *, reason: str) -> None:
+    before = {"status": deployment.status}
+    deployment.status = DeploymentStatus.INACTIVE
+    deployment.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="registry.deployment.deactivated",
+        target=deployment,
+        before=before,
+        after={"status": deployment.status, "reason": reason},
+    )
+
+
+@transaction.atomic
+def deployment_create(
+    *,
+    version: ModelVersion,
+    actor: Any,
+    environment: str,
+    endpoint: str,
+    decision_threshold: Decimal | float | None = None,
+    traffic_share: Decimal | float = 100,
+    description: str = "",
+    replaces: Deployment | None = None,
+) -> Deployment:
+    """Deploy `version`. Production takes approved versions only. With `replaces`, the
+    replaced deployment is made inactive in the same transaction."""
+    require_object(actor, Action.DEPLOY, version)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if version.stage in UNDEPLOYABLE:
+        raise InvalidTransition(f"{version} is {version.get_stage_display().lower()}")
+    if environment == Environment.PRODUCTION and version.stage != Stage.APPROVED:
+        raise InvalidTransition(
+            f"{version} is {version.get_stage_display().lower()}: "
+            "only approved versions may be deployed to production"
+        )
+    share = Decimal(str(traffic_share))
+    if replaces is not None:
+        replaces = Deployment.objects.select_for_update().get(pk=replaces.pk)
+        if replaces.version.model_id != version.model_id:
+            raise ValidationError({"replaces": "must be a deployment of the same model"})
+        if (replaces.environment, replaces.endpoint) != (environment, endpoint):
+            raise ValidationError({"replaces": "must be a deployment at the same endpoint"})
+    _check_traffic(environment, endpoint, share, {replaces.pk} if replaces else set())
+    deployment = Deployment(
+        version=version,
+        environment=environment,
+        endpoint=endpoint,
+        decision_threshold=None if decision_threshold is None else Decimal(str(decision_threshold)),
+        traffic_share=share,
+        description=description,
+        replaces=replaces,
+        deployed_by=actor,
+    )
+    deployment.full_clean()
+    deployment.save()
+    audit.record(
+        actor=actor,
+        action="registry.deployment.created",
+        target=deployment,
+        after=audit.snapshot(deployment),
+    )
+    lineage.link(
+        upstream=version, downstream=deployment, relation=Relation.DEPLOYED_FROM, actor=actor
+    )
+    if replaces is not None and replaces.status == DeploymentStatus.ACTIVE:
+        _deactivate(replaces, actor, reason=f"replaced by deployment {deployment.pk}")
+    return deployment
+
+
+def _rollback_target(deployment: Deployment) -> ModelVersion:
+    """The version that served this endpoint before `deployment`'s version did."""
+    earlier = (
+        Deployment.objects.filter(
+            environment=deployment.environment,
+            endpoint=deployment.endpoint,
+            version__model_id=deployment.version.model_id,
+            deployed_at__lt=deployment.deployed_at,
+        )
+        .exclude(version_id=deployment.version_id)
+        .select_related("version")
+        .first()
+    )
+    if earlier is None:
+        raise InvalidTransition(
+            f"no earlier version served {deployment.endpoint}: nothing to roll back to"
+        )
+    return earlier.version
+
+
+@transaction.atomic
+def deployment_rollback(
+    *,
+    deployment: Deployment,
+    actor: Any,
+    to_version: ModelVersion | None = None,
+    reason: str = "",
+) -> Deployment:
+    """Roll back by deploying an earlier version as a new record that points at this one."""
+    require_object(actor, Action.DEPLOY, deployment)
+    deployment = (
+        Deployment.objects.select_for_update().select_related("version").get(pk=deployment.pk)
+    )
+    if deployment.status != DeploymentStatus.ACTIVE:
+        raise InvalidTransition(f"deployment {deployment.pk} is {deployment.status}, not active")
+    target = to_version or _rollback_target(deployment)
+    if target.model_id != deployment.version.model_id:
+        raise ValidationError({"to_version": "must be a version of the same model"})
+    if target.number >= deployment.version.number:
+        raise ValidationError({"to_version": "a rollback goes to an earlier version"})
+    rollback = deployment_create(
+        version=target,
+        actor=actor,
+        environment=deployment.environment,
+        endpoint=deployment.endpoint,
+        decision_threshold=deployment.decision_threshold,
+        traffic_share=deployment.traffic_share,
+        description=reason or f"Rollback of deployment {deployment.pk}",
+        replaces=deployment,
+    )
+    rollback.is_rollback = True
+    rollback.save(update_fields=["is_rollback", "updated_at"])
+    lineage.link(
+        upstream=deployment, downstream=rollback, relation=Relation.ROLLED_BACK_FROM, actor=actor
+    )
+    audit.record(
+        actor=actor,
+        action="registry.deployment.rolled_back",
+        target=rollback,
+        after={"from_deployment": deployment.pk, "to_version": target.number, "reason": reason},
+    )
+    return rollback
+
+
+@transaction.atomic
+def deployment_retire(*, deployment: Deployment, actor: Any) -> Deployment:
+    require_object(actor, Action.DEPLOY, deployment)
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if deployment.status == DeploymentStatus.RETIRED:
+        raise InvalidTransition(f"deployment {deployment.pk} is already retired")
+    before = {"status": deployment.status}
+    deployment.status = DeploymentStatus.RETIRED
+    deployment.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="registry.deployment.retired",
+        target=deployment,
+        before=before,
+        after={"status": deployment.status},
+    )
+    return deployment

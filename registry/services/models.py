@@ -1,0 +1,93 @@
+"""Writes on registered models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.text import slugify
+from guardian.shortcuts import assign_perm
+
+from governance import audit
+from registry.choices import Action
+from registry.models import RegisteredModel
+from registry.services.common import require_object
+
+EDITABLE_FIELDS = (
+    "description",
+    "team",
+    "target_column",
+    "risk_tier",
+    "intended_use",
+    "tags",
+)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:120] or "model"
+    slug, n = base, 2
+    while RegisteredModel.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def model_create(
+    *,
+    actor: Any,
+    name: str,
+    task: str,
+    description: str = "",
+    team: str = "",
+    target_column: str = "",
+    risk_tier: str = "medium",
+    intended_use: str = "",
+    tags: list[str] | None = None,
+) -> RegisteredModel:
+    """Register a new model owned by `actor`, who gets every action on it but approval."""
+    if not actor.has_perm("registry.add_registeredmodel"):
+        raise PermissionDenied("you may not register models")
+    model = RegisteredModel(
+        name=name.strip(),
+        slug=_unique_slug(name),
+        task=task,
+        description=description,
+        team=team,
+        target_column=target_column,
+        risk_tier=risk_tier,
+        intended_use=intended_use,
+        tags=list(tags or []),
+        owner=actor,
+    )
+    model.full_clean()
+    model.save()
+    for action in (Action.VIEW, Action.CHANGE):
+        assign_perm(f"registry.{action}_registeredmodel", actor, model)
+    audit.record(
+        actor=actor, action="registry.model.created", target=model, after=audit.snapshot(model)
+    )
+    return model
+
+
+@transaction.atomic
+def model_update(*, model: RegisteredModel, actor: Any, **changes: Any) -> RegisteredModel:
+    """Change a model's descriptive fields; the name, slug, task and owner stay."""
+    require_object(actor, Action.CHANGE, model)
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    before = audit.snapshot(model, fields=changes)
+    for name, value in changes.items():
+        setattr(model, name, value)
+    model.full_clean()
+    model.save()
+    audit.record(
+        actor=actor,
+        action="registry.model.updated",
+        target=model,
+        before=before,
+        after=audit.snapshot(model, fields=changes),
+    )
+    return model

@@ -1,0 +1,92 @@
+"""Shared fixtures: the personas and service availability.
+
+Personas: `owner` (a data scientist who owns `model_a`), `reviewer` (reviewer role),
+`outsider` (signed in, no grants), `admin` (superuser). `model_b` belongs to someone else.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from registry.models import RegisteredModel
+from registry.roles import REVIEWERS
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_up(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip when a service is absent, or fail when REQUIRE_SERVICES=1 says it must be there."""
+    if service_up(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} and REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+def on_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def owner(db):
+    return factories.data_scientist("olivia")
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.UserFactory(username="rita", roles=[REVIEWERS])
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="oscar")
+
+
+@pytest.fixture
+def admin(db):
+    return factories.UserFactory(username="ada", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def model_a(owner) -> RegisteredModel:
+    return factories.registered_model(owner=owner, name="Credit risk")
+
+
+@pytest.fixture
+def model_b(db) -> RegisteredModel:
+    other = factories.data_scientist("bob")
+    return factories.registered_model(owner=other, name="Churn")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api):
+    def login(user):
+        api.force_authenticate(user=user)
+        return api
+
+    return login

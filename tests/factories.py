@@ -1,0 +1,103 @@
+"""factory_boy factories. Rows that services would audit are made through the services, so
+the audit chain in tests looks like production's."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from registry import services
+from registry.choices import Stage
+from registry.models import Deployment, ModelVersion, RegisteredModel
+from registry.roles import DATA_SCIENTISTS
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **_: Any) -> None:
+        for role in extracted or []:
+            self.groups.add(Group.objects.get(name=role))
+
+
+def data_scientist(username: str = "dana") -> User:
+    return UserFactory(username=username, roles=[DATA_SCIENTISTS])
+
+
+def registered_model(
+    *, owner: User | None = None, name: str | None = None, **fields: Any
+) -> RegisteredModel:
+    owner = owner or data_scientist(f"owner-{RegisteredModel.objects.count()}")
+    name = name or f"Model {RegisteredModel.objects.count() + 1}"
+    fields.setdefault("task", "binary")
+    return services.model_create(actor=owner, name=name, **fields)
+
+
+SCHEMA = [
+    {"name": "age", "type": "numeric"},
+    {"name": "income", "type": "numeric"},
+    {"name": "region", "type": "categorical", "categories": ["north", "south"]},
+]
+
+
+def model_version(
+    *, model: RegisteredModel | None = None, actor: User | None = None, **fields: Any
+) -> ModelVersion:
+    model = model or registered_model()
+    fields.setdefault("input_schema", SCHEMA)
+    fields.setdefault("training_metrics", {"accuracy": 0.9, "roc_auc": 0.95})
+    fields.setdefault("feature_importance", {"age": 0.5, "income": 0.3, "region": 0.2})
+    return services.version_register(model=model, actor=actor or model.owner, **fields)
+
+
+def approved_version(*, model: RegisteredModel | None = None, **fields: Any) -> ModelVersion:
+    """A version taken through review to approved (the governance workflow's end state)."""
+    version = model_version(model=model, **fields)
+    owner = version.model.owner
+    services.version_submit(version=version, actor=owner)
+    return services.version_transition(version=version, to=Stage.APPROVED, actor="reviewer-bot")
+
+
+def csv_upload(
+    text: str = "age,income,region\n31,52000.5,north\n45,61000.0,south\n", name: str = "train.csv"
+) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def binary_upload(
+    data: bytes = b"\x80\x04model-bytes", name: str = "model.joblib"
+) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def deployment(
+    *,
+    version: ModelVersion | None = None,
+    environment: str = "staging",
+    endpoint: str = "https://serving.example.org/predict",
+    **fields: Any,
+) -> Deployment:
+    version = version or model_version()
+    return services.deployment_create(
+        version=version,
+        actor=version.model.owner,
+        environment=environment,
+        endpoint=endpoint,
+        **fields,
+    )
+
+
+def as_stream(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)

@@ -1,0 +1,133 @@
+"""Registry write services: versions, artifacts, deployments, and their audit entries."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from governance.models import AuditEvent, LineageEdge
+from registry import services
+from registry.choices import DeploymentStatus, Stage
+from registry.errors import FrozenError, InvalidTransition
+from registry.models import Artifact, Deployment
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_versions_are_numbered_per_model(model_a, model_b):
+    first = factories.model_version(model=model_a)
+    second = factories.model_version(model=model_a)
+    other = factories.model_version(model=model_b)
+    assert (first.number, second.number, other.number) == (1, 2, 1)
+
+
+def test_registering_a_version_is_audited_with_the_actor(model_a, owner):
+    version = factories.model_version(model=model_a)
+    event = AuditEvent.objects.get(action="registry.version.registered")
+    assert event.target_id == str(version.pk)
+    assert event.actor_name == owner.username
+    assert event.after["number"] == 1
+
+
+def test_outsider_may_not_register_a_version(model_a, outsider):
+    with pytest.raises(PermissionDenied):
+        services.version_register(model=model_a, actor=outsider)
+
+
+def test_feature_importance_must_name_schema_features(model_a):
+    with pytest.raises(ValidationError) as err:
+        factories.model_version(model=model_a, feature_importance={"height": 1.0})
+    assert "feature_importance" in err.value.error_dict
+
+
+def test_uploaded_artifact_digest_is_computed_on_the_server(model_a):
+    version = factories.model_version(model=model_a)
+    payload = b"serialized-model" * 1000
+    artifact = services.artifact_upload(
+        version=version, actor=model_a.owner, upload=factories.binary_upload(payload), kind="model"
+    )
+    assert artifact.sha256 == hashlib.sha256(payload).hexdigest()
+    assert artifact.size == len(payload)
+    with artifact.file.open("rb") as stored:
+        assert stored.read() == payload
+    assert LineageEdge.objects.filter(
+        downstream_kind="artifact", downstream_id=artifact.pk
+    ).exists()
+
+
+def test_artifacts_of_an_approved_version_are_frozen(model_a):
+    version = factories.model_version(model=model_a)
+    artifact = services.artifact_upload(
+        version=version, actor=model_a.owner, upload=factories.binary_upload(), kind="model"
+    )
+    services.version_submit(version=version, actor=model_a.owner)
+    services.version_transition(version=version, to=Stage.APPROVED, actor="reviewer-bot")
+    with pytest.raises(FrozenError, match="frozen"):
+        services.artifact_update(artifact=artifact, actor=model_a.owner, description="changed")
+    with pytest.raises(FrozenError):
+        services.artifact_delete(artifact=artifact, actor=model_a.owner)
+    with pytest.raises(FrozenError):
+        services.artifact_upload(
+            version=version,
+            actor=model_a.owner,
+            upload=factories.binary_upload(),
+            kind="other",
+            name="extra.bin",
+        )
+    assert Artifact.objects.filter(version=version).count() == 1
+
+
+def test_oversized_upload_is_refused_and_leaves_no_file(model_a, settings, tmp_path):
+    settings.STEWARD_MAX_UPLOAD_BYTES = 10
+    version = factories.model_version(model=model_a)
+    with pytest.raises(ValidationError, match="limit"):
+        services.artifact_upload(
+            version=version,
+            actor=model_a.owner,
+            upload=factories.binary_upload(b"x" * 11),
+            kind="model",
+        )
+    assert not Artifact.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_production_takes_approved_versions_only(model_a):
+    version = factories.model_version(model=model_a)
+    with pytest.raises(InvalidTransition, match="approved"):
+        factories.deployment(version=version, environment="production")
+
+
+def test_traffic_behind_an_endpoint_cannot_exceed_100_percent(model_a):
+    v1 = factories.model_version(model=model_a)
+    factories.deployment(version=v1, traffic_share=90)
+    v2 = factories.model_version(model=model_a)
+    factories.deployment(version=v2, traffic_share=10)
+    with pytest.raises(ValidationError) as err:
+        factories.deployment(version=v2, traffic_share=1)
+    assert "traffic_share" in err.value.error_dict
+
+
+def test_rollback_is_a_new_deployment_of_the_earlier_version(model_a):
+    v1 = factories.approved_version(model=model_a)
+    first = factories.deployment(version=v1, environment="production")
+    v2 = factories.approved_version(model=model_a)
+    second = factories.deployment(version=v2, environment="production", replaces=first)
+    rollback = services.deployment_rollback(
+        deployment=second, actor=model_a.owner, reason="accuracy fell"
+    )
+    second.refresh_from_db()
+    assert rollback.pk not in (first.pk, second.pk)
+    assert rollback.version == v1 and rollback.is_rollback and rollback.replaces == second
+    assert second.status == DeploymentStatus.INACTIVE
+    assert Deployment.objects.filter(version__model=model_a).count() == 3
+    assert AuditEvent.objects.filter(action="registry.deployment.rolled_back").count() == 1
+
+
+def test_rollback_needs_an_earlier_version(model_a):
+    only = factories.deployment(version=factories.model_version(model=model_a))
+    with pytest.raises(InvalidTransition, match="nothing to roll back"):
+        services.deployment_rollback(deployment=only, actor=model_a.owner)
