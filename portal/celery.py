@@ -19,4 +19,5 @@ def _ensure_broker_folders(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        (settings.CELERY_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+        for sub in ("processed", "control"):
+            (settings.CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where uploaded artifacts, datasets, the embedded broker's queue and signing material live.
 STORAGE_DIR = Path(env_str("STEWARD_STORAGE_DIR", str(BASE_DIR / "var"))).resolve()
 STORAGE_DIR.mkdir(parents=True, exist_ok=True)  # SQLite and the embedded broker live here
-MEDIA_ROOT = STORAGE_DIR / "media"
+(STORAGE_DIR / "static").mkdir(exist_ok=True)
+MEDIA_ROOT = Path(env_str("STEWARD_MEDIA_DIR", str(STORAGE_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 STATIC_ROOT = STORAGE_DIR / "static"
 STATIC_URL = "/static/"
@@ -128,11 +129,15 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Production serves hashed, compressed static files from `collectstatic`; development and the
+# test suite serve them straight from the app folders.
+STATIC_MANIFEST = env_bool("STEWARD_STATIC_MANIFEST", not DEBUG)
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -162,6 +167,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ArtifactKindEnum": "registry.choices.ArtifactKind",
+        "DatasetKindEnum": "registry.choices.DatasetKind",
+        "NodeKindEnum": "governance.lineage.models.NodeKind",
+    },
 }
 
 # Celery. The default broker is kombu's filesystem transport under STORAGE_DIR: a real worker
@@ -173,6 +183,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
@@ -186,6 +197,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesystem://")
 CELERY_BEAT_SCHEDULE_FILENAME = str(STORAGE_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "artifact-integrity-scan": {
+        "task": "monitoring.tasks.start_job",
+        "schedule": env_int("STEWARD_INTEGRITY_SCAN_S", 24 * 3600, minimum=60),
+        "args": ["artifact_integrity_scan"],
+    },
+}
+# A running job whose worker has not reported for this long may be taken over by another.
+STEWARD_JOB_LEASE_S = env_int("STEWARD_JOB_LEASE_S", 600, minimum=5)
+STEWARD_JOB_MAX_ATTEMPTS = env_int("STEWARD_JOB_MAX_ATTEMPTS", 5, minimum=1)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "steward@localhost")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import warnings
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -49,7 +50,14 @@ def read_table(stream: IO[bytes], file_format: str) -> pd.DataFrame:
         if b"\x00" in raw[:8192]:
             raise TableError("not a CSV file: it contains binary data")
         try:
-            frame = pd.read_csv(io.BytesIO(raw))
+            with warnings.catch_warnings():
+                # A row longer than the header would silently become an index or be cut.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(io.BytesIO(raw), index_col=False)
+        except pd.errors.ParserWarning as exc:
+            raise TableError(
+                "not a well-formed CSV file: a row has more fields than the header"
+            ) from exc
         except UnicodeDecodeError as exc:
             raise TableError("not a CSV file: it is not UTF-8 text") from exc
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -50,8 +50,14 @@ class ChainVerdict:
     reason: str = ""
 
 
-def verify_chain(entries: Iterable[Mapping[str, Any]]) -> ChainVerdict:
-    """Walk entries in sequence order and name the first one that breaks the chain."""
+def verify_chain(
+    entries: Iterable[Mapping[str, Any]], *, head: tuple[int, str] | None = None
+) -> ChainVerdict:
+    """Walk entries in sequence order and name the first one that breaks the chain.
+
+    `head` is the (seq, hash) the log claims to end at; without it, entries cut off the end
+    of the log go unnoticed.
+    """
     expected_seq = 1
     prev = GENESIS_HASH
     count = 0
@@ -67,4 +73,8 @@ def verify_chain(entries: Iterable[Mapping[str, Any]]) -> ChainVerdict:
         prev = entry["hash"]
         expected_seq += 1
         count += 1
+    if head is not None and (count, prev) != tuple(head):
+        if head[0] > count:
+            return ChainVerdict(False, count, prev, count + 1, f"entry {count + 1} missing")
+        return ChainVerdict(False, count, prev, count, "chain head does not match the log")
     return ChainVerdict(True, count, prev)

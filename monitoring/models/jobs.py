@@ -27,6 +27,9 @@ class JobRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while the job reports progress; a run whose heartbeat is older than the lease
+    # is taken to belong to a dead worker and may be claimed again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,0 +1,303 @@
+"""REST API v1 for the registry: happy paths, field-named errors, and who sees what."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.models import AuditEvent
+from registry.models import Artifact, Dataset
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_request_is_refused(api, model_a):
+    response = api.get("/api/v1/models/")
+    assert response.status_code in (401, 403)
+
+
+def test_data_scientist_registers_a_model_and_owns_it(api_as, owner):
+    response = api_as(owner).post(
+        "/api/v1/models/",
+        {"name": "Fraud score", "task": "binary", "risk_tier": "high", "tags": ["payments"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["slug"] == "fraud-score" and body["owner"] == owner.username
+    assert AuditEvent.objects.filter(action="registry.model.created", target_id=str(body["id"]))
+
+
+def test_malformed_model_gets_400_naming_the_field(api_as, owner):
+    response = api_as(owner).post(
+        "/api/v1/models/", {"name": "X", "task": "clustering"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "task" in response.json()
+
+
+def test_user_without_the_role_may_not_register_models(api_as, outsider):
+    response = api_as(outsider).post(
+        "/api/v1/models/", {"name": "Nope", "task": "binary"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_outsider_gets_404_for_another_teams_model_and_versions(api_as, model_a, outsider):
+    version = factories.model_version(model=model_a)
+    client = api_as(outsider)
+    assert client.get(f"/api/v1/models/{model_a.slug}/").status_code == 404
+    assert client.get(f"/api/v1/versions/{version.pk}/").status_code == 404
+    assert client.get("/api/v1/models/").json()["count"] == 0
+    assert client.get("/api/v1/versions/").json()["count"] == 0
+
+
+def test_reviewer_sees_every_model_but_may_not_change_it(api_as, model_a, model_b, reviewer):
+    client = api_as(reviewer)
+    assert client.get("/api/v1/models/").json()["count"] == 2
+    response = client.patch(
+        f"/api/v1/models/{model_a.slug}/", {"description": "edited"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_grant_on_one_model_shows_that_model_only(api_as, model_a, model_b, outsider):
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("registry.view_registeredmodel", outsider, model_b)
+    slugs = [m["slug"] for m in api_as(outsider).get("/api/v1/models/").json()["results"]]
+    assert slugs == [model_b.slug]
+
+
+def test_version_registration_allocates_the_next_number(api_as, model_a, owner):
+    client = api_as(owner)
+    url = f"/api/v1/models/{model_a.slug}/versions/"
+    payload = {
+        "input_schema": factories.SCHEMA,
+        "training_metrics": {"accuracy": 0.91},
+        "feature_importance": {"age": 0.7, "income": 0.3},
+        "code_repository": "https://git.example.org/risk/credit",
+        "code_commit": "a" * 40,
+    }
+    numbers = [client.post(url, payload, format="json").json()["number"] for _ in range(2)]
+    assert numbers == [1, 2]
+    listed = client.get(url).json()["results"]
+    assert [v["number"] for v in listed] == [2, 1]
+
+
+def test_bad_schema_type_is_reported_with_its_position(api_as, model_a, owner):
+    response = api_as(owner).post(
+        f"/api/v1/models/{model_a.slug}/versions/",
+        {"input_schema": [{"name": "age", "type": "numeric"}, {"name": "x", "type": "vector"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "input_schema[1]" in str(response.json()["input_schema"])
+
+
+def test_uploaded_artifact_digest_matches_the_file_and_downloads_intact(api_as, model_a, owner):
+    version = factories.model_version(model=model_a)
+    payload = bytes(range(256)) * 64
+    client = api_as(owner)
+    response = client.post(
+        f"/api/v1/versions/{version.pk}/artifacts/",
+        {"kind": "model", "file": SimpleUploadedFile("model.joblib", payload)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert body["size"] == len(payload)
+    download = client.get(f"/api/v1/artifacts/{body['id']}/download/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == payload
+    assert download["X-Checksum-SHA256"] == body["sha256"]
+
+
+def test_external_artifact_needs_a_known_uri_scheme(api_as, model_a, owner):
+    version = factories.model_version(model=model_a)
+    client = api_as(owner)
+    url = f"/api/v1/versions/{version.pk}/artifacts/"
+    ok = client.post(url, {"kind": "image", "uri": "oci://registry.example.org/credit:1"})
+    assert ok.status_code == 201, ok.content
+    bad = client.post(url, {"kind": "image", "uri": "javascript:alert(1)"})
+    assert bad.status_code == 400 and "uri" in bad.json()
+    neither = client.post(url, {"kind": "image"})
+    assert neither.status_code == 400 and "file" in neither.json()
+
+
+def test_changing_a_frozen_artifact_is_a_409_with_the_reason(api_as, owner, model_a):
+    version = factories.approved_version(model=model_a)
+    artifact = Artifact.objects.create(
+        version=version, name="m.bin", kind="model", uri="s3://bucket/m.bin", created_by=owner
+    )
+    response = api_as(owner).patch(
+        f"/api/v1/artifacts/{artifact.pk}/", {"description": "x"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "frozen" in response.json()["detail"]
+
+
+def _upload_dataset(client, model, content: bytes, name: str = "train.csv", **extra):
+    data = {
+        "model": model.slug,
+        "name": "training",
+        "kind": "training",
+        "file": SimpleUploadedFile(name, content),
+    } | extra
+    return client.post("/api/v1/datasets/", data, format="multipart")
+
+
+def test_dataset_upload_is_profiled(api_as, model_a, owner):
+    frame = pd.DataFrame({"age": [31, 45, None], "region": ["north", "south", "north"]})
+    response = _upload_dataset(api_as(owner), model_a, frame.to_csv(index=False).encode())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["row_count"] == 3
+    assert body["schema"] == [
+        {"name": "age", "type": "numeric"},
+        {"name": "region", "type": "categorical"},
+    ]
+    age = body["profile"]["age"]
+    assert age["missing"] == 1 and age["min"] == 31 and age["max"] == 45
+    assert body["profile"]["region"]["top"][0] == ["north", 2]
+
+
+def test_dataset_upload_accepts_parquet(api_as, model_a, owner):
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": [1.5, 2.5], "y": [0, 1]}).to_parquet(buffer)
+    response = _upload_dataset(api_as(owner), model_a, buffer.getvalue(), name="t.parquet")
+    assert response.status_code == 201, response.content
+    assert response.json()["file_format"] == "parquet"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.csv", "empty"),
+        (b"age,region\n", "header-only.csv", "no rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "picture.csv", "binary"),
+        (b"a,b\n1,2\n", "notes.docx", "unsupported"),
+        (b"a,b\n1,2,3,4\n5\n", "ragged.csv", "CSV"),
+    ],
+)
+def test_bad_dataset_uploads_get_400_and_store_nothing(
+    api_as, model_a, owner, settings, content, name, message
+):
+    response = _upload_dataset(api_as(owner), model_a, content, name=name)
+    assert response.status_code == 400
+    assert message in str(response.json()["file"])
+    assert not Dataset.objects.exists()
+    assert not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
+
+
+def test_oversized_dataset_gets_400_naming_the_limit(api_as, model_a, owner, settings):
+    settings.STEWARD_MAX_UPLOAD_BYTES = 16
+    response = _upload_dataset(api_as(owner), model_a, b"a,b\n" + b"1,2\n" * 10)
+    assert response.status_code == 400
+    assert "limit" in str(response.json()["file"])
+    assert not Dataset.objects.exists()
+
+
+def test_dataset_not_matching_the_declared_schema_is_refused(api_as, model_a, owner, settings):
+    declared = '[{"name": "age", "type": "numeric"}, {"name": "income", "type": "numeric"}]'
+    response = _upload_dataset(api_as(owner), model_a, b"age,region\n30,north\n", schema=declared)
+    assert response.status_code == 400
+    problems = " ".join(response.json()["schema"])
+    assert "'income' is declared but missing" in problems
+    assert "'region' is not in the declared schema" in problems
+    assert not Dataset.objects.exists()
+    assert not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
+
+
+def test_deploy_and_roll_back_through_the_api(api_as, model_a, owner):
+    v1 = factories.approved_version(model=model_a)
+    v2 = factories.approved_version(model=model_a)
+    client = api_as(owner)
+    endpoint = "https://serving.example.org/credit"
+    first = client.post(
+        "/api/v1/deployments/",
+        {"version": v1.pk, "environment": "production", "endpoint": endpoint},
+        format="json",
+    )
+    assert first.status_code == 201, first.content
+    second = client.post(
+        "/api/v1/deployments/",
+        {
+            "version": v2.pk,
+            "environment": "production",
+            "endpoint": endpoint,
+            "replaces": first.json()["id"],
+            "decision_threshold": "0.4",
+        },
+        format="json",
+    )
+    assert second.status_code == 201, second.content
+    rollback = client.post(
+        f"/api/v1/deployments/{second.json()['id']}/rollback/", {"reason": "latency"}, format="json"
+    )
+    assert rollback.status_code == 201, rollback.content
+    body = rollback.json()
+    assert body["version_number"] == 1 and body["is_rollback"]
+    assert body["replaces"] == second.json()["id"]
+
+
+def test_production_deploy_of_a_draft_is_a_409(api_as, model_a, owner):
+    version = factories.model_version(model=model_a)
+    response = api_as(owner).post(
+        "/api/v1/deployments/",
+        {"version": version.pk, "environment": "production", "endpoint": "https://x.example.org"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert "approved" in response.json()["detail"]
+
+
+def test_deployment_threshold_out_of_range_names_the_field(api_as, model_a, owner):
+    version = factories.model_version(model=model_a)
+    response = api_as(owner).post(
+        "/api/v1/deployments/",
+        {
+            "version": version.pk,
+            "environment": "dev",
+            "endpoint": "https://x.example.org",
+            "decision_threshold": "1.5",
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "decision_threshold" in response.json()
+
+
+def test_reviewer_may_not_deploy(api_as, model_a, reviewer):
+    version = factories.model_version(model=model_a)
+    response = api_as(reviewer).post(
+        "/api/v1/deployments/",
+        {"version": version.pk, "environment": "dev", "endpoint": "https://x.example.org"},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+def test_token_authentication(api, owner):
+    token = api.post(
+        "/api/v1/auth/token/",
+        {"username": owner.username, "password": "correct horse battery staple"},
+    )
+    assert token.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    assert api.get("/api/v1/models/").status_code == 200
+
+
+def test_openapi_schema_and_swagger_ui_are_served_without_a_cdn(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/models/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html

@@ -1,0 +1,43 @@
+"""Version numbers are allocated without races: concurrent registrations get 1..N."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from registry import services
+from registry.models import ModelVersion
+from tests import factories
+from tests.conftest import on_postgresql
+
+THREADS = 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_get_distinct_consecutive_numbers():
+    if not on_postgresql():
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises every writer anyway")
+    model = factories.registered_model(name="Race")
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def register() -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.version_register(model=model, actor=model.owner)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=register) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    numbers = sorted(ModelVersion.objects.filter(model=model).values_list("number", flat=True))
+    assert numbers == list(range(1, THREADS + 1))
+    assert connection.vendor == "postgresql"
