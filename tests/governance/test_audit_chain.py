@@ -90,3 +90,26 @@ def test_api_writes_carry_the_request_id(api_as, owner):
     assert response["X-Request-ID"] == "trace-123"
     event = AuditEvent.objects.get(action="registry.model.created")
     assert event.request_id == "trace-123" and event.remote_addr == "127.0.0.1"
+
+
+def test_verify_audit_command_reports_ok_and_exports_a_file_that_verifies_offline(
+    model_a, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    export = tmp_path / "audit.jsonl"
+    call_command("verify_audit", export=str(export), stdout=out)
+    assert "audit chain OK" in out.getvalue()
+    count = AuditEvent.objects.count()
+    assert f"{count} entries" in out.getvalue()
+    lines = export.read_text().splitlines()
+    assert len(lines) == count
+    lines[0] = lines[0].replace("registry.model.created", "registry.model.deleted")
+    export.write_text("\n".join(lines))
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="BROKEN at entry 1"):
+        call_command("verify_audit", file=str(export), stdout=StringIO())

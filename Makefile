@@ -1,0 +1,63 @@
+# Steward: two commands do everything.
+#   make demo   install, migrate, seed realistic data, serve the portal with a Celery worker
+#   make test   install with test extras and the headless browser, run the suite on SQLite,
+#               then on PostgreSQL (when DATABASE_URL is set or REQUIRE_SERVICES=1)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PG_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)
+REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: install demo serve test test-sqlite test-postgres lint format browser bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+# Debian's Chromium, driven by Playwright's Python package (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/demo.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install browser lint test-sqlite test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL -u CELERY_BROKER_URL STEWARD_STORAGE_DIR=var/test-sqlite \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+# The PostgreSQL run also puts the Celery tests on Redis.
+test-postgres: install
+	@if [ -n "$(DATABASE_URL)" ] || [ "$(REQUIRE_SERVICES)" = "1" ]; then \
+	  echo "== PostgreSQL ($(PG_URL)) and Redis ($(REDIS_URL)) =="; \
+	  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) STEWARD_STORAGE_DIR=var/test-pg \
+	    $(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+	  echo "Skipping the PostgreSQL run: set DATABASE_URL or REQUIRE_SERVICES=1"; \
+	fi
+
+clean:
+	rm -rf var artifacts .pytest_cache .ruff_cache
