@@ -25,5 +25,8 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
     path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
+    path("", include("governance.api.audit_urls")),
+    path("", include("governance.readiness.api_urls")),
+    path("", include("governance.approvals.api_urls")),
     path("", include(router.urls)),
 ]

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "registry",
     "monitoring",
     "governance",
+    "governance.readiness",
+    "governance.approvals",
     "portal",
 ]
 
@@ -203,12 +205,27 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("STEWARD_INTEGRITY_SCAN_S", 24 * 3600, minimum=60),
         "args": ["artifact_integrity_scan"],
     },
+    "lifecycle-events": {
+        "task": "governance.approvals.tasks.dispatch_events",
+        "schedule": env_int("STEWARD_EVENTS_EVERY_S", 15, minimum=1),
+    },
+    "expire-approval-requests": {
+        "task": "governance.approvals.tasks.expire_requests",
+        "schedule": 3600,
+    },
 }
+# Production is protected: registry deployments to it ask this gate (governance's approvals).
+STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
+STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000")
+STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
+
 # A running job whose worker has not reported for this long may be taken over by another.
 STEWARD_JOB_LEASE_S = env_int("STEWARD_JOB_LEASE_S", 600, minimum=5)
 STEWARD_JOB_MAX_ATTEMPTS = env_int("STEWARD_JOB_MAX_ATTEMPTS", 5, minimum=1)
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# By default mail is written to files under STORAGE_DIR/mail, where a demo user can read it.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(STORAGE_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "steward@localhost")
 
 # Security. With DEBUG off these hold; TLS itself ends at the proxy (see docs/operations.md).
@@ -233,3 +250,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- audit log ---
+# Signed checkpoints of the audit hash chain (docs/audit.md): one every N entries (0: only on
+# demand, `manage.py audit_checkpoint`); the Ed25519 key that signs them (created on first use,
+# mode 0600; `manage.py audit_public_key` prints its public half); the folder their JSON copies
+# are written to after commit (copy it off the host).
+STEWARD_AUDIT_CHECKPOINT_EVERY = env_int("STEWARD_AUDIT_CHECKPOINT_EVERY", 100, minimum=0)
+STEWARD_AUDIT_KEY = Path(
+    env_str("STEWARD_AUDIT_KEY", str(STORAGE_DIR / "keys" / "audit-ed25519.pem"))
+).resolve()
+STEWARD_AUDIT_CHECKPOINT_DIR = Path(
+    env_str("STEWARD_AUDIT_CHECKPOINT_DIR", str(STORAGE_DIR / "audit-checkpoints"))
+).resolve()
+# --- end audit log ---

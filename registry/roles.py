@@ -25,6 +25,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.change_registeredmodel",
         "registry.delete_registeredmodel",
         "registry.deploy_registeredmodel",
+        "registry.approve_registeredmodel",
         "registry.manage_access_registeredmodel",
     ],
     DATA_SCIENTISTS: ["registry.add_registeredmodel"],

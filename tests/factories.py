@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from registry import services
 from registry.choices import Stage
 from registry.models import Deployment, ModelVersion, RegisteredModel
-from registry.roles import DATA_SCIENTISTS
+from registry.roles import DATA_SCIENTISTS, REVIEWERS
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -62,12 +62,57 @@ def model_version(
     return services.version_register(model=model, actor=actor or model.owner, **fields)
 
 
+def _approve(request: Any) -> None:
+    """Decide `request` with as many fresh reviewers as its policy wants, per group."""
+    from governance.approvals import services as approvals
+
+    groups = request.policy["required_groups"] or [REVIEWERS]
+    needed = max(request.policy["min_approvals"], len(groups))
+    for i in range(needed):
+        group = groups[i % len(groups)]
+        reviewer = UserFactory(username=f"approver-{request.pk}-{i}", roles=[group])
+        approvals.decide(request=request, actor=reviewer, verdict="approve")
+
+
 def approved_version(*, model: RegisteredModel | None = None, **fields: Any) -> ModelVersion:
-    """A version taken through review to approved (the governance workflow's end state)."""
+    """A version with a model artifact and a settled checklist, approved through a request."""
+    from governance.approvals import services as approvals
+
     version = model_version(model=model, **fields)
     owner = version.model.owner
-    services.version_submit(version=version, actor=owner)
-    return services.version_transition(version=version, to=Stage.APPROVED, actor="reviewer-bot")
+    services.artifact_upload(
+        version=version,
+        actor=owner,
+        upload=binary_upload(f"weights of {version}".encode()),
+        kind="model",
+    )
+    answer_required_items(version)
+    _approve(approvals.request_version_approval(version=version, actor=owner))
+    version.refresh_from_db()
+    assert version.stage == Stage.APPROVED
+    return version
+
+
+def production_deployment(
+    *,
+    version: ModelVersion,
+    endpoint: str = "https://p.example.org/m",
+    replaces: Deployment | None = None,
+    **fields: Any,
+) -> Deployment:
+    """Deploy an approved version to production through an approved production request."""
+    from governance.approvals import services as approvals
+
+    request = approvals.request_production_deployment(
+        version=version,
+        actor=version.model.owner,
+        endpoint=endpoint,
+        replaces=replaces,
+        **fields,
+    )
+    _approve(request)
+    request.refresh_from_db()
+    return request.deployment
 
 
 def csv_upload(
@@ -101,3 +146,21 @@ def deployment(
 
 def as_stream(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
+
+
+def answer_required_items(version: ModelVersion, *, actor: User | None = None) -> int:
+    """Settle every checklist item the model's tier requires, with evidence."""
+    from governance.readiness.selectors import open_required_items
+    from governance.readiness.services import AnswerInput, answers_record
+
+    items = open_required_items(version=version)
+    if items:
+        answers_record(
+            version=version,
+            actor=actor or version.model.owner,
+            answers=[
+                AnswerInput(item=i.key, answer="yes", evidence_text=f"Evidence for {i.key}")
+                for i in items
+            ],
+        )
+    return len(items)

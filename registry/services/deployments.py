@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.module_loading import import_string
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
@@ -57,9 +60,11 @@ def deployment_create(
     traffic_share: Decimal | float = 100,
     description: str = "",
     replaces: Deployment | None = None,
+    is_rollback: bool = False,
 ) -> Deployment:
-    """Deploy `version`. Production takes approved versions only. With `replaces`, the
-    replaced deployment is made inactive in the same transaction."""
+    """Deploy `version`. Production takes approved versions only, and only what the
+    production gate (STEWARD_PRODUCTION_GATE) lets through. With `replaces`, the replaced
+    deployment is made inactive in the same transaction."""
     require_object(actor, Action.DEPLOY, version)
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     if version.stage in UNDEPLOYABLE:
@@ -77,6 +82,11 @@ def deployment_create(
         if (replaces.environment, replaces.endpoint) != (environment, endpoint):
             raise ValidationError({"replaces": "must be a deployment at the same endpoint"})
     _check_traffic(environment, endpoint, share, {replaces.pk} if replaces else set())
+    bind = (
+        _gate(version, endpoint, actor, is_rollback)
+        if environment == Environment.PRODUCTION
+        else None
+    )
     deployment = Deployment(
         version=version,
         environment=environment,
@@ -85,10 +95,13 @@ def deployment_create(
         traffic_share=share,
         description=description,
         replaces=replaces,
+        is_rollback=is_rollback,
         deployed_by=actor,
     )
     deployment.full_clean()
     deployment.save()
+    if bind is not None:
+        bind(deployment)
     audit.record(
         actor=actor,
         action="registry.deployment.created",
@@ -101,6 +114,14 @@ def deployment_create(
     if replaces is not None and replaces.status == DeploymentStatus.ACTIVE:
         _deactivate(replaces, actor, reason=f"replaced by deployment {deployment.pk}")
     return deployment
+
+
+def _gate(
+    version: ModelVersion, endpoint: str, actor: Any, is_rollback: bool
+) -> Callable[[Deployment], None]:
+    """Ask the configured production gate; it raises to refuse and returns a binder."""
+    gate = import_string(settings.STEWARD_PRODUCTION_GATE)
+    return gate(version=version, endpoint=endpoint, actor=actor, is_rollback=is_rollback)
 
 
 def _rollback_target(deployment: Deployment) -> ModelVersion:
@@ -152,9 +173,8 @@ def deployment_rollback(
         traffic_share=deployment.traffic_share,
         description=reason or f"Rollback of deployment {deployment.pk}",
         replaces=deployment,
+        is_rollback=True,
     )
-    rollback.is_rollback = True
-    rollback.save(update_fields=["is_rollback", "updated_at"])
     lineage.link(
         upstream=deployment, downstream=rollback, relation=Relation.ROLLED_BACK_FROM, actor=actor
     )

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.models import AuditEvent
-from registry.models import Artifact, Dataset
+from registry.models import Dataset
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -133,9 +133,7 @@ def test_external_artifact_needs_a_known_uri_scheme(api_as, model_a, owner):
 
 def test_changing_a_frozen_artifact_is_a_409_with_the_reason(api_as, owner, model_a):
     version = factories.approved_version(model=model_a)
-    artifact = Artifact.objects.create(
-        version=version, name="m.bin", kind="model", uri="s3://bucket/m.bin", created_by=owner
-    )
+    artifact = version.artifacts.get(kind="model")
     response = api_as(owner).patch(
         f"/api/v1/artifacts/{artifact.pk}/", {"description": "x"}, format="json"
     )
@@ -217,34 +215,32 @@ def test_dataset_not_matching_the_declared_schema_is_refused(api_as, model_a, ow
 
 def test_deploy_and_roll_back_through_the_api(api_as, model_a, owner):
     v1 = factories.approved_version(model=model_a)
+    first = factories.production_deployment(version=v1, endpoint="https://s.example.org/credit")
     v2 = factories.approved_version(model=model_a)
+    second = factories.production_deployment(
+        version=v2, endpoint="https://s.example.org/credit", replaces=first
+    )
     client = api_as(owner)
-    endpoint = "https://serving.example.org/credit"
-    first = client.post(
-        "/api/v1/deployments/",
-        {"version": v1.pk, "environment": "production", "endpoint": endpoint},
-        format="json",
-    )
-    assert first.status_code == 201, first.content
-    second = client.post(
-        "/api/v1/deployments/",
-        {
-            "version": v2.pk,
-            "environment": "production",
-            "endpoint": endpoint,
-            "replaces": first.json()["id"],
-            "decision_threshold": "0.4",
-        },
-        format="json",
-    )
-    assert second.status_code == 201, second.content
+    listed = client.get("/api/v1/deployments/?environment=production&status=active").json()
+    assert [d["id"] for d in listed["results"]] == [second.pk]
     rollback = client.post(
-        f"/api/v1/deployments/{second.json()['id']}/rollback/", {"reason": "latency"}, format="json"
+        f"/api/v1/deployments/{second.pk}/rollback/", {"reason": "latency"}, format="json"
     )
     assert rollback.status_code == 201, rollback.content
     body = rollback.json()
     assert body["version_number"] == 1 and body["is_rollback"]
-    assert body["replaces"] == second.json()["id"]
+    assert body["replaces"] == second.pk
+
+
+def test_production_deploy_without_an_approved_request_is_refused(api_as, model_a, owner):
+    version = factories.approved_version(model=model_a)
+    response = api_as(owner).post(
+        "/api/v1/deployments/",
+        {"version": version.pk, "environment": "production", "endpoint": "https://x.example.org"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert "production is protected" in response.json()["detail"]
 
 
 def test_production_deploy_of_a_draft_is_a_409(api_as, model_a, owner):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import AuditEvent, LineageEdge
 from registry import services
-from registry.choices import DeploymentStatus, Stage
+from registry.choices import DeploymentStatus
 from registry.errors import FrozenError, InvalidTransition
 from registry.models import Artifact, Deployment
 from tests import factories
@@ -59,12 +59,8 @@ def test_uploaded_artifact_digest_is_computed_on_the_server(model_a):
 
 
 def test_artifacts_of_an_approved_version_are_frozen(model_a):
-    version = factories.model_version(model=model_a)
-    artifact = services.artifact_upload(
-        version=version, actor=model_a.owner, upload=factories.binary_upload(), kind="model"
-    )
-    services.version_submit(version=version, actor=model_a.owner)
-    services.version_transition(version=version, to=Stage.APPROVED, actor="reviewer-bot")
+    version = factories.approved_version(model=model_a)
+    artifact = version.artifacts.get(kind="model")
     with pytest.raises(FrozenError, match="frozen"):
         services.artifact_update(artifact=artifact, actor=model_a.owner, description="changed")
     with pytest.raises(FrozenError):
@@ -113,9 +109,9 @@ def test_traffic_behind_an_endpoint_cannot_exceed_100_percent(model_a):
 
 def test_rollback_is_a_new_deployment_of_the_earlier_version(model_a):
     v1 = factories.approved_version(model=model_a)
-    first = factories.deployment(version=v1, environment="production")
+    first = factories.production_deployment(version=v1)
     v2 = factories.approved_version(model=model_a)
-    second = factories.deployment(version=v2, environment="production", replaces=first)
+    second = factories.production_deployment(version=v2, replaces=first)
     rollback = services.deployment_rollback(
         deployment=second, actor=model_a.owner, reason="accuracy fell"
     )

@@ -1,0 +1,350 @@
+"""Approval workflow API: requests, decisions, the reviewer's inbox, access, watchers,
+notifications and webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance import access
+from governance.approvals import selectors, services
+from governance.approvals.choices import RequestKind, Verdict
+from governance.approvals.models import (
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalRequest,
+    ModelWatch,
+    Notification,
+    WebhookEndpoint,
+)
+from registry.api.base import RestrictedViewSet
+from registry.choices import Action
+from registry.models import Deployment, ModelVersion, RegisteredModel
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username")
+
+    class Meta:
+        model = ApprovalDecision
+        fields = [
+            "id",
+            "reviewer",
+            "verdict",
+            "comment",
+            "artifact_digest",
+            "reviewer_groups",
+            "created_at",
+        ]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.slug")
+    version_number = serializers.IntegerField(source="version.number")
+    requested_by = serializers.CharField(source="requested_by.username")
+    state_label = serializers.CharField(source="get_state_display")
+    decisions = DecisionSerializer(many=True, read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "kind",
+            "model",
+            "version",
+            "version_number",
+            "state",
+            "state_label",
+            "policy",
+            "artifact_digest",
+            "comment",
+            "endpoint",
+            "decision_threshold",
+            "traffic_share",
+            "replaces",
+            "deployment",
+            "requested_by",
+            "requested_at",
+            "expires_at",
+            "closed_at",
+            "decisions",
+            "progress",
+        ]
+
+    def get_progress(self, obj: ApprovalRequest) -> dict[str, Any]:
+        p = selectors.approval_progress(obj)
+        return {
+            "approvals": p.approvals,
+            "needed": p.needed,
+            "missing_groups": p.missing_groups,
+            "voided": p.voided,
+            "complete": p.complete,
+        }
+
+
+class RequestInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RequestKind.choices)
+    version = serializers.IntegerField(min_value=1)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    endpoint = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    decision_threshold = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=5,
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    traffic_share = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
+    )
+    replaces = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class DecisionInput(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Approval requests. States: PendingManualApproval, Approved, Rejected, Withdrawn, Expired."""
+
+    queryset = ApprovalRequest.objects.select_related(
+        "version__model", "requested_by"
+    ).prefetch_related("decisions__reviewer")
+    serializer_class = RequestSerializer
+    filterset_fields = ["state", "kind", "version"]
+    ordering_fields = ["requested_at", "state"]
+
+    @extend_schema(request=RequestInput, responses={201: RequestSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.valid_input(RequestInput, request)
+        version = get_object_or_404(
+            ModelVersion.objects.restrict(request.user, Action.VIEW), pk=data["version"]
+        )
+        if data["kind"] == RequestKind.VERSION:
+            created = services.request_version_approval(
+                version=version, actor=request.user, comment=data["comment"]
+            )
+        else:
+            replaces = None
+            if data["replaces"]:
+                replaces = get_object_or_404(
+                    Deployment.objects.restrict(request.user, Action.VIEW), pk=data["replaces"]
+                )
+            created = services.request_production_deployment(
+                version=version,
+                actor=request.user,
+                endpoint=data["endpoint"],
+                decision_threshold=data["decision_threshold"],
+                traffic_share=data["traffic_share"],
+                replaces=replaces,
+                comment=data["comment"],
+            )
+        return self.respond(RequestSerializer, created, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DecisionInput, responses=RequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        """Approve or reject (a rejection needs a comment). Decisions are final."""
+        data = self.valid_input(DecisionInput, request)
+        decided = services.decide(request=self.get_object(), actor=request.user, **data)
+        return self.respond(RequestSerializer, ApprovalRequest.objects.get(pk=decided.pk))
+
+    @extend_schema(request=None, responses=RequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        withdrawn = services.withdraw(request=self.get_object(), actor=request.user)
+        return self.respond(RequestSerializer, withdrawn)
+
+    @extend_schema(responses=RequestSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def inbox(self, request: Request) -> Response:
+        """Requests waiting for my decision."""
+        page = self.paginate_queryset(selectors.inbox(user=request.user))
+        return self.get_paginated_response(RequestSerializer(page, many=True).data)
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    required_groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = [
+            "risk_tier",
+            "required_groups",
+            "min_approvals",
+            "separation_of_duties",
+            "require_readiness",
+            "expiry_days",
+            "updated_at",
+        ]
+
+
+class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ApprovalPolicy.objects.prefetch_related("required_groups")
+    serializer_class = PolicySerializer
+    lookup_field = "risk_tier"
+    pagination_class = None
+
+
+class AccessInput(serializers.Serializer):
+    user = serializers.CharField(required=False)
+    group = serializers.CharField(required=False)
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=Action.choices), min_length=1
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("user")) == bool(attrs.get("group")):
+            raise serializers.ValidationError({"user": "name either a user or a group"})
+        if attrs.get("user"):
+            found = get_user_model().objects.filter(username=attrs["user"]).first()
+            if found is None:
+                raise serializers.ValidationError({"user": f"no user {attrs['user']!r}"})
+            attrs["principal"] = found
+        else:
+            found = Group.objects.filter(name=attrs["group"]).first()
+            if found is None:
+                raise serializers.ValidationError({"group": f"no group {attrs['group']!r}"})
+            attrs["principal"] = found
+        return attrs
+
+
+def _visible_model(request: Request, slug: str) -> RegisteredModel:
+    return get_object_or_404(RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug)
+
+
+class ModelAccessView(APIView):
+    """Per-model grants: list (manage_access needed), grant (POST), revoke (DELETE)."""
+
+    @extend_schema(responses=dict)
+    def get(self, request: Request, slug: str) -> Response:
+        model = _visible_model(request, slug)
+        if (
+            not RegisteredModel.objects.restrict(request.user, Action.MANAGE_ACCESS)
+            .filter(pk=model.pk)
+            .exists()
+        ):
+            raise PermissionDenied(f"you may not manage access to {model}")
+        return Response({"owner": model.owner.username, "grants": access.access_list(model=model)})
+
+    @extend_schema(request=AccessInput, responses=dict)
+    def post(self, request: Request, slug: str) -> Response:
+        return self._change(request, slug, access.access_grant)
+
+    @extend_schema(request=AccessInput, responses=dict)
+    def delete(self, request: Request, slug: str) -> Response:
+        return self._change(request, slug, access.access_revoke)
+
+    def _change(self, request: Request, slug: str, service: Any) -> Response:
+        model = _visible_model(request, slug)
+        data = AccessInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        held = service(
+            model=model,
+            principal=data.validated_data["principal"],
+            actions=data.validated_data["actions"],
+            actor=request.user,
+        )
+        return Response({"actions": held})
+
+
+class WatchView(APIView):
+    """Subscribe to (POST) or leave (DELETE) a model's lifecycle notifications."""
+
+    @extend_schema(request=None, responses=dict)
+    def post(self, request: Request, slug: str) -> Response:
+        ModelWatch.objects.get_or_create(model=_visible_model(request, slug), user=request.user)
+        return Response({"watching": True})
+
+    @extend_schema(request=None, responses=dict)
+    def delete(self, request: Request, slug: str) -> Response:
+        ModelWatch.objects.filter(model=_visible_model(request, slug), user=request.user).delete()
+        return Response({"watching": False})
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "subject", "body", "url", "created_at", "read_at"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_fields = ["read_at"]
+
+    def get_queryset(self) -> Any:
+        return Notification.objects.filter(recipient=self.request.user)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str) -> Response:
+        from django.utils import timezone
+
+        note = get_object_or_404(self.get_queryset(), pk=pk)
+        note.read_at = note.read_at or timezone.now()
+        note.save(update_fields=["read_at"])
+        return Response(NotificationSerializer(note).data)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(
+        slug_field="slug", queryset=RegisteredModel.objects.all(), required=False, allow_null=True
+    )
+    secret = serializers.CharField(write_only=True, min_length=16)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "name", "url", "secret", "events", "model", "active", "created_at"]
+
+    def validate_events(self, value: Any) -> list[str]:
+        from governance.approvals.events import EVENTS
+
+        known = set(EVENTS.values())
+        if not isinstance(value, list) or any(e not in known for e in value):
+            raise serializers.ValidationError(f"a list of events from: {', '.join(sorted(known))}")
+        return value
+
+
+class WebhookViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Webhook endpoints. A model's webhooks need manage_access on it; global ones, admins."""
+
+    serializer_class = WebhookSerializer
+
+    def get_queryset(self) -> Any:
+        user = self.request.user
+        if user.is_superuser:
+            return WebhookEndpoint.objects.all()
+        mine = RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS)
+        return WebhookEndpoint.objects.filter(model__in=mine)
+
+    def perform_create(self, serializer: WebhookSerializer) -> None:
+        model = serializer.validated_data.get("model")
+        user = self.request.user
+        allowed = user.is_superuser or (
+            model is not None
+            and RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS)
+            .filter(pk=model.pk)
+            .exists()
+        )
+        if not allowed:
+            raise PermissionDenied("webhooks need manage-access rights on their model")
+        serializer.save(created_by=user)

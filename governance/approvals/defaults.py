@@ -1,0 +1,27 @@
+"""Default approval policies, ensured after every migrate (and after a test flush)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group
+
+from governance.approvals.models import ApprovalPolicy
+
+# tier -> (minimum distinct approvals, groups that must each approve, expiry in days)
+DEFAULT_POLICIES: dict[str, tuple[int, list[str], int | None]] = {
+    "low": (1, ["reviewers"], None),
+    "medium": (1, ["reviewers"], 30),
+    "high": (2, ["reviewers"], 30),
+    "critical": (2, ["reviewers", "admins"], 14),
+}
+
+
+def ensure_default_policies(**_: Any) -> None:
+    """Create any missing tier's policy; existing policies (perhaps edited) are left alone."""
+    for tier, (minimum, groups, expiry) in DEFAULT_POLICIES.items():
+        policy, created = ApprovalPolicy.objects.get_or_create(
+            risk_tier=tier, defaults={"min_approvals": minimum, "expiry_days": expiry}
+        )
+        if created:
+            policy.required_groups.set([Group.objects.get_or_create(name=g)[0] for g in groups])

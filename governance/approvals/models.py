@@ -1,0 +1,255 @@
+"""Approval policies, requests and decisions. Decisions are never edited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+
+from governance.approvals.choices import RequestKind, RequestState, Verdict
+from registry.choices import RiskTier
+from registry.querysets import RestrictedQuerySet
+
+
+class ApprovalPolicy(models.Model):
+    """What approving a version or a production deployment of a model of this tier takes."""
+
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, unique=True)
+    required_groups = models.ManyToManyField(
+        Group,
+        blank=True,
+        related_name="+",
+        help_text="Each of these groups must give at least one approval.",
+    )
+    min_approvals = models.PositiveSmallIntegerField(default=1)
+    separation_of_duties = models.BooleanField(
+        default=True, help_text="The requester and the model's owner may not approve."
+    )
+    require_readiness = models.BooleanField(
+        default=True, help_text="Required checklist items must be answered before approval."
+    )
+    expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "approval policies"
+        ordering = ["risk_tier"]
+
+    def __str__(self) -> str:
+        return f"{self.get_risk_tier_display()} tier policy"
+
+    def as_snapshot(self) -> dict[str, Any]:
+        return {
+            "risk_tier": self.risk_tier,
+            "required_groups": sorted(g.name for g in self.required_groups.all()),
+            "min_approvals": self.min_approvals,
+            "separation_of_duties": self.separation_of_duties,
+            "require_readiness": self.require_readiness,
+            "expiry_days": self.expiry_days,
+        }
+
+
+class ApprovalRequest(models.Model):
+    """A request to approve a version, or to deploy an approved version to production.
+
+    The policy is copied when the request opens, so later policy edits do not move the goal
+    posts. `artifact_digest` is the sha256 of the version's model artifact at that moment;
+    approvals count only while the artifact still has that digest.
+    """
+
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    version = models.ForeignKey(
+        "registry.ModelVersion", on_delete=models.PROTECT, related_name="approval_requests"
+    )
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.PENDING, db_index=True
+    )
+    policy = models.JSONField()
+    artifact_digest = models.CharField(max_length=64, blank=True)
+    comment = models.TextField(blank=True)
+    # Production deployment target (kind == production).
+    endpoint = models.CharField(max_length=300, blank=True)
+    decision_threshold = models.DecimalField(max_digits=6, decimal_places=5, null=True, blank=True)
+    traffic_share = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    replaces = models.ForeignKey(
+        "registry.Deployment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deployment = models.OneToOneField(
+        "registry.Deployment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval_request",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    permission_path = "version__model"
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "kind"],
+                condition=models.Q(state="pending"),
+                name="one_pending_request_per_version_and_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.version} ({self.get_state_display()})"
+
+
+class DecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("decisions are never edited")
+
+
+class ApprovalDecision(models.Model):
+    """One reviewer's verdict, bound to the artifact digest they reviewed. Never edited."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    artifact_digest = models.CharField(max_length=64, blank=True)
+    reviewer_groups = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "reviewer"], name="one_decision_per_reviewer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.verdict}s {self.request_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("decisions are never edited")
+        super().save(*args, **kwargs)
+
+
+class Notification(models.Model):
+    """An in-app message to one user."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ModelWatch(models.Model):
+    """A user who wants to hear of a model's lifecycle events."""
+
+    model = models.ForeignKey(
+        "registry.RegisteredModel", on_delete=models.CASCADE, related_name="watches"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "user"], name="watch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.model}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives lifecycle events as HMAC-signed JSON."""
+
+    name = models.CharField(max_length=120)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200)
+    events = models.JSONField(default=list, help_text="Event names; empty means all.")
+    model = models.ForeignKey(
+        "registry.RegisteredModel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        help_text="Only this model's events; empty means every model.",
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str, model_id: int | None) -> bool:
+        if not self.active or (self.events and event not in self.events):
+            return False
+        return self.model_id is None or self.model_id == model_id
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one endpoint; retried with backoff until delivered."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_seq = models.PositiveBigIntegerField()
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_seq"], name="deliver_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.endpoint} ({self.state})"
+
+
+class EventCursor(models.Model):
+    """How far the lifecycle dispatcher has read the audit log."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_seq}"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from governance.approvals import views
+
+app_name = "approvals"
+urlpatterns = [
+    path("", views.request_list, name="request-list"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("<int:pk>/", views.request_detail, name="request-detail"),
+    path("<int:pk>/decide/", views.decide, name="decide"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("new/<int:version_pk>/", views.request_new, name="request-new"),
+]

@@ -1,0 +1,249 @@
+"""`manage.py seed_demo`: demo models, data sets, artifacts and deployments through services."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from decimal import Decimal
+
+import joblib
+import pandas as pd
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from sklearn.metrics import accuracy_score, r2_score
+
+from governance.models import AuditEvent, LineageEdge
+from portal.demo import seeding
+from registry import services
+from registry.choices import ArtifactKind, DeploymentStatus, Stage
+from registry.demo import catalog, training
+from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
+
+pytestmark = pytest.mark.django_db
+
+VERSION_COUNTS = {
+    "Breast cancer diagnosis": 3,
+    "Diabetes progression": 2,
+    "Wine cultivar": 2,
+    "Heart attack risk": 2,
+}
+_TRAINED: dict[tuple[str, str, float], training.TrainedModel] = {}
+
+
+@pytest.fixture(autouse=True)
+def _train_each_plan_once(monkeypatch):
+    """Training is deterministic (see test_demo_training); fit each plan once per session so
+    these tests spend their time on the registry side."""
+    real_train = training.train
+
+    def train(problem, split, *, algorithm, training_share=1.0):
+        key = (problem.key, algorithm, training_share)
+        if key not in _TRAINED:
+            _TRAINED[key] = real_train(
+                problem, split, algorithm=algorithm, training_share=training_share
+            )
+        return _TRAINED[key]
+
+    monkeypatch.setattr(training, "train", train)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", "--quiet")
+
+
+def _counts() -> dict[str, int]:
+    tables = (RegisteredModel, ModelVersion, Artifact, Dataset, Deployment, LineageEdge)
+    counts = {table.__name__: table.objects.count() for table in tables}
+    return counts | {
+        "AuditEvent": AuditEvent.objects.count(),
+        "User": User.objects.count(),
+        "Token": Token.objects.count(),
+    }
+
+
+def _validation_frame(version: ModelVersion) -> pd.DataFrame:
+    edge = LineageEdge.objects.get(
+        downstream_kind="version", downstream_id=version.pk, relation="validated_with"
+    )
+    with Dataset.objects.get(pk=edge.upstream_id).file.open("rb") as stored:
+        return pd.read_csv(stored)
+
+
+def test_seed_builds_the_four_demo_models_with_their_versions(seeded):
+    models = RegisteredModel.objects.all()
+    assert {m.name: m.versions.count() for m in models} == VERSION_COUNTS
+    assert {m.owner.username for m in models} == {"scientist"}
+    assert {m.name: m.risk_tier for m in models} == {
+        "Breast cancer diagnosis": "high",
+        "Diabetes progression": "medium",
+        "Wine cultivar": "low",
+        "Heart attack risk": "critical",
+    }
+
+
+def test_every_version_has_model_metrics_requirements_and_image_artifacts(seeded):
+    for version in ModelVersion.objects.all():
+        kinds = sorted(version.artifacts.values_list("kind", flat=True))
+        assert kinds == sorted(["model", "metrics", "requirements", "image"])
+        image = version.artifacts.get(kind=ArtifactKind.IMAGE)
+        assert image.uri == f"oci://registry.example.org/{version.model.slug}:v{version.number}"
+
+
+def test_every_stored_file_matches_its_recorded_sha256(seeded):
+    stored = [*Artifact.objects.exclude(file=""), *Dataset.objects.all()]
+    assert len(stored) == 27 + 9
+    for row in stored:
+        with row.file.open("rb") as handle:
+            content = handle.read()
+        assert hashlib.sha256(content).hexdigest() == row.sha256
+        assert len(content) == row.size
+
+
+def test_each_joblib_model_predicts_the_validation_data_as_recorded(seeded):
+    for version in ModelVersion.objects.select_related("model"):
+        with version.artifacts.get(kind=ArtifactKind.MODEL).file.open("rb") as stored:
+            estimator = joblib.load(stored)
+        frame = _validation_frame(version)
+        x, y = frame[version.feature_names], frame[version.model.target_column]
+        predicted = estimator.predict(x)
+        if version.model.task == "regression":
+            assert r2_score(y, predicted) == pytest.approx(version.training_metrics["r2"])
+        else:
+            assert accuracy_score(y, predicted) == pytest.approx(
+                version.training_metrics["accuracy"]
+            )
+
+
+def test_every_version_records_what_it_was_trained_on_and_validated_with(seeded):
+    for version in ModelVersion.objects.all():
+        edges = LineageEdge.objects.filter(downstream_kind="version", downstream_id=version.pk)
+        assert edges.filter(relation="trained_on").count() == 1
+        assert edges.filter(relation="validated_with").count() == 1
+        assert version.code_commit == catalog.code_commit(version.model.name, version.number)
+        assert version.framework.startswith("scikit-learn ")
+
+
+def test_heart_v2_trains_on_a_larger_training_set_derived_from_v1s(seeded):
+    first, second = Dataset.objects.filter(name="heart-cohort-training").order_by("number")
+    assert (first.number, second.number) == (1, 2)
+    assert first.row_count < second.row_count
+    assert LineageEdge.objects.filter(
+        upstream_kind="dataset",
+        upstream_id=first.pk,
+        downstream_kind="dataset",
+        downstream_id=second.pk,
+        relation="derived_from",
+    ).exists()
+    v2 = ModelVersion.objects.get(model__name="Heart attack risk", number=2)
+    assert LineageEdge.objects.filter(
+        upstream_id=second.pk, downstream_id=v2.pk, relation="trained_on"
+    ).exists()
+
+
+def test_wine_production_was_rolled_back_to_v1_with_a_reason(seeded):
+    rollback = Deployment.objects.get(is_rollback=True)
+    assert rollback.version.model.name == "Wine cultivar"
+    assert rollback.version.number == 1
+    assert rollback.status == DeploymentStatus.ACTIVE
+    assert rollback.replaces.version.number == 2
+    assert rollback.replaces.status == DeploymentStatus.INACTIVE
+    assert "harvest" in rollback.description
+    assert AuditEvent.objects.filter(action="registry.deployment.rolled_back").count() == 1
+
+
+def test_production_deployments_are_all_of_approved_versions(seeded):
+    production = Deployment.objects.filter(environment="production")
+    assert production.exists()
+    assert set(production.values_list("version__stage", flat=True)) == {Stage.APPROVED}
+
+
+def test_breast_cancer_runs_a_90_10_canary_behind_one_production_endpoint(seeded):
+    active = Deployment.objects.filter(
+        version__model__name="Breast cancer diagnosis",
+        environment="production",
+        status=DeploymentStatus.ACTIVE,
+    )
+    assert sorted(active.values_list("traffic_share", flat=True)) == [Decimal(10), Decimal(90)]
+    assert active.values("endpoint").distinct().count() == 1
+    assert {d.decision_threshold for d in active} == {Decimal("0.35")}
+
+
+def test_reviewers_have_pending_versions_and_one_version_stays_a_draft(seeded):
+    stages = list(ModelVersion.objects.values_list("stage", flat=True))
+    assert stages.count(Stage.PENDING_REVIEW) >= 1
+    assert stages.count(Stage.DRAFT) == 1
+    approvals = AuditEvent.objects.filter(action="registry.version.approved")
+    assert approvals.count() == stages.count(Stage.APPROVED)
+    assert set(approvals.values_list("actor_name", flat=True)) <= {"reviewer", "reviewer2",
+                                                                    "admin"}
+    # Every approved version went through a request that its policy's reviewers approved,
+    # and every pending one waits in the reviewers' inbox with its checklist partly answered.
+    from governance.approvals.models import ApprovalRequest
+    from governance.approvals.selectors import inbox
+    from governance.readiness.models import ChecklistAnswer
+
+    approved = ApprovalRequest.objects.filter(kind="version", state="approved")
+    assert approved.count() == stages.count(Stage.APPROVED)
+    reviewer = type(approvals.first().actor).objects.get(username="reviewer")
+    waiting = list(inbox(user=reviewer))
+    assert len(waiting) == stages.count(Stage.PENDING_REVIEW)
+    for request in waiting:
+        assert ChecklistAnswer.objects.filter(version=request.version).exists()
+
+
+def test_running_the_seed_twice_changes_no_counts(seeded):
+    before = _counts()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert _counts() == before
+    assert out.getvalue().count("skipped") >= len(VERSION_COUNTS)
+
+
+def test_demo_users_log_in_with_the_documented_passwords(seeded):
+    for login in seeding.DEMO_LOGINS:
+        user = authenticate(username=login.username, password=login.password)
+        assert user is not None, login.username
+        assert user.groups.filter(name=login.group).exists()
+        assert user.is_superuser == login.superuser
+    assert Token.objects.filter(user__username="scientist").exists()
+
+
+def test_output_lists_each_model_and_the_demo_logins(db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    for name in VERSION_COUNTS:
+        assert name in text
+    for login in seeding.DEMO_LOGINS:
+        assert login.password in text
+    assert Token.objects.get(user__username="scientist").key in text
+
+
+def test_quiet_prints_nothing(db):
+    out = io.StringIO()
+    call_command("seed_demo", "--quiet", stdout=out)
+    assert out.getvalue() == ""
+
+
+def test_a_failing_model_leaves_no_rows_or_files_and_the_next_run_completes(
+    db, monkeypatch, settings
+):
+    def fail(**_kwargs):
+        raise RuntimeError("registry unreachable")
+
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
+        patched.setattr(services, "artifact_link", fail)
+        call_command("seed_demo", "--quiet")
+    assert RegisteredModel.objects.count() == Dataset.objects.count() == 0
+    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+    call_command("seed_demo", "--quiet")
+    assert RegisteredModel.objects.count() == len(VERSION_COUNTS)
