@@ -173,6 +173,8 @@ SPECTACULAR_SETTINGS = {
         "ArtifactKindEnum": "registry.choices.ArtifactKind",
         "DatasetKindEnum": "registry.choices.DatasetKind",
         "NodeKindEnum": "governance.lineage.models.NodeKind",
+        "RequestKindEnum": "governance.approvals.choices.RequestKind",
+        "RequestStateEnum": "governance.approvals.choices.RequestState",
     },
 }
 

@@ -205,6 +205,8 @@ def _decide_locked(
         raise ValidationError({"comment": "a rejection needs a comment saying why"})
     digest = model_digest(request.version)
     if verdict == Verdict.APPROVE:
+        # Lock the version too, so no checklist answer or artifact changes under the check.
+        ModelVersion.objects.select_for_update().get(pk=request.version_id)
         if digest != request.artifact_digest:
             raise ApprovalRefused(
                 "the model artifact changed since this request opened; "

@@ -49,8 +49,8 @@ class ModelVersion(models.Model):
 
     @property
     def is_frozen(self) -> bool:
-        """Approved versions keep their artifacts exactly as they were reviewed."""
-        return self.stage == Stage.APPROVED
+        """Approved (and later archived) versions keep their artifacts as they were."""
+        return self.stage in (Stage.APPROVED, Stage.ARCHIVED)
 
     @property
     def feature_names(self) -> list[str]:

@@ -1,0 +1,1 @@
+"""The readiness checklist's REST API (routes in `governance.readiness.api_urls`)."""
