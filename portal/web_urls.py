@@ -7,7 +7,10 @@ from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("registry/", include("registry.urls")),
+    path("registry/", include("portal.registry_urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("governance/approvals/", include("governance.approvals.urls")),
+    path("governance/", include("governance.urls")),
 ]

@@ -47,6 +47,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     requests = selectors.request_list(user=request.user)
     if state in RequestState.values:
         requests = requests.filter(state=state)
+    if request.GET.get("version", "").isdigit():
+        requests = requests.filter(version_id=int(request.GET["version"]))
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import views
+from portal import registry_views as views
 
 app_name = "registry"
 urlpatterns = [

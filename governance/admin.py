@@ -1,0 +1,51 @@
+"""Admin for governance: the audit log and lineage edges, both read-only.
+
+Audit entries are append-only by design; lineage edges are recorded by services (each with
+its own audit entry), so the admin only browses them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+
+from governance.models import AuditEvent, LineageEdge
+
+
+class BrowseOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(BrowseOnlyAdmin):
+    list_display = ("seq", "created_at", "actor_name", "action", "target_type", "target_repr")
+    list_filter = ("action", "target_type")
+    search_fields = ("action", "actor_name", "target_repr", "target_id", "request_id", "hash")
+    date_hierarchy = "created_at"
+    ordering = ("-seq",)
+    # The admin's bulk delete would fail on the append-only queryset anyway; hide it.
+    actions = None
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(BrowseOnlyAdmin):
+    list_display = (
+        "pk",
+        "upstream_kind",
+        "upstream_id",
+        "relation",
+        "downstream_kind",
+        "downstream_id",
+        "created_at",
+    )
+    list_filter = ("relation", "upstream_kind", "downstream_kind")
+    search_fields = ("upstream_id", "downstream_id")
+    list_select_related = ("created_by",)

@@ -1,0 +1,71 @@
+"""Governance pages: the audit trail.
+
+Who reads what is decided by `governance.audit_selectors.audit_visible`: superusers, auditors and
+reviewers read the whole log; everyone else reads the entries about the registry objects
+they may view and about their own account. Nobody gets a 403 here: a user with no access to
+any model sees only their own sign-ins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from governance import audit_selectors as selectors
+from registry.forms import ANY, ListForm
+
+PAGE_SIZE = 50
+
+
+def target_type_label(label: str) -> str:
+    """'registry.modelversion' -> 'Model version' (the model's verbose name), else as is."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name).capitalize()
+    except (LookupError, ValueError):
+        return label
+
+
+class AuditFilterForm(ListForm):
+    action = forms.ChoiceField(label="Action", required=False)
+    actor = forms.CharField(
+        label="Actor",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "User name"}),
+    )
+    target_type = forms.ChoiceField(label="Target type", required=False)
+
+    def __init__(
+        self, *args: Any, actions: list[str], target_types: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = ANY + [(a, a) for a in actions]
+        self.fields["target_type"].choices = ANY + [(t, target_type_label(t)) for t in target_types]
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = AuditFilterForm(request.GET, **selectors.audit_filter_options(user=user))
+    values = form.values()
+    events = selectors.audit_event_list(
+        user=user,
+        action=values.get("action", ""),
+        actor=values.get("actor", ""),
+        target_type=values.get("target_type", ""),
+    )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page_obj": page,
+        "filtered": bool(values),
+        "full_log": selectors.sees_everything(user),
+        "events": selectors.present_events(user=user, events=page.object_list),
+    }
+    return render(request, "governance/audit_list.html", context)

@@ -1,0 +1,69 @@
+"""Monitoring pages: the background job runs.
+
+A job run belongs to no model (the integrity scan covers every stored file, and its result
+names them), so the whole list is for those who see every model (superusers, auditors,
+reviewers) or hold `monitoring.view_jobrun`; everyone else sees the runs they requested.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from monitoring.choices import JobState
+from monitoring.models import JobRun
+from registry.forms import ANY, ListForm
+from registry.selectors import sees_everything
+
+PAGE_SIZE = 25
+
+
+def sees_all_jobs(user: Any) -> bool:
+    return sees_everything(user) or user.has_perm("monitoring.view_jobrun")
+
+
+def job_run_list(*, user: Any, state: str = "", kind: str = "") -> QuerySet[JobRun]:
+    """The runs `user` may see (see the module docstring), newest first."""
+    runs = JobRun.objects.select_related("requested_by")
+    if not sees_all_jobs(user):
+        runs = runs.filter(requested_by=user)
+    if state:
+        runs = runs.filter(state=state)
+    if kind:
+        runs = runs.filter(kind=kind)
+    return runs.order_by("-created_at", "-id")
+
+
+class JobFilterForm(ListForm):
+    state = forms.ChoiceField(label="State", required=False, choices=ANY + JobState.choices)
+    kind = forms.ChoiceField(label="Job", required=False)
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ANY + [(k, k.replace("_", " ")) for k in kinds]
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    kinds = job_run_list(user=user).order_by("kind").values_list("kind", flat=True).distinct()
+    form = JobFilterForm(request.GET, kinds=list(kinds))
+    values = form.values()
+    runs = job_run_list(user=user, state=values.get("state", ""), kind=values.get("kind", ""))
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for run in page:
+        run.result_text = json.dumps(run.result, indent=2, sort_keys=True)
+    context = {
+        "form": form,
+        "page_obj": page,
+        "filtered": bool(values),
+        "all_jobs": sees_all_jobs(user),
+    }
+    return render(request, "monitoring/job_list.html", context)

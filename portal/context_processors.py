@@ -1,0 +1,17 @@
+"""Template context every page gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def reviewer_inbox(request: HttpRequest) -> dict[str, Any]:
+    """How many approval requests wait for the signed-in user's decision (one query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from governance.approvals.selectors import inbox
+
+    return {"inbox_count": inbox(user=user).count()}

@@ -1,0 +1,141 @@
+"""Registry pages: models, versions, datasets and deployments, read-only.
+
+Views parse the request and render; every read is a `registry.selectors` function, which
+restricts to what the user may view (anything else is a 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from governance import audit_selectors
+from governance.lineage import Node
+from governance.selectors import lineage_graph
+from portal import lineage_svg
+from registry import selectors
+from registry.forms import DeploymentFilterForm, ModelFilterForm
+
+PAGE_SIZE = 25
+
+
+def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
+    """The requested page; a missing or out-of-range number gives the first or last page."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def lineage_context(user: Any, start: Node) -> dict[str, Any]:
+    """The lineage around `start` (3 steps each way) laid out for the SVG and the edge list."""
+    graph = lineage_graph(user=user, start=start, direction="both", depth=3)
+    return {
+        "lineage": graph,
+        "lineage_layout": lineage_svg.layout(graph),
+        "lineage_edges": lineage_svg.edge_rows(graph),
+    }
+
+
+@login_required
+def model_list(request: HttpRequest) -> HttpResponse:
+    form = ModelFilterForm(request.GET, **selectors.model_filter_options(user=request.user))
+    values = form.values()
+    models = selectors.model_list(
+        user=request.user,
+        search=values.get("q", ""),
+        filters=values,
+        ordering=values.get("sort", ""),
+    )
+    context = {
+        "form": form,
+        "page_obj": paginate(request, models),
+        "filtered": bool(set(values) - {"sort"}),
+    }
+    return render(request, "registry/model_list.html", context)
+
+
+@login_required
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    user = request.user
+    model = selectors.model_get(user=user, slug=slug)
+    context = {
+        "model": model,
+        "versions": selectors.model_versions(user=user, model=model),
+        "datasets": selectors.model_datasets(user=user, model=model),
+        "deployments": selectors.model_deployments(user=user, model=model),
+        "events": audit_selectors.present_events(
+            user=user, events=audit_selectors.model_audit(user=user, model=model)
+        ),
+    }
+    return render(request, "registry/model_detail.html", context)
+
+
+@login_required
+def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    user = request.user
+    version = selectors.version_get(user=user, slug=slug, number=number)
+    importance = selectors.feature_importance_rows(version.feature_importance)
+    context = {
+        "version": version,
+        "model": version.model,
+        "artifacts": selectors.version_artifacts(user=user, version=version),
+        "deployments": selectors.version_deployments(user=user, version=version),
+        "hyperparameters": sorted(version.hyperparameters.items()),
+        "metrics": sorted(version.training_metrics.items()),
+        "importance": importance,
+        "importance_chart": {
+            "labels": [row["name"] for row in importance],
+            "values": [row["value"] for row in importance],
+            "label": "Feature importance",
+        },
+        **lineage_context(user, Node("version", version.pk)),
+    }
+    return render(request, "registry/version_detail.html", context)
+
+
+@login_required
+def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = selectors.dataset_get(user=request.user, pk=pk)
+    context = {
+        "dataset": dataset,
+        "model": dataset.model,
+        "columns": selectors.dataset_columns(dataset),
+        **lineage_context(request.user, Node("dataset", dataset.pk)),
+    }
+    return render(request, "registry/dataset_detail.html", context)
+
+
+@login_required
+def deployment_list(request: HttpRequest) -> HttpResponse:
+    form = DeploymentFilterForm(
+        request.GET, models=selectors.deployment_model_options(user=request.user)
+    )
+    values = form.values()
+    deployments = selectors.deployment_list(
+        user=request.user,
+        search=values.get("q", ""),
+        filters=values,
+        ordering=values.get("sort", ""),
+    )
+    context = {
+        "form": form,
+        "page_obj": paginate(request, deployments),
+        "filtered": bool(set(values) - {"sort"}),
+    }
+    return render(request, "registry/deployment_list.html", context)
+
+
+@login_required
+def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, pk=pk)
+    context = {
+        "deployment": deployment,
+        "version": deployment.version,
+        "model": deployment.version.model,
+        **selectors.deployment_history(user=request.user, deployment=deployment),
+        **lineage_context(request.user, Node("deployment", deployment.pk)),
+    }
+    return render(request, "registry/deployment_detail.html", context)

@@ -1,0 +1,154 @@
+"""Admin for the registry.
+
+The admin is for looking things up and managing access, not a side door around the audit
+log: models are edited through `registry.services.model_update`, access is granted and
+revoked through `governance.access` (both audited), and versions, artifacts, datasets and
+deployments are read-only (their changes are state transitions that belong to the API).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    GuardedModelAdmin,
+)
+
+from governance.access import access_grant, access_revoke
+from registry import services
+from registry.choices import Action
+from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
+from registry.services.models import EDITABLE_FIELDS
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse and search only: no add, change or delete through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(RegisteredModel)
+class RegisteredModelAdmin(GuardedModelAdmin):
+    list_display = ("name", "owner", "team", "task", "risk_tier", "updated_at")
+    list_filter = ("task", "risk_tier", "team")
+    search_fields = ("name", "slug", "description", "team", "owner__username")
+    list_select_related = ("owner",)
+    readonly_fields = ("name", "slug", "owner", "task", "created_at", "updated_at")
+    fields = ("name", "slug", "owner", "task", *EDITABLE_FIELDS, "created_at", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Registration assigns ownership and grants: it goes through the API's service.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: RegisteredModel, form: forms.ModelForm, change: bool
+    ) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes = {name: value for name, value in changes.items() if name in EDITABLE_FIELDS}
+        if changes:
+            saved = services.model_update(
+                model=RegisteredModel.objects.get(pk=obj.pk), actor=request.user, **changes
+            )
+            obj.updated_at = saved.updated_at
+
+    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> type[forms.Form]:
+        return audited_grant_form(AdminUserObjectPermissionsForm, actor=request.user)
+
+    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type[forms.Form]:
+        return audited_grant_form(AdminGroupObjectPermissionsForm, actor=request.user)
+
+
+def _action_of(codename: str) -> str | None:
+    action = codename.removesuffix("_registeredmodel")
+    return action if action in Action.values else None
+
+
+def audited_grant_form(base: type[forms.Form], *, actor: Any) -> type[forms.Form]:
+    """guardian's per-object permission form, saving through `governance.access` so that
+    every grant and revocation made in the admin is checked (manage access) and audited."""
+
+    class AuditedGrantForm(base):  # type: ignore[misc, valid-type]
+        def get_obj_perms_field_choices(self) -> list[tuple[str, str]]:
+            # `add` is not a per-model right: a model cannot be added to itself.
+            return [c for c in super().get_obj_perms_field_choices() if _action_of(c[0])]
+
+        def save_obj_perms(self) -> None:
+            chosen = {_action_of(c) for c in self.cleaned_data[self.get_obj_perms_field_name()]}
+            held = {_action_of(c) for c in self.get_obj_perms_field_initial()}
+            principal = getattr(self, "user", None) or self.group
+            common = {"model": self.obj, "principal": principal, "actor": actor}
+            if revoked := sorted(a for a in held - chosen if a):
+                access_revoke(actions=revoked, **common)
+            if granted := sorted(a for a in chosen - held if a):
+                access_grant(actions=granted, **common)
+
+    return AuditedGrantForm
+
+
+class ArtifactInline(admin.TabularInline):
+    model = Artifact
+    fields = ("name", "kind", "size", "sha256", "uri", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "stage", "framework", "created_by", "created_at")
+    list_filter = ("stage", "framework")
+    search_fields = ("model__name", "model__slug", "description", "code_commit")
+    list_select_related = ("model", "created_by")
+    inlines = (ArtifactInline,)
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(ReadOnlyAdmin):
+    list_display = ("name", "version", "kind", "size", "sha256", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "sha256", "uri", "version__model__name")
+    list_select_related = ("version__model",)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "model", "kind", "row_count", "size", "created_at")
+    list_filter = ("kind", "file_format")
+    search_fields = ("name", "sha256", "model__name")
+    list_select_related = ("model",)
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "pk",
+        "version",
+        "environment",
+        "status",
+        "endpoint",
+        "traffic_share",
+        "deployed_at",
+    )
+    list_filter = ("environment", "status", "is_rollback")
+    search_fields = ("endpoint", "version__model__name", "description")
+    list_select_related = ("version__model",)
