@@ -26,6 +26,8 @@ from governance.approvals import services as approvals
 from governance.approvals.models import ApprovalRequest
 from governance.readiness.selectors import open_required_items
 from governance.readiness.services import AnswerInput, answers_record
+from monitoring.models import JobRun
+from monitoring.services import job_create
 from registry import services
 from registry.choices import ArtifactKind, DatasetKind, Environment, Stage
 from registry.demo import catalog, training
@@ -34,6 +36,7 @@ from registry.models import Artifact, Dataset, Deployment, ModelVersion, Registe
 from registry.roles import ADMINS, AUDITORS, DATA_SCIENTISTS, REVIEWERS, ensure_roles
 
 Progress = Callable[[str], None]
+INTEGRITY_SCAN = "artifact_integrity_scan"
 SPLIT = f"{1 - training.VALIDATION_SHARE:.0%}/{training.VALIDATION_SHARE:.0%}"
 APPROVAL_REASON = "Validation metrics, data lineage and artifacts reviewed (seeded demo approval)"
 
@@ -421,6 +424,10 @@ def seed_model(spec: DemoModel, users: DemoUsers, progress: Progress) -> ModelSu
 def seed_demo(
     *, progress: Progress = lambda _message: None
 ) -> tuple[DemoUsers, list[ModelSummary]]:
-    """Create the demo users, then every demo model that does not exist yet."""
+    """Create the demo users, then every demo model that does not exist yet, and queue a
+    first integrity scan (once) so the jobs page shows a real run when the worker starts."""
     users = ensure_users()
-    return users, [seed_model(spec, users, progress) for spec in catalog.DEMO_MODELS]
+    summaries = [seed_model(spec, users, progress) for spec in catalog.DEMO_MODELS]
+    if not JobRun.objects.filter(kind=INTEGRITY_SCAN).exists():
+        job_create(kind=INTEGRITY_SCAN, actor=users.admin)
+    return users, summaries

@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from sklearn.metrics import accuracy_score, r2_score
 
 from governance.models import AuditEvent, LineageEdge
+from monitoring.models import JobRun
 from portal.demo import seeding
 from registry import services
 from registry.choices import ArtifactKind, DeploymentStatus, Stage
@@ -67,6 +68,7 @@ def _counts() -> dict[str, int]:
         "AuditEvent": AuditEvent.objects.count(),
         "User": User.objects.count(),
         "Token": Token.objects.count(),
+        "JobRun": JobRun.objects.count(),
     }
 
 
@@ -183,8 +185,7 @@ def test_reviewers_have_pending_versions_and_one_version_stays_a_draft(seeded):
     assert stages.count(Stage.DRAFT) == 1
     approvals = AuditEvent.objects.filter(action="registry.version.approved")
     assert approvals.count() == stages.count(Stage.APPROVED)
-    assert set(approvals.values_list("actor_name", flat=True)) <= {"reviewer", "reviewer2",
-                                                                    "admin"}
+    assert set(approvals.values_list("actor_name", flat=True)) <= {"reviewer", "reviewer2", "admin"}
     # Every approved version went through a request that its policy's reviewers approved,
     # and every pending one waits in the reviewers' inbox with its checklist partly answered.
     from governance.approvals.models import ApprovalRequest
