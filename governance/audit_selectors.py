@@ -153,3 +153,51 @@ def audit_filter_options(*, user: Any) -> dict[str, list[str]]:
         "actions": list(actions),
         "target_types": list(types.values_list("target_type", flat=True).distinct()),
     }
+
+
+# What was true at a moment ---------------------------------------------------------------
+
+_ENDED = ("registry.deployment.deactivated", "registry.deployment.retired")
+
+
+def production_at(*, user: Any, when: Any, model: RegisteredModel | None = None) -> list[dict]:
+    """Which versions served production at `when`, and who approved them.
+
+    A deployment served from its `deployed_at` until the audit entry that deactivated or
+    retired it; the approvals are the closed requests of its version (and the production
+    request that deployed it), with their decisions. Restricted to what `user` may view.
+    """
+    from governance.approvals.choices import RequestState
+    from governance.approvals.models import ApprovalRequest
+
+    deployments = Deployment.objects.restrict(user, Action.VIEW).filter(
+        environment="production", deployed_at__lte=when
+    )
+    if model is not None:
+        deployments = deployments.filter(version__model=model)
+    deployments = list(deployments.select_related("version__model", "deployed_by"))
+    ended = set(
+        AuditEvent.objects.filter(
+            action__in=_ENDED,
+            created_at__lte=when,
+            target_type="registry.deployment",
+            target_id__in=[str(d.pk) for d in deployments],
+        ).values_list("target_id", flat=True)
+    )
+    serving = [d for d in deployments if str(d.pk) not in ended]
+    requests = (
+        ApprovalRequest.objects.filter(
+            version__in=[d.version_id for d in serving],
+            state=RequestState.APPROVED,
+            closed_at__lte=when,
+        )
+        .prefetch_related("decisions__reviewer")
+        .order_by("closed_at")
+    )
+    by_version: dict[int, list[Any]] = {}
+    for request in requests:
+        by_version.setdefault(request.version_id, []).append(request)
+    return [
+        {"deployment": d, "version": d.version, "approvals": by_version.get(d.version_id, [])}
+        for d in sorted(serving, key=lambda d: (d.version.model.name, d.deployed_at))
+    ]

@@ -5,4 +5,5 @@ from governance import views
 app_name = "governance"
 urlpatterns = [
     path("audit/", views.audit_list, name="audit-list"),
+    path("production-at/", views.production_at, name="production-at"),
 ]

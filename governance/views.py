@@ -69,3 +69,19 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "events": selectors.present_events(user=user, events=page.object_list),
     }
     return render(request, "governance/audit_list.html", context)
+
+
+class AsOfForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Moment", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+
+@login_required
+def production_at(request: HttpRequest) -> HttpResponse:
+    """What served production at a chosen moment, and who approved it."""
+    form = AsOfForm(request.GET or None)
+    rows = None
+    if form.is_valid():
+        rows = selectors.production_at(user=request.user, when=form.cleaned_data["at"])
+    return render(request, "governance/production_at.html", {"form": form, "rows": rows})

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from governance.api.history import ProductionAtView
 from governance.api.views import LineageEdgeView, LineageGraphView
 from registry.api.views import (
     ArtifactViewSet,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
     path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
+    path("audit/production-at/", ProductionAtView.as_view(), name="audit-production-at"),
     path("", include("governance.api.audit_urls")),
     path("", include("governance.readiness.api_urls")),
     path("", include("governance.approvals.api_urls")),
