@@ -12,13 +12,22 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from governance import access
 from governance import audit_selectors as selectors
+from governance.approvals.models import ModelWatch
+from registry.choices import Action
 from registry.forms import ANY, ListForm
+from registry.models import RegisteredModel
 
 PAGE_SIZE = 50
 
@@ -85,3 +94,58 @@ def production_at(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         rows = selectors.production_at(user=request.user, when=form.cleaned_data["at"])
     return render(request, "governance/production_at.html", {"form": form, "rows": rows})
+
+
+class AccessForm(forms.Form):
+    principal = forms.CharField(label="User or group", max_length=150)
+    kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")])
+    action = forms.ChoiceField(choices=Action.choices)
+    change = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
+
+
+@login_required
+@require_POST
+def model_access(request: HttpRequest, slug: str) -> HttpResponse:
+    """Grant or revoke one action on a model for a user or group (audited by the service)."""
+    model = get_object_or_404(
+        RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
+    )
+    form = AccessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Name a user or group, an action, and grant or revoke.")
+        return redirect("registry:model-detail", slug=slug)
+    data = form.cleaned_data
+    found = (
+        get_user_model().objects.filter(username=data["principal"]).first()
+        if data["kind"] == "user"
+        else Group.objects.filter(name=data["principal"]).first()
+    )
+    if found is None:
+        messages.error(request, f"No {data['kind']} named {data['principal']!r}.")
+        return redirect("registry:model-detail", slug=slug)
+    service = access.access_grant if data["change"] == "grant" else access.access_revoke
+    try:
+        service(model=model, principal=found, actions=[data["action"]], actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"{data['change'].title()}ed {data['action']} for {data['principal']}."
+        )
+    return redirect("registry:model-detail", slug=slug)
+
+
+@login_required
+@require_POST
+def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
+    """Subscribe to or leave a model's lifecycle notifications."""
+    model = get_object_or_404(
+        RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
+    )
+    if request.POST.get("watch") == "1":
+        ModelWatch.objects.get_or_create(model=model, user=request.user)
+        messages.success(request, f"You will be notified of {model}'s lifecycle events.")
+    else:
+        ModelWatch.objects.filter(model=model, user=request.user).delete()
+        messages.success(request, f"You no longer watch {model}.")
+    return redirect("registry:model-detail", slug=slug)

@@ -14,12 +14,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from governance import audit_selectors
+from governance import access, audit_selectors
+from governance.approvals.models import ModelWatch
 from governance.lineage import Node
 from governance.selectors import lineage_graph
 from portal import lineage_svg
 from registry import selectors
+from registry.choices import Action
 from registry.forms import DeploymentFilterForm, ModelFilterForm
+from registry.models import RegisteredModel
 
 PAGE_SIZE = 25
 
@@ -69,7 +72,11 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "events": audit_selectors.present_events(
             user=user, events=audit_selectors.model_audit(user=user, model=model)
         ),
+        "watching": ModelWatch.objects.filter(model=model, user=user).exists(),
     }
+    if RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS).filter(pk=model.pk).exists():
+        context["access"] = access.access_list(model=model)
+        context["actions"] = Action.choices
     return render(request, "registry/model_detail.html", context)
 
 

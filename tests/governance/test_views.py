@@ -277,3 +277,42 @@ def test_edge_rows_name_both_ends_and_the_relation():
             },
         }
     ]
+
+
+def test_owner_grants_access_from_the_model_page_and_it_is_audited(client, model_a, outsider):
+    from governance.models import AuditEvent
+
+    client.force_login(model_a.owner)
+    page = client.get(f"/registry/models/{model_a.slug}/")
+    assert "Grant or revoke access" in page.content.decode()
+    response = client.post(
+        f"/governance/models/{model_a.slug}/access/",
+        {"principal": outsider.username, "kind": "user", "action": "view", "change": "grant"},
+        follow=True,
+    )
+    assert f"Granted view for {outsider.username}" in response.content.decode()
+    assert AuditEvent.objects.filter(action="governance.access.granted").exists()
+    client.force_login(outsider)
+    assert client.get(f"/registry/models/{model_a.slug}/").status_code == 200
+
+
+def test_a_viewer_sees_no_access_form_and_cannot_post_one(client, model_a, reviewer, outsider):
+    client.force_login(reviewer)
+    page = client.get(f"/registry/models/{model_a.slug}/")
+    assert "Grant or revoke access" not in page.content.decode()
+    response = client.post(
+        f"/governance/models/{model_a.slug}/access/",
+        {"principal": outsider.username, "kind": "user", "action": "view", "change": "grant"},
+        follow=True,
+    )
+    assert "may not manage_access" in response.content.decode()
+
+
+def test_watching_a_model_from_its_page(client, model_a, reviewer):
+    from governance.approvals.models import ModelWatch
+
+    client.force_login(reviewer)
+    client.post(f"/governance/models/{model_a.slug}/watch/", {"watch": "1"})
+    assert ModelWatch.objects.filter(user=reviewer, model=model_a).exists()
+    client.post(f"/governance/models/{model_a.slug}/watch/", {"watch": "0"})
+    assert not ModelWatch.objects.filter(user=reviewer, model=model_a).exists()
