@@ -97,3 +97,23 @@ def test_production_request_form_needs_an_endpoint(client, model_a):
     )
     assert response.status_code == 200
     assert "needs an endpoint" in response.content.decode()
+
+
+def test_the_ui_refuses_a_production_request_for_an_unapproved_version(client, model_a):
+    version = factories.model_version(model=model_a)
+    registry.artifact_upload(
+        version=version, actor=model_a.owner, upload=factories.binary_upload(), kind="model"
+    )
+    client.force_login(model_a.owner)
+    response = client.post(
+        reverse("approvals:request-new", args=[version.pk]),
+        {"kind": "production", "endpoint": "https://p.example.org/x"},
+    )
+    assert response.status_code == 200
+    assert "must be approved before it can go to production" in response.content.decode()
+    assert not version.deployments.exists()
+
+
+def test_the_admin_offers_no_way_to_add_a_deployment(client, admin):
+    client.force_login(admin)
+    assert client.get("/admin/registry/deployment/add/").status_code == 403

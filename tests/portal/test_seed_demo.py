@@ -248,3 +248,11 @@ def test_a_failing_model_leaves_no_rows_or_files_and_the_next_run_completes(
     assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
     call_command("seed_demo", "--quiet")
     assert RegisteredModel.objects.count() == len(VERSION_COUNTS)
+
+
+def test_the_seeded_audit_trail_verifies(seeded):
+    from governance.audit.verification import verify_stored_log
+
+    verdict = verify_stored_log()
+    assert verdict.ok, verdict.reason
+    assert verdict.count == AuditEvent.objects.count()
