@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from governance.models import AuditEvent, LineageEdge
+from governance.models import AuditCheckpoint, AuditEvent, LineageEdge
 
 
 class BrowseOnlyAdmin(admin.ModelAdmin):
@@ -32,6 +32,13 @@ class AuditEventAdmin(BrowseOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ("-seq",)
     # The admin's bulk delete would fail on the append-only queryset anyway; hide it.
+    actions = None
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(BrowseOnlyAdmin):
+    list_display = ("seq", "created_at", "head_hash", "key_id")
+    ordering = ("-seq",)
     actions = None
 
 

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from governance import access
 from governance import audit_selectors as selectors
@@ -59,6 +59,7 @@ class AuditFilterForm(ListForm):
 
 
 @login_required
+@require_safe
 def audit_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = AuditFilterForm(request.GET, **selectors.audit_filter_options(user=user))
@@ -87,6 +88,7 @@ class AsOfForm(forms.Form):
 
 
 @login_required
+@require_safe
 def production_at(request: HttpRequest) -> HttpResponse:
     """What served production at a chosen moment, and who approved it."""
     form = AsOfForm(request.GET or None)

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from monitoring.choices import JobState
 from monitoring.models import JobRun
@@ -51,6 +52,7 @@ class JobFilterForm(ListForm):
 
 
 @login_required
+@require_safe
 def job_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     kinds = job_run_list(user=user).order_by("kind").values_list("kind", flat=True).distinct()

@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from governance import access, audit_selectors
 from governance.approvals.models import ModelWatch
@@ -43,6 +44,7 @@ def lineage_context(user: Any, start: Node) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def model_list(request: HttpRequest) -> HttpResponse:
     form = ModelFilterForm(request.GET, **selectors.model_filter_options(user=request.user))
     values = form.values()
@@ -61,6 +63,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     model = selectors.model_get(user=user, slug=slug)
@@ -81,6 +84,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     user = request.user
     version = selectors.version_get(user=user, slug=slug, number=number)
@@ -104,6 +108,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
 
 
 @login_required
+@require_safe
 def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.dataset_get(user=request.user, pk=pk)
     context = {
@@ -116,6 +121,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def deployment_list(request: HttpRequest) -> HttpResponse:
     form = DeploymentFilterForm(
         request.GET, models=selectors.deployment_model_options(user=request.user)
@@ -136,6 +142,7 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, pk=pk)
     context = {

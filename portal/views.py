@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from governance import audit_selectors
 from registry import selectors
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """An overview of what the user may see: counts, recent models, recent activity."""
     context = selectors.overview(user=request.user)

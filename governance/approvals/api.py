@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.shortcuts import get_object_or_404
@@ -118,6 +119,16 @@ class DecisionInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class RequestFilter(django_filters.FilterSet):
+    # A number, not a choice: a choice filter would tell "exists elsewhere" from "no such id".
+    version = django_filters.NumberFilter(field_name="version_id")
+    model = django_filters.CharFilter(field_name="version__model__slug")
+
+    class Meta:
+        model = ApprovalRequest
+        fields = ["state", "kind", "version", "model"]
+
+
 class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     """Approval requests. States: PendingManualApproval, Approved, Rejected, Withdrawn, Expired."""
 
@@ -125,7 +136,7 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         "version__model", "requested_by"
     ).prefetch_related("decisions__reviewer")
     serializer_class = RequestSerializer
-    filterset_fields = ["state", "kind", "version"]
+    filterset_class = RequestFilter
     ordering_fields = ["requested_at", "state"]
 
     @extend_schema(request=RequestInput, responses={201: RequestSerializer})
@@ -305,10 +316,17 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(NotificationSerializer(note).data)
 
 
+class VisibleModelField(serializers.SlugRelatedField):
+    """A model slug looked up among the models the requesting user may view, so another
+    team's model and a model that does not exist get the same answer."""
+
+    def get_queryset(self) -> Any:
+        request = self.context.get("request")
+        return RegisteredModel.objects.restrict(getattr(request, "user", None), Action.VIEW)
+
+
 class WebhookSerializer(serializers.ModelSerializer):
-    model = serializers.SlugRelatedField(
-        slug_field="slug", queryset=RegisteredModel.objects.all(), required=False, allow_null=True
-    )
+    model = VisibleModelField(slug_field="slug", required=False, allow_null=True)
     secret = serializers.CharField(write_only=True, min_length=16)
 
     class Meta:

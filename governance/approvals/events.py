@@ -15,7 +15,8 @@ from django.db import transaction
 from governance.approvals.models import EventCursor, WebhookDelivery, WebhookEndpoint
 from governance.approvals.notifications import notify, watchers
 from governance.audit.models import AuditEvent
-from registry.models import Deployment, ModelVersion
+from registry.choices import Action
+from registry.models import Deployment, ModelVersion, RegisteredModel
 
 # audit action -> public event name
 EVENTS = {
@@ -66,6 +67,16 @@ def _subject(entry: AuditEvent) -> tuple[int | None, dict[str, Any]]:
     return None, {}
 
 
+def _may(users: list[Any], action: str, model_id: int) -> list[Any]:
+    """The users who still hold `action` on the model now: rights may have been revoked
+    since they started watching, or since they created the webhook."""
+    return [
+        u
+        for u in users
+        if u.is_active and RegisteredModel.objects.restrict(u, action).filter(pk=model_id).exists()
+    ]
+
+
 def payload_for(entry: AuditEvent, event: str, subject: dict[str, Any]) -> dict[str, Any]:
     return {
         "event": event,
@@ -83,7 +94,7 @@ def dispatch_pending() -> list[int]:
     entries = list(AuditEvent.objects.filter(seq__gt=cursor.last_seq).order_by("seq")[:BATCH])
     if not entries:
         return []
-    endpoints = list(WebhookEndpoint.objects.filter(active=True))
+    endpoints = list(WebhookEndpoint.objects.filter(active=True).select_related("created_by"))
     deliveries: list[WebhookDelivery] = []
     for entry in entries:
         event = EVENTS.get(entry.action)
@@ -93,7 +104,10 @@ def dispatch_pending() -> list[int]:
         if model_id is None:
             continue
         detail = ", ".join(f"{k} {v}" for k, v in subject.items())
-        notify(watchers(model_id), subject=f"{event.replace('.', ' ')}: {detail}"[:200])
+        notify(
+            _may(watchers(model_id), Action.VIEW, model_id),
+            subject=f"{event.replace('.', ' ')}: {detail}"[:200],
+        )
         deliveries += [
             WebhookDelivery(
                 endpoint=ep,
@@ -102,7 +116,7 @@ def dispatch_pending() -> list[int]:
                 payload=payload_for(entry, event, subject),
             )
             for ep in endpoints
-            if ep.wants(event, model_id)
+            if ep.wants(event, model_id) and _may([ep.created_by], Action.MANAGE_ACCESS, model_id)
         ]
     created = WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     cursor.last_seq = entries[-1].seq

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from governance.approvals import selectors, services
 from governance.approvals.choices import RequestKind, RequestState
@@ -34,6 +34,7 @@ def _error_text(exc: Exception) -> str:
 
 
 @login_required
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.inbox(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -42,6 +43,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def request_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     requests = selectors.request_list(user=request.user)
@@ -76,6 +78,7 @@ def _metric_rows(version: ModelVersion) -> list[dict[str, Any]]:
 
 
 @login_required
+@require_safe
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     approval = get_object_or_404(selectors.request_list(user=request.user), pk=pk)
     version = approval.version
@@ -138,6 +141,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def request_new(request: HttpRequest, version_pk: int) -> HttpResponse:
     """Open a version-approval or production-deployment request for a version."""
     version = get_object_or_404(

@@ -8,13 +8,17 @@ from django.conf import settings
 from django.db import models
 
 from governance.audit.chain import GENESIS_HASH
+from governance.audit.checkpoints import Checkpoint
+
+# The single AuditChainHead row.
+HEAD_ID = 1
 
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or remove an audit entry."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("audit entries cannot be updated")
 
@@ -24,7 +28,25 @@ class AuditEventQuerySet(models.QuerySet):
     _raw_delete = delete
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once, then never saved again nor deleted (a trigger on PostgreSQL
+    refuses it below the ORM too; see governance/migrations/0004)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit entries cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit entries cannot be deleted")
+
+
+class AuditEvent(AppendOnlyModel):
     """One change, as it happened. Never edited; `hash` chains it to the entry before."""
 
     seq = models.PositiveBigIntegerField(unique=True)
@@ -50,8 +72,6 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AuditEventQuerySet.as_manager()
-
     class Meta:
         app_label = "governance"
         ordering = ["seq"]
@@ -59,14 +79,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_repr}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("audit entries cannot be updated")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("audit entries cannot be deleted")
 
     def as_chain_entry(self) -> dict[str, Any]:
         return {
@@ -98,3 +110,33 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed statement that entry `seq` of the chain had hash `head_hash`.
+
+    Written under the head's lock every STEWARD_AUDIT_CHECKPOINT_EVERY entries and on demand,
+    and copied to a JSON file after commit (see governance/audit/checkpointing.py).
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=88)
+
+    class Meta:
+        app_label = "governance"
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint #{self.seq}"
+
+    def as_checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            seq=self.seq,
+            head_hash=self.head_hash,
+            created_at=self.created_at.isoformat(),
+            key_id=self.key_id,
+            signature=self.signature,
+        )

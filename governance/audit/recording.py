@@ -12,10 +12,9 @@ from django.db import models, transaction
 from django.forms.models import model_to_dict
 
 from governance.audit.chain import entry_hash
+from governance.audit.checkpointing import checkpoint_create, checkpoint_due
 from governance.audit.context import current
-from governance.audit.models import AuditChainHead, AuditEvent
-
-HEAD_ID = 1
+from governance.audit.models import HEAD_ID, AuditChainHead, AuditEvent
 
 
 def _jsonable(value: Any) -> Any:
@@ -61,7 +60,11 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one entry, chained to the head. Call inside the writing service's transaction."""
+    """Append one entry, chained to the head. Call inside the writing service's transaction.
+
+    The head row's lock serialises appends, so the chain never forks; every
+    STEWARD_AUDIT_CHECKPOINT_EVERY entries the new head is signed as a checkpoint.
+    """
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD_ID)
     ctx = current()
     target_type, target_id, target_repr = _target_fields(target)
@@ -85,4 +88,6 @@ def record(
     event.save()
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
+    if checkpoint_due(event.seq):
+        checkpoint_create(seq=event.seq, head_hash=event.hash)
     return event

@@ -1,4 +1,4 @@
-from governance.audit.models import AuditChainHead, AuditEvent
+from governance.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from governance.lineage.models import LineageEdge, NodeKind, Relation
 
-__all__ = ["AuditChainHead", "AuditEvent", "LineageEdge", "NodeKind", "Relation"]
+__all__ = ["AuditChainHead", "AuditCheckpoint", "AuditEvent", "LineageEdge", "NodeKind", "Relation"]

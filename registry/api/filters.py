@@ -30,6 +30,8 @@ class ModelVersionFilter(filters.FilterSet):
 
 class ArtifactFilter(filters.FilterSet):
     model = filters.CharFilter(field_name="version__model__slug")
+    # A number, not a choice: a choice filter would tell "exists elsewhere" from "no such id".
+    version = filters.NumberFilter(field_name="version_id")
 
     class Meta:
         model = Artifact
@@ -46,6 +48,7 @@ class DatasetFilter(filters.FilterSet):
 
 class DeploymentFilter(filters.FilterSet):
     model = filters.CharFilter(field_name="version__model__slug")
+    version = filters.NumberFilter(field_name="version_id")
 
     class Meta:
         model = Deployment

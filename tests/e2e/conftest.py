@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from governance.audit.testing import flushable_audit_tables
 from registry import services
 from tests import factories
 
@@ -35,14 +34,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _audit_tables_flushable() -> Iterator[None]:
-    """Live-server tests end with a flush that the audit log's PostgreSQL guard triggers
-    would refuse (see governance.audit.testing); re-entrant if tests/conftest.py does it too."""
-    with flushable_audit_tables():
-        yield
 
 
 @pytest.fixture(scope="session")

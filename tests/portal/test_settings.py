@@ -38,6 +38,7 @@ def _manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProce
     }
     base |= {"STEWARD_STORAGE_DIR": str(tmp_path), "DEBUG": "0"} | env
     base.pop("DATABASE_URL", None)
+    base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

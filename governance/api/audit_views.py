@@ -1,0 +1,107 @@
+"""Audit log API: the verdict, the entries (read-only, filtered, paginated) and a CSV export.
+
+Readers: superusers and holders of the global view permission (the auditor and reviewer
+roles). Everyone else gets 403; the per-model audit trails for owners live with the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.api.audit_filters import AuditEventFilter
+from governance.api.audit_serializers import AuditEventSerializer, AuditReportSerializer
+from governance.audit.export import csv_lines, neutralise
+from governance.audit.models import AuditEvent
+from governance.audit.services import events_export
+from governance.audit.verification import BATCH, audit_report
+from registry.choices import Action
+from registry.querysets import has_global_permission
+
+
+class CanReadAuditLog(BasePermission):
+    message = "Reading the audit log needs the auditor, reviewer or administrator role."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(
+            user.is_authenticated and user.is_active and has_global_permission(user, Action.VIEW)
+        )
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; the export itself streams, so
+    only an error body is ever rendered here."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> str:
+        detail = data.get("detail", data) if isinstance(data, dict) else data
+        return f"detail\r\n{neutralise(str(detail))}\r\n"
+
+
+class AuditVerifyView(APIView):
+    """Walk the whole chain against its head and the signed checkpoints."""
+
+    permission_classes = [CanReadAuditLog]
+
+    @extend_schema(responses=AuditReportSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(AuditReportSerializer(audit_report()).data)
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Audit entries in chain order (`?ordering=-seq` for newest first); `{seq}` names one."""
+
+    queryset = AuditEvent.objects.all()
+    serializer_class = AuditEventSerializer
+    permission_classes = [CanReadAuditLog]
+    filterset_class = AuditEventFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    lookup_field = "seq"
+    lookup_value_regex = r"\d+"
+    ordering_fields = ["seq"]
+    # Oldest first by default: pages stay put while new entries are appended at the end.
+    ordering = ["seq"]
+
+
+class AuditExportView(generics.GenericAPIView):
+    """The filtered entries as CSV (formula-looking cells neutralised). Recorded in the log."""
+
+    queryset = AuditEvent.objects.all()
+    permission_classes = [CanReadAuditLog]
+    filterset_class = AuditEventFilter
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="v1_audit_events_export_csv",
+        filters=True,
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        events = self.filter_queryset(self.get_queryset())
+        filters = {
+            k: v for k, v in request.query_params.items() if k in AuditEventFilter.base_filters
+        }
+        chosen = events_export(actor=request.user, events=events, filters=filters, fmt="csv")
+        rows = (event.as_chain_entry() for event in chosen.iterator(chunk_size=BATCH))
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="steward-audit.csv"'
+        return response
