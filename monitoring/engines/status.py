@@ -1,0 +1,200 @@
+"""Good / at risk / failing per axis (accuracy, drift, service health), with the reason in words.
+
+Each axis compares figures with two thresholds: crossing the at-risk one makes the axis "at
+risk", crossing the failing one makes it "failing"; the axis takes the worst of its checks and
+its reason names every check that crossed. An axis without figures is "unknown" (no ground
+truth yet, no traffic), never silently "good".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Level(StrEnum):
+    GOOD = "good"
+    AT_RISK = "at_risk"
+    FAILING = "failing"
+    UNKNOWN = "unknown"
+
+
+_RANK = {Level.UNKNOWN: -1, Level.GOOD: 0, Level.AT_RISK: 1, Level.FAILING: 2}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-deployment thresholds; the defaults suit a typical classifier behind an HTTP API.
+
+    Accuracy-like figures (higher is better) fall below their thresholds; drift share (the
+    share of drifted features, Evidently's dataset-drift share is 0.5), error rate, latency and
+    time since the last prediction rise above theirs.
+    """
+
+    accuracy_at_risk: float = 0.85
+    accuracy_failing: float = 0.75
+    drift_share_at_risk: float = 0.2
+    drift_share_failing: float = 0.5
+    error_rate_at_risk: float = 0.01
+    error_rate_failing: float = 0.05
+    latency_p95_ms_at_risk: float = 500.0
+    latency_p95_ms_failing: float = 2000.0
+    silence_seconds_at_risk: float = 3600.0
+    silence_seconds_failing: float = 86_400.0
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Thresholds:
+        """Defaults overridden by the known keys of `data` (unknown keys are an error)."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown status thresholds: {sorted(unknown)}")
+        return cls(**{key: float(value) for key, value in data.items()})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    axis: str
+    level: Level
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"axis": self.axis, "level": str(self.level), "reason": self.reason}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def check(
+    name: str,
+    value: float,
+    *,
+    at_risk: float,
+    failing: float,
+    higher_is_better: bool,
+    unit: str = "",
+) -> tuple[Level, str]:
+    """One figure against its two thresholds, with a sentence saying why."""
+
+    def worse_than(limit: float) -> bool:
+        return value < limit if higher_is_better else value > limit
+
+    side = "below" if higher_is_better else "above"
+    shown = f"{name} {_fmt(value)}{unit}"
+    if worse_than(failing):
+        return Level.FAILING, f"{shown} is {side} the failing threshold {_fmt(failing)}{unit}"
+    if worse_than(at_risk):
+        return Level.AT_RISK, f"{shown} is {side} the at-risk threshold {_fmt(at_risk)}{unit}"
+    bound = "at or above" if higher_is_better else "at or below"
+    return Level.GOOD, f"{shown} is {bound} the at-risk threshold {_fmt(at_risk)}{unit}"
+
+
+def _combine(axis: str, checks: list[tuple[Level, str]], no_data: str) -> Verdict:
+    if not checks:
+        return Verdict(axis, Level.UNKNOWN, no_data)
+    level = max((lvl for lvl, _ in checks), key=_RANK.__getitem__)
+    reasons = [reason for lvl, reason in checks if lvl == level]
+    return Verdict(axis, level, "; ".join(reasons))
+
+
+def accuracy_status(
+    value: float | None, thresholds: Thresholds | None = None, *, metric: str = "accuracy"
+) -> Verdict:
+    """The accuracy axis from one higher-is-better figure (accuracy, ROC AUC, ...)."""
+    thresholds = thresholds or Thresholds()
+    checks = []
+    if value is not None:
+        checks.append(
+            check(
+                metric,
+                value,
+                at_risk=thresholds.accuracy_at_risk,
+                failing=thresholds.accuracy_failing,
+                higher_is_better=True,
+            )
+        )
+    return _combine("accuracy", checks, f"no {metric} measured in the window (no ground truth)")
+
+
+def drift_status(drift_share: float | None, thresholds: Thresholds | None = None) -> Verdict:
+    """The drift axis from the share of drifted features (0..1)."""
+    thresholds = thresholds or Thresholds()
+    checks = []
+    if drift_share is not None:
+        checks.append(
+            check(
+                "drifted feature share",
+                drift_share,
+                at_risk=thresholds.drift_share_at_risk,
+                failing=thresholds.drift_share_failing,
+                higher_is_better=False,
+            )
+        )
+    return _combine("drift", checks, "no drift computed for the window")
+
+
+def health_status(
+    *,
+    error_rate: float | None = None,
+    latency_p95_ms: float | None = None,
+    seconds_since_last: float | None = None,
+    thresholds: Thresholds | None = None,
+) -> Verdict:
+    """The service-health axis: the worst of error rate, p95 latency and silence."""
+    t = thresholds or Thresholds()
+    candidates = [
+        ("error rate", error_rate, t.error_rate_at_risk, t.error_rate_failing, ""),
+        ("p95 latency", latency_p95_ms, t.latency_p95_ms_at_risk, t.latency_p95_ms_failing, " ms"),
+        (
+            "time since the last prediction",
+            seconds_since_last,
+            t.silence_seconds_at_risk,
+            t.silence_seconds_failing,
+            " s",
+        ),
+    ]
+    checks = [
+        check(name, value, at_risk=risk, failing=fail, higher_is_better=False, unit=unit)
+        for name, value, risk, fail, unit in candidates
+        if value is not None
+    ]
+    return _combine("service_health", checks, "no traffic in the window")
+
+
+def deployment_status(
+    *,
+    accuracy: float | None = None,
+    drift_share: float | None = None,
+    error_rate: float | None = None,
+    latency_p95_ms: float | None = None,
+    seconds_since_last: float | None = None,
+    thresholds: Thresholds | None = None,
+    accuracy_metric: str = "accuracy",
+) -> dict[str, Verdict]:
+    """The three axes of one deployment: {"accuracy": ..., "drift": ..., "service_health": ...}."""
+    return {
+        "accuracy": accuracy_status(accuracy, thresholds, metric=accuracy_metric),
+        "drift": drift_status(drift_share, thresholds),
+        "service_health": health_status(
+            error_rate=error_rate,
+            latency_p95_ms=latency_p95_ms,
+            seconds_since_last=seconds_since_last,
+            thresholds=thresholds,
+        ),
+    }
+
+
+def weighted_drift_share(drifted: dict[str, bool], importance: dict[str, float] | None) -> float:
+    """Share of drifted features, weighted by feature importance when given (features without
+    an importance weigh 0 then; plain share when no weight is positive)."""
+    if not drifted:
+        return 0.0
+    weights = {name: max(0.0, float((importance or {}).get(name, 0.0))) for name in drifted}
+    total = sum(weights.values())
+    if total <= 0:
+        return sum(drifted.values()) / len(drifted)
+    return sum(weights[name] for name, flag in drifted.items() if flag) / total
