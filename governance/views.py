@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from governance import access
 from governance import audit_selectors as selectors
 from governance.approvals.models import ModelWatch
+from governance.audit.verification import audit_report
 from registry.choices import Action
 from registry.forms import ANY, ListForm
 from registry.models import RegisteredModel
@@ -151,3 +152,13 @@ def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
         ModelWatch.objects.filter(model=model, user=request.user).delete()
         messages.success(request, f"You no longer watch {model}.")
     return redirect("registry:model-detail", slug=slug)
+
+
+@login_required
+@require_safe
+def reports(request: HttpRequest) -> HttpResponse:
+    """Evidence an auditor can take away: the audit chain's verdict against its signed
+    checkpoints, and exports of the log (for those who may read all of it)."""
+    full_log = selectors.sees_everything(request.user)
+    report = audit_report() if full_log else None
+    return render(request, "governance/reports.html", {"full_log": full_log, "report": report})

@@ -316,3 +316,21 @@ def test_watching_a_model_from_its_page(client, model_a, reviewer):
     assert ModelWatch.objects.filter(user=reviewer, model=model_a).exists()
     client.post(f"/governance/models/{model_a.slug}/watch/", {"watch": "0"})
     assert not ModelWatch.objects.filter(user=reviewer, model=model_a).exists()
+
+
+def test_the_reports_page_shows_the_verified_chain_to_an_auditor(client, model_a):
+    from registry.roles import AUDITORS
+    from tests import factories as f
+
+    auditor = f.UserFactory(username="audrey", roles=[AUDITORS])
+    client.force_login(auditor)
+    html = client.get("/governance/reports/").content.decode()
+    assert "Verified" in html and "Audit log as CSV" in html
+    export = client.get("/api/v1/audit/events/export.csv?format=csv")
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+
+
+def test_the_reports_page_keeps_the_full_log_from_an_owner(client, model_a):
+    client.force_login(model_a.owner)
+    html = client.get("/governance/reports/").content.decode()
+    assert "Verified" not in html and "for auditors, reviewers and administrators" in html
