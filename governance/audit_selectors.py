@@ -130,11 +130,24 @@ def object_url(obj: Any) -> str:
 
 
 def audit_event_list(
-    *, user: Any, action: str = "", actor: str = "", target_type: str = ""
+    *,
+    user: Any,
+    action: str = "",
+    actor: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    since: Any = None,
+    until: Any = None,
 ) -> QuerySet[AuditEvent]:
     """The entries `user` may read (see `audit_visible`), newest first, filtered by exact
-    action, actor name (contains) and target type."""
+    action, actor name (contains), target type and id, and a time range."""
     events = audit_visible(user=user)
+    if target_id:
+        events = events.filter(target_id=target_id)
+    if since:
+        events = events.filter(created_at__gte=since)
+    if until:
+        events = events.filter(created_at__lte=until)
     if action:
         events = events.filter(action=action)
     if actor:

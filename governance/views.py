@@ -50,6 +50,13 @@ class AuditFilterForm(ListForm):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "User name"}),
     )
     target_type = forms.ChoiceField(label="Target type", required=False)
+    target_id = forms.CharField(label="Object id", required=False, max_length=64)
+    since = forms.DateTimeField(
+        label="From", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        label="Until", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
     def __init__(
         self, *args: Any, actions: list[str], target_types: list[str], **kwargs: Any
@@ -70,6 +77,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         action=values.get("action", ""),
         actor=values.get("actor", ""),
         target_type=values.get("target_type", ""),
+        target_id=values.get("target_id", ""),
+        since=values.get("since"),
+        until=values.get("until"),
     )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {

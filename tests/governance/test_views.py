@@ -334,3 +334,24 @@ def test_the_reports_page_keeps_the_full_log_from_an_owner(client, model_a):
     client.force_login(model_a.owner)
     html = client.get("/governance/reports/").content.decode()
     assert "Verified" not in html and "for auditors, reviewers and administrators" in html
+
+
+def test_the_audit_trail_filters_by_object_and_time(client, admin, model_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests import factories as f
+
+    version = f.model_version(model=model_a)
+    client.force_login(admin)
+    by_object = client.get(
+        "/governance/audit/", {"target_type": "registry.modelversion", "target_id": str(version.pk)}
+    )
+    html = by_object.content.decode()
+    # Each action appears twice in the filter menu (value and label); more where rows show it.
+    assert html.count("registry.version.registered") > 2
+    assert html.count("registry.model.created") == 2
+    future = (timezone.localtime() + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    later = client.get("/governance/audit/", {"since": future}).content.decode()
+    assert later.count("registry.version.registered") <= 2
