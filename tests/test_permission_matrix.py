@@ -872,7 +872,6 @@ def test_the_api_serves_no_browsable_html(client):
     assert b"<form" not in response.content
 
 
-
 def without_query(body: str, params: dict[str, str]) -> str:
     """The body with the values the client sent taken out (search boxes and error messages
     echo them), lower-cased."""
