@@ -30,43 +30,39 @@ def _current(model: RegisteredModel, principal: Any) -> list[str]:
     return sorted(p.removesuffix("_registeredmodel") for p in perms)
 
 
-@transaction.atomic
-def access_grant(
-    *, model: RegisteredModel, principal: Any, actions: list[str], actor: Any
+def _change(
+    model: RegisteredModel, principal: Any, actions: list[str], actor: Any, *, grant: bool
 ) -> list[str]:
-    """Give a user or group `actions` on `model`; returns what the principal now holds."""
     require_object(actor, Action.MANAGE_ACCESS, model)
+    apply = assign_perm if grant else remove_perm
     before = _current(model, principal)
     for action in actions:
-        assign_perm(f"registry.{codename_for(action)}", principal, model)
+        apply(f"registry.{codename_for(action)}", principal, model)
     after = _current(model, principal)
     audit.record(
         actor=actor,
-        action="governance.access.granted",
+        action="governance.access.granted" if grant else "governance.access.revoked",
         target=model,
         before=_subject(principal) | {"actions": before},
         after=_subject(principal) | {"actions": after},
     )
     return after
+
+
+@transaction.atomic
+def access_grant(
+    *, model: RegisteredModel, principal: Any, actions: list[str], actor: Any
+) -> list[str]:
+    """Give a user or group `actions` on `model`; returns what the principal now holds."""
+    return _change(model, principal, actions, actor, grant=True)
 
 
 @transaction.atomic
 def access_revoke(
     *, model: RegisteredModel, principal: Any, actions: list[str], actor: Any
 ) -> list[str]:
-    require_object(actor, Action.MANAGE_ACCESS, model)
-    before = _current(model, principal)
-    for action in actions:
-        remove_perm(f"registry.{codename_for(action)}", principal, model)
-    after = _current(model, principal)
-    audit.record(
-        actor=actor,
-        action="governance.access.revoked",
-        target=model,
-        before=_subject(principal) | {"actions": before},
-        after=_subject(principal) | {"actions": after},
-    )
-    return after
+    """Take `actions` on `model` away from a user or group; returns what remains."""
+    return _change(model, principal, actions, actor, grant=False)
 
 
 def access_list(*, model: RegisteredModel) -> list[dict[str, Any]]:

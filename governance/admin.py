@@ -7,25 +7,13 @@ its own audit entry), so the admin only browses them.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
-from django.http import HttpRequest
 
 from governance.models import AuditCheckpoint, AuditEvent, LineageEdge
-
-
-class BrowseOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+from registry.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(BrowseOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "created_at", "actor_name", "action", "target_type", "target_repr")
     list_filter = ("action", "target_type")
     search_fields = ("action", "actor_name", "target_repr", "target_id", "request_id", "hash")
@@ -36,14 +24,14 @@ class AuditEventAdmin(BrowseOnlyAdmin):
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(BrowseOnlyAdmin):
+class AuditCheckpointAdmin(ReadOnlyAdmin):
     list_display = ("seq", "created_at", "head_hash", "key_id")
     ordering = ("-seq",)
     actions = None
 
 
 @admin.register(LineageEdge)
-class LineageEdgeAdmin(BrowseOnlyAdmin):
+class LineageEdgeAdmin(ReadOnlyAdmin):
     list_display = (
         "pk",
         "upstream_kind",
