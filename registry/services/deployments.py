@@ -81,6 +81,13 @@ def deployment_create(
             raise ValidationError({"replaces": "must be a deployment of the same model"})
         if (replaces.environment, replaces.endpoint) != (environment, endpoint):
             raise ValidationError({"replaces": "must be a deployment at the same endpoint"})
+        if replaces.status != DeploymentStatus.ACTIVE:
+            raise ValidationError(
+                {
+                    "replaces": f"deployment {replaces.pk} is {replaces.status}: only an active "
+                    "deployment can be replaced"
+                }
+            )
     _check_traffic(environment, endpoint, share, {replaces.pk} if replaces else set())
     bind = (
         _gate(version, endpoint, actor, is_rollback)

@@ -105,7 +105,11 @@ def version_register(
 def version_transition(
     *, version: ModelVersion, to: str, actor: Any, reason: str = ""
 ) -> ModelVersion:
-    """Move a version to another stage if the transition table allows it."""
+    """Move a version to another stage if the transition table allows it.
+
+    No permission check here: this is the building block of `version_submit`,
+    `version_archive` and the governance approval workflow, which check who may act. It is
+    not exposed by any view or API endpoint."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if to not in TRANSITIONS[version.stage]:
         raise InvalidTransition(

@@ -127,3 +127,13 @@ def test_rollback_needs_an_earlier_version(model_a):
     only = factories.deployment(version=factories.model_version(model=model_a))
     with pytest.raises(InvalidTransition, match="nothing to roll back"):
         services.deployment_rollback(deployment=only, actor=model_a.owner)
+
+
+def test_only_an_active_deployment_can_be_replaced(model_a):
+    v1 = factories.model_version(model=model_a)
+    first = factories.deployment(version=v1)
+    v2 = factories.model_version(model=model_a)
+    factories.deployment(version=v2, replaces=first)
+    with pytest.raises(ValidationError) as err:
+        factories.deployment(version=v2, replaces=first)
+    assert "only an active deployment" in str(err.value.error_dict["replaces"])
