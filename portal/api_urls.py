@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("governance.api.audit_urls")),
     path("", include("governance.readiness.api_urls")),
     path("", include("governance.approvals.api_urls")),
+    path("", include("monitoring.api.urls")),
     path("", include(router.urls)),
 ]

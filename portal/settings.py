@@ -38,6 +38,8 @@ STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 # Largest upload accepted for an artifact or a dataset, in megabytes.
 STEWARD_MAX_UPLOAD_MB = env_int("STEWARD_MAX_UPLOAD_MB", 200, minimum=1)
 STEWARD_MAX_UPLOAD_BYTES = STEWARD_MAX_UPLOAD_MB * 1024 * 1024
+# Largest prediction or ground-truth batch accepted in one request (rows); larger is a 413.
+STEWARD_MAX_BATCH_ROWS = env_int("STEWARD_MAX_BATCH_ROWS", 50_000, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -221,6 +221,34 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
         methods={"POST": Check(needs="deploy")},
     ),
+    "api:deployment-predictions": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "GET": Check(),
+            "POST": Check(
+                needs="deploy",
+                fmt="json",
+                body=lambda w: [
+                    {
+                        "request_id": "matrix-1",
+                        "timestamp": "2026-11-01T00:00:00Z",
+                        "features": {"age": 40, "income": 1000.0, "region": "north"},
+                    }
+                ],
+            ),
+        },
+    ),
+    "api:deployment-ground-truth": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "GET": Check(),
+            "POST": Check(
+                needs="deploy", fmt="json", body=[{"request_id": "matrix-1", "label": "yes"}]
+            ),
+        },
+    ),
     "api:deployment-rollback": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),

@@ -1,3 +1,4 @@
+from monitoring.models.ingestion import EventStatus, GroundTruth, PredictionEvent
 from monitoring.models.jobs import JobRun
 
-__all__ = ["JobRun"]
+__all__ = ["EventStatus", "GroundTruth", "JobRun", "PredictionEvent"]

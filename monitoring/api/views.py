@@ -1,0 +1,135 @@
+"""Bulk ingestion endpoints per deployment. Thin: read the body, call the service, answer.
+
+A deployment the user cannot view is a 404 (restrict before anything else); one they can view
+but not deploy is a 403 from the service. The body is read raw: the service parses JSON
+arrays, NDJSON and CSV itself into one pandas frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from monitoring.api import serializers as s
+from monitoring.ingestion import parsing, selectors, services
+from monitoring.models import GroundTruth, PredictionEvent
+from registry.choices import Action
+from registry.models import Deployment
+
+ON_ERROR = OpenApiParameter(
+    "on_error", str, enum=list(services.ON_ERROR_CHOICES), description="reject (default) or skip"
+)
+BODY = {
+    "application/json": {"type": "array", "items": {"type": "object"}},
+    "application/x-ndjson": {"type": "string"},
+    "text/csv": {"type": "string"},
+}
+
+
+def _too_large(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+class _BatchView(generics.GenericAPIView):
+    ingest = staticmethod(services.predictions_ingest)
+
+    def deployment(self) -> Deployment:
+        visible = Deployment.objects.restrict(self.request.user, Action.VIEW)
+        return get_object_or_404(visible.select_related("version"), pk=self.kwargs["pk"])
+
+    def _body(self, request: Request) -> bytes | None:
+        """The raw body, or None when it is over STEWARD_MAX_UPLOAD_MB. Read from the stream:
+        request.body would stop at DATA_UPLOAD_MAX_MEMORY_SIZE, and DRF's parsers know
+        neither NDJSON nor CSV."""
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.STEWARD_MAX_UPLOAD_BYTES:
+            return None
+        stream = request.stream
+        return stream.read() if stream is not None else b""
+
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        query = s.IngestQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = self._body(request)
+        if body is None:
+            return _too_large(f"the body exceeds {settings.STEWARD_MAX_UPLOAD_MB} MB")
+        try:
+            result = self.ingest(
+                deployment=deployment,
+                body=body,
+                content_type=request.content_type,
+                on_error=query.validated_data["on_error"],
+                actor=request.user,
+            )
+        except services.BatchTooLarge as exc:
+            return _too_large(str(exc))
+        except parsing.UnsupportedFormat as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        except parsing.ParseError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        except services.BatchRejected as exc:
+            return Response(_rejected_body(exc), status=status.HTTP_400_BAD_REQUEST)
+        code = status.HTTP_207_MULTI_STATUS if result.report.rejected_rows else status.HTTP_200_OK
+        return Response(result.as_dict(), status=code)
+
+
+def _rejected_body(exc: services.BatchRejected) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": exc.message}
+    if exc.report is not None:
+        body |= services.outcome(exc.report, accepted=0, duplicates=0)
+    return body
+
+
+class PredictionBatchView(_BatchView):
+    """POST a batch of prediction events; GET the stored events, newest first."""
+
+    serializer_class = s.PredictionEventSerializer
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no pk
+            return PredictionEvent.objects.none()
+        return selectors.prediction_list(user=self.request.user, deployment=self.deployment())
+
+    @extend_schema(responses={200: s.PredictionEventSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=BODY,
+        parameters=[ON_ERROR],
+        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestOutcome},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class GroundTruthBatchView(_BatchView):
+    """POST a batch of observed outcomes (request_id, label or value, timestamp)."""
+
+    serializer_class = s.GroundTruthSerializer
+    ingest = staticmethod(services.ground_truth_ingest)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return GroundTruth.objects.none()
+        return selectors.ground_truth_list(user=self.request.user, deployment=self.deployment())
+
+    @extend_schema(responses={200: s.GroundTruthSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=BODY,
+        parameters=[ON_ERROR],
+        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestOutcome},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

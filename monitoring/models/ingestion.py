@@ -1,0 +1,76 @@
+"""Prediction events and ground truth: append-only rows sent in batches by serving apps.
+
+Both tables are keyed for idempotency on (deployment, request_id): a batch posted twice is
+stored once. Ground truth joins predictions on the same pair and may arrive before or after
+the prediction it labels, so neither table has a foreign key to the other.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class EventStatus(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+
+
+class PredictionEvent(models.Model):
+    """One prediction served by a deployment. Rows are only ever inserted (bulk, in batches);
+    the composite indexes both lead with the deployment, so the foreign key needs none."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    request_id = models.CharField(max_length=200)
+    timestamp = models.DateTimeField()
+    features = models.JSONField(default=dict)
+    # NULL: no label was sent (regression, or an error); distinct from an empty label.
+    prediction_label = models.TextField(null=True, blank=True)  # noqa: DJ001
+    prediction_score = models.FloatField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.OK)
+    error = models.TextField(blank=True, default="")
+    cache_hit = models.BooleanField(null=True, blank=True)
+    cpu = models.FloatField(null=True, blank=True)
+    memory = models.FloatField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["deployment", "timestamp"], name="prediction_dep_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "request_id"], name="prediction_dep_request_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"prediction {self.request_id} of deployment {self.deployment_id}"
+
+
+class GroundTruth(models.Model):
+    """The observed outcome of one request: a label (classification) or a value (regression).
+    Joins PredictionEvent on (deployment, request_id)."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    request_id = models.CharField(max_length=200)
+    label = models.TextField(null=True, blank=True)  # noqa: DJ001 (NULL: a value, no label)
+    value = models.FloatField(null=True, blank=True)
+    timestamp = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [models.Index(fields=["deployment", "timestamp"], name="groundtruth_dep_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "request_id"], name="groundtruth_dep_request_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ground truth {self.request_id} of deployment {self.deployment_id}"
