@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from governance import access
 from governance.approvals import selectors, services
+from governance.approvals import webhooks as webhooks_service
 from governance.approvals.choices import RequestKind, Verdict
 from governance.approvals.models import (
     ApprovalDecision,
@@ -363,14 +364,9 @@ class WebhookViewSet(
         return WebhookEndpoint.objects.filter(model__in=mine)
 
     def perform_create(self, serializer: WebhookSerializer) -> None:
-        model = serializer.validated_data.get("model")
-        user = self.request.user
-        allowed = user.is_superuser or (
-            model is not None
-            and RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS)
-            .filter(pk=model.pk)
-            .exists()
+        serializer.instance = webhooks_service.webhook_create(
+            actor=self.request.user, **serializer.validated_data
         )
-        if not allowed:
-            raise PermissionDenied("webhooks need manage-access rights on their model")
-        serializer.save(created_by=user)
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        webhooks_service.webhook_delete(webhook=instance, actor=self.request.user)

@@ -1,19 +1,81 @@
-"""Send one webhook delivery: JSON body, HMAC signature, recorded outcome."""
+"""Webhook endpoints: register and remove them (audited), and send one delivery: JSON body,
+HMAC signature, recorded outcome."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from governance.approvals.models import WebhookDelivery
+from governance import audit
+from governance.approvals.models import WebhookDelivery, WebhookEndpoint
 from governance.approvals.signing import HEADER, sign
+from registry.choices import Action
+from registry.models import RegisteredModel
 
 MAX_ATTEMPTS = 8
+
+
+def _require_manage(actor: Any, model: RegisteredModel | None) -> None:
+    """A model's webhooks need manage-access on it; webhooks on every model, a superuser."""
+    allowed = actor.is_superuser or (
+        model is not None
+        and RegisteredModel.objects.restrict(actor, Action.MANAGE_ACCESS)
+        .filter(pk=model.pk)
+        .exists()
+    )
+    if not allowed:
+        raise PermissionDenied("webhooks need manage-access rights on their model")
+
+
+@transaction.atomic
+def webhook_create(
+    *,
+    actor: Any,
+    name: str,
+    url: str,
+    secret: str,
+    events: list[str],
+    model: RegisteredModel | None = None,
+    active: bool = True,
+) -> WebhookEndpoint:
+    """Register an endpoint; the secret is stored for signing and never shown again."""
+    _require_manage(actor, model)
+    hook = WebhookEndpoint.objects.create(
+        name=name,
+        url=url,
+        secret=secret,
+        events=events,
+        model=model,
+        active=active,
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="governance.webhook.created",
+        target=hook,
+        after={"name": name, "url": url, "events": events, "model": model.slug if model else None},
+    )
+    return hook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: WebhookEndpoint, actor: Any) -> None:
+    _require_manage(actor, webhook.model)
+    audit.record(
+        actor=actor,
+        action="governance.webhook.deleted",
+        target=webhook,
+        before={"name": webhook.name, "url": webhook.url},
+    )
+    webhook.delete()
 
 
 class DeliveryFailed(Exception):

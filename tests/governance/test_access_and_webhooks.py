@@ -157,3 +157,31 @@ def test_webhooks_of_a_model_need_manage_access(api_as, model_a, reviewer):
         "/api/v1/webhooks/", body | {"events": ["nope"]}, format="json"
     )
     assert bad.status_code == 400 and "events" in bad.json()
+
+
+def test_registering_and_removing_a_webhook_is_audited(api_as, model_a):
+    client = api_as(model_a.owner)
+    created = client.post(
+        "/api/v1/webhooks/",
+        {
+            "name": "ci",
+            "url": "https://ci.example.org/hook",
+            "secret": "s" * 20,
+            "events": [],
+            "model": model_a.slug,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert client.delete(f"/api/v1/webhooks/{created.json()['id']}/").status_code == 204
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="governance.webhook").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["governance.webhook.created", "governance.webhook.deleted"]
+    assert "s" * 20 not in str(
+        AuditEvent.objects.filter(action="governance.webhook.created")
+        .values_list("after", flat=True)
+        .get()
+    )
