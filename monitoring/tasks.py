@@ -12,10 +12,12 @@ from django.db import DatabaseError
 
 from monitoring import integrity, services
 from monitoring.models import JobRun
+from monitoring.rollups import jobs as rollup_jobs
 
 # kind -> function(job, progress) returning a JSON-ready result
 JOBS: dict[str, Callable[..., Any]] = {
     "artifact_integrity_scan": lambda job, progress: integrity.scan_stored_files(progress=progress),
+    rollup_jobs.KIND: rollup_jobs.run,
 }
 
 
@@ -48,3 +50,9 @@ def run_job(self: Any, job_id: int) -> None:
 def start_job(kind: str, params: dict[str, Any] | None = None) -> int:
     """Entry point for beat: record a run and dispatch it."""
     return services.job_create(kind=kind, params=params).pk
+
+
+@shared_task(acks_late=True)
+def schedule_deployment_monitoring() -> list[int]:
+    """Entry point for beat: one "deployment_monitoring" run per active deployment."""
+    return rollup_jobs.monitoring_schedule()

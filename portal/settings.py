@@ -208,6 +208,10 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesyst
 CELERY_BEAT_SCHEDULE_FILENAME = str(STORAGE_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "deployment-monitoring": {
+        "task": "monitoring.tasks.schedule_deployment_monitoring",
+        "schedule": 3600,
+    },
     "artifact-integrity-scan": {
         "task": "monitoring.tasks.start_job",
         "schedule": env_int("STEWARD_INTEGRITY_SCAN_S", 24 * 3600, minimum=60),
@@ -230,6 +234,7 @@ STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
 # A running job whose worker has not reported for this long may be taken over by another.
 STEWARD_JOB_LEASE_S = env_int("STEWARD_JOB_LEASE_S", 600, minimum=5)
 STEWARD_JOB_MAX_ATTEMPTS = env_int("STEWARD_JOB_MAX_ATTEMPTS", 5, minimum=1)
+STEWARD_MONITORING_WINDOW_HOURS = env_int("STEWARD_MONITORING_WINDOW_HOURS", 24 * 7, minimum=1)
 
 # By default mail is written to files under STORAGE_DIR/mail, where a demo user can read it.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

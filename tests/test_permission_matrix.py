@@ -249,6 +249,16 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    "api:deployment-drift": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
+    "api:deployment-health": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
     "api:deployment-rollback": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from monitoring.api.views import GroundTruthBatchView, PredictionBatchView
+from monitoring.api.views import (
+    DeploymentDriftView,
+    DeploymentHealthView,
+    GroundTruthBatchView,
+    PredictionBatchView,
+)
 
 urlpatterns = [
     path(
@@ -17,4 +22,6 @@ urlpatterns = [
         GroundTruthBatchView.as_view(),
         name="deployment-ground-truth",
     ),
+    path("deployments/<int:pk>/drift/", DeploymentDriftView.as_view(), name="deployment-drift"),
+    path("deployments/<int:pk>/health/", DeploymentHealthView.as_view(), name="deployment-health"),
 ]

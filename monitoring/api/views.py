@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from monitoring.api import serializers as s
 from monitoring.ingestion import parsing, selectors, services
 from monitoring.models import GroundTruth, PredictionEvent
+from monitoring.rollups import selectors as rollup_selectors
 from registry.choices import Action
 from registry.models import Deployment
 
@@ -133,3 +134,48 @@ class GroundTruthBatchView(_BatchView):
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
+
+
+class _RollupView(generics.GenericAPIView):
+    """Read views of one deployment's rollups: 404 unless the user may view it."""
+
+    queryset = Deployment.objects.none()  # for the schema's path parameter; reads restrict
+    pagination_class = None  # one row per feature, or one per day: small, bounded answers
+    filter_backends: list[type] = []
+
+    def deployment(self) -> Deployment:
+        visible = rollup_selectors.deployment_visible(user=self.request.user, pk=self.kwargs["pk"])
+        return get_object_or_404(visible)
+
+    def query(self, serializer_class: type) -> dict[str, Any]:
+        query = serializer_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+class DeploymentDriftView(_RollupView):
+    """GET the latest drift result per feature for windows inside [start, end]."""
+
+    serializer_class = s.DriftResultSerializer
+
+    @extend_schema(parameters=[s.DriftQuery], responses={200: s.DriftResultSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        bounds = self.query(s.DriftQuery)
+        rows = rollup_selectors.drift_latest(
+            deployment=deployment, start=bounds.get("start"), end=bounds.get("end")
+        )
+        return Response(s.DriftResultSerializer(rows, many=True).data)
+
+
+class DeploymentHealthView(_RollupView):
+    """GET service health by UTC day over the last `days` days, from the hourly rows."""
+
+    serializer_class = s.HealthDay
+
+    @extend_schema(parameters=[s.HealthQuery], responses={200: s.HealthDay(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        days = self.query(s.HealthQuery)["days"]
+        rows = rollup_selectors.health_daily(deployment=deployment, days=days)
+        return Response(s.HealthDay(rows, many=True).data)

@@ -1,4 +1,14 @@
 from monitoring.models.ingestion import EventStatus, GroundTruth, PredictionEvent
 from monitoring.models.jobs import JobRun
+from monitoring.models.rollups import DriftResult, HourlyHealth, HourlySummary, ReferenceProfile
 
-__all__ = ["EventStatus", "GroundTruth", "JobRun", "PredictionEvent"]
+__all__ = [
+    "DriftResult",
+    "EventStatus",
+    "GroundTruth",
+    "HourlyHealth",
+    "HourlySummary",
+    "JobRun",
+    "PredictionEvent",
+    "ReferenceProfile",
+]

@@ -1,0 +1,169 @@
+"""Hourly rollups: each hour's events become one summary per feature and one health row.
+
+Events are read in one query per call (`values_list`) into a pandas frame; the engines do the
+arithmetic. Rows are written with `update_or_create` on their key, so a rebuild replaces
+what was there: building the same hours twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+
+from monitoring.engines import summarize
+from monitoring.engines.health import service_health
+from monitoring.engines.summaries import Layout
+from monitoring.models import EventStatus, HourlyHealth, HourlySummary, PredictionEvent
+from monitoring.rollups.profiles import profile_layouts, reference_profile_get_or_build
+from registry.models import Deployment
+
+HOUR = dt.timedelta(hours=1)
+EVENT_COLUMNS = (
+    "request_id",
+    "timestamp",
+    "features",
+    "latency_ms",
+    "status",
+    "cache_hit",
+    "cpu",
+    "memory",
+)
+
+
+def floor_hour(moment: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding `moment`."""
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def events_frame(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """The deployment's events in [start, end) as a frame with an `hour` column."""
+    rows = PredictionEvent.objects.filter(
+        deployment=deployment, timestamp__gte=start, timestamp__lt=end
+    ).values_list(*EVENT_COLUMNS)
+    frame = pd.DataFrame.from_records(list(rows), columns=list(EVENT_COLUMNS))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["hour"] = frame["timestamp"].dt.floor("h")
+    return frame
+
+
+def feature_frame(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """One column per feature name (all missing when no event sent it), row-aligned."""
+    features = pd.DataFrame.from_records(frame["features"].tolist(), index=frame.index)
+    return features.reindex(columns=names)
+
+
+def row_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One uint64 per event from its request id: the same rows enter every feature's bounded
+    sample, and a window's merged sample equals the sample of its events taken at once."""
+    return pd.util.hash_pandas_object(frame["request_id"], index=False).to_numpy()
+
+
+def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
+    """The health row's figures for one hour's events (the engines' definitions)."""
+    latency = pd.to_numeric(part["latency_ms"], errors="coerce").to_numpy(dtype=np.float64)
+    errors = (part["status"] == EventStatus.ERROR).to_numpy()
+    health = service_health(
+        timestamps=part["timestamp"].dt.tz_localize(None).to_numpy(),
+        latencies_ms=latency,
+        errors=errors,
+        cpu=pd.to_numeric(part["cpu"], errors="coerce").to_numpy(dtype=np.float64),
+        memory=pd.to_numeric(part["memory"], errors="coerce").to_numpy(dtype=np.float64),
+        window_seconds=HOUR.total_seconds(),
+    )
+    cache = part["cache_hit"]
+    return {
+        "count": health.count,
+        "errors": int(errors.sum()),
+        "latency_count": int(np.isfinite(latency).sum()),
+        "latency_mean_ms": health.latency_mean_ms,
+        "latency_p50_ms": health.latency_p50_ms,
+        "latency_p95_ms": health.latency_p95_ms,
+        "latency_p99_ms": health.latency_p99_ms,
+        "cache_hits": int(cache.eq(True).sum()),
+        "cache_reported": int(cache.notna().sum()),
+        "cpu_mean": health.cpu_mean,
+        "memory_mean": health.memory_mean,
+    }
+
+
+def _store_hour(
+    deployment: Deployment,
+    hour: dt.datetime,
+    part: pd.DataFrame,
+    features: pd.DataFrame,
+    keys: np.ndarray,
+    layouts: dict[str, Layout],
+    profile_digest: str,
+) -> None:
+    for name, layout in layouts.items():
+        summary = summarize(features[name].to_numpy(), layout, row_keys=keys)
+        HourlySummary.objects.update_or_create(
+            deployment=deployment,
+            feature=name,
+            hour=hour,
+            defaults={
+                "summary": summary.to_dict(),
+                "row_count": len(part),
+                "digest": summary.digest(),
+                "profile_digest": profile_digest,
+            },
+        )
+    HourlyHealth.objects.update_or_create(
+        deployment=deployment,
+        hour=hour,
+        defaults={**health_numbers(part), "profile_digest": profile_digest},
+    )
+
+
+@transaction.atomic
+def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: dt.datetime) -> int:
+    """Summarise every hour in [hour_start, hour_end) that holds events, on the layouts of the
+    deployment's version's reference profile. Returns the number of hours written."""
+    profile = reference_profile_get_or_build(deployment.version)
+    layouts = profile_layouts(profile)
+    frame = events_frame(deployment, floor_hour(hour_start), hour_end)
+    if frame.empty:
+        return 0
+    features = feature_frame(frame, list(layouts))
+    keys = row_keys(frame)
+    groups = frame.groupby("hour").indices
+    for hour, rows in groups.items():
+        _store_hour(
+            deployment,
+            hour.to_pydatetime(),
+            frame.iloc[rows],
+            features.iloc[rows],
+            keys[rows],
+            layouts,
+            profile.digest,
+        )
+    return len(groups)
+
+
+def hours_to_build(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
+) -> list[dt.datetime]:
+    """Hours in [start, end) whose stored rows are missing, count fewer events than are now
+    stored (late arrivals), or were built on another reference profile. Two queries."""
+    counts = (
+        PredictionEvent.objects.filter(
+            deployment=deployment, timestamp__gte=start, timestamp__lt=end
+        )
+        .annotate(at=TruncHour("timestamp", tzinfo=dt.UTC))
+        .order_by()
+        .values("at")
+        .annotate(n=Count("id"))
+        .values_list("at", "n")
+    )
+    built = dict(
+        HourlyHealth.objects.filter(
+            deployment=deployment, hour__gte=start, hour__lt=end, profile_digest=profile_digest
+        ).values_list("hour", "count")
+    )
+    return sorted(hour for hour, n in counts if built.get(hour) != n)

@@ -1,0 +1,203 @@
+"""Rollups: the reference profile, hourly summaries, window drift and the monitoring job."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.utils import timezone
+from scipy.stats import wasserstein_distance
+
+from monitoring import engines
+from monitoring.choices import JobState
+from monitoring.models import DriftResult, HourlyHealth, HourlySummary, JobRun, PredictionEvent
+from monitoring.rollups import hourly, jobs, profiles
+from monitoring.rollups.drift import drift_compute, window_summaries
+from monitoring.tasks import run_job
+from registry import services as registry
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+HOUR = dt.timedelta(hours=1)
+REFERENCE_ROWS = 2000
+
+
+def reference_frame(rows: int = REFERENCE_ROWS, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, rows).round(1),
+            "income": rng.normal(50_000, 8_000, rows).round(2),
+            "region": rng.choice(["north", "south"], rows, p=[0.6, 0.4]),
+        }
+    )
+
+
+@pytest.fixture
+def dataset(model_a):
+    frame = reference_frame()
+    return registry.dataset_upload(
+        model=model_a,
+        actor=model_a.owner,
+        upload=factories.csv_upload(frame.to_csv(index=False)),
+        name="training",
+        kind="training",
+    )
+
+
+@pytest.fixture
+def deployment(model_a, dataset):
+    return factories.deployment(version=factories.model_version(model=model_a))
+
+
+def add_events(
+    deployment, start: dt.datetime, hours: int, per_hour: int, *, income_shift: float = 0.0
+) -> pd.DataFrame:
+    """Bulk-create `per_hour` events in each of `hours` hours from `start`; returns them."""
+    frame = reference_frame(hours * per_hour, seed=7)
+    frame["income"] += income_shift
+    offsets = np.repeat(np.arange(hours), per_hour) * 3600 + np.tile(
+        np.linspace(0, 3590, per_hour).astype(int), hours
+    )
+    frame["timestamp"] = [start + dt.timedelta(seconds=int(s)) for s in offsets]
+    frame["request_id"] = [f"r-{start:%d%H}-{i}" for i in range(len(frame))]
+    PredictionEvent.objects.bulk_create(
+        PredictionEvent(
+            deployment=deployment,
+            request_id=row.request_id,
+            timestamp=row.timestamp,
+            features={"age": row.age, "income": row.income, "region": row.region},
+            latency_ms=10.0 + i % 7,
+            status="error" if i % 10 == 0 else "ok",
+            cache_hit=bool(i % 2),
+            cpu=0.5,
+            memory=300.0,
+        )
+        for i, row in enumerate(frame.itertuples())
+    )
+    return frame
+
+
+def recent_start(hours: int) -> dt.datetime:
+    return hourly.floor_hour(timezone.now()) - hours * HOUR
+
+
+def test_profile_built_from_a_dataset_equals_the_engines_layout_on_the_same_data(deployment):
+    profile = profiles.reference_profile_get_or_build(deployment.version)
+    frame = reference_frame()
+    layouts = profiles.profile_layouts(profile)
+    summaries = profiles.profile_summaries(profile)
+    assert layouts["age"] == engines.NumericLayout.from_reference(frame["age"])
+    assert layouts["region"] == engines.CategoricalLayout.from_reference(frame["region"])
+    assert summaries["income"] == engines.summarize(frame["income"], layouts["income"])
+    assert summaries["region"].count == REFERENCE_ROWS
+    assert profiles.reference_profile_get_or_build(deployment.version).pk == profile.pk
+
+
+def test_a_model_without_datasets_has_no_reference_profile(model_b):
+    version = factories.model_version(model=model_b)
+    with pytest.raises(profiles.ReferenceMissing):
+        profiles.reference_profile_get_or_build(version)
+
+
+def test_hourly_summaries_merge_to_the_counts_of_one_summary_of_all_events(deployment):
+    start = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
+    events = add_events(deployment, start, hours=5, per_hour=60)
+    assert hourly.summaries_build(deployment, start, start + 5 * HOUR) == 5
+    profile = profiles.reference_profile_get_or_build(deployment.version)
+    merged = window_summaries(deployment, start, start + 5 * HOUR, profile.digest)
+    layouts = profiles.profile_layouts(profile)
+    keys = pd.util.hash_pandas_object(events["request_id"], index=False).to_numpy()
+    for name in ("age", "income"):
+        whole = engines.summarize(events[name].to_numpy(), layouts[name], row_keys=keys)
+        assert merged[name].counts.tolist() == whole.counts.tolist()
+        assert merged[name].count == whole.count == 300
+        assert merged[name].sample_values.tolist() == whole.sample_values.tolist()
+        assert merged[name].total == pytest.approx(whole.total, rel=1e-12)
+    whole_region = engines.summarize(events["region"], layouts["region"])
+    assert merged["region"].counts.tolist() == whole_region.counts.tolist()
+    health = HourlyHealth.objects.filter(deployment=deployment)
+    assert sum(health.values_list("count", flat=True)) == 300
+    assert sum(health.values_list("errors", flat=True)) == 30
+
+
+def test_building_the_same_hours_twice_stores_no_duplicates(deployment):
+    start = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=3, per_hour=20)
+    hourly.summaries_build(deployment, start, start + 3 * HOUR)
+    first = sorted(HourlySummary.objects.values_list("feature", "hour", "digest"))
+    hourly.summaries_build(deployment, start, start + 3 * HOUR)
+    assert sorted(HourlySummary.objects.values_list("feature", "hour", "digest")) == first
+    assert len(first) == 9 and HourlyHealth.objects.count() == 3
+
+
+def test_drift_of_a_window_with_one_shifted_feature_flags_that_feature_only(deployment):
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    events = add_events(deployment, start, hours=6, per_hour=300, income_shift=8_000.0)
+    hourly.summaries_build(deployment, start, start + 6 * HOUR)
+    results = {row.feature: row for row in drift_compute(deployment, start, start + 6 * HOUR)}
+    reference = reference_frame()["income"]
+    exact = wasserstein_distance(reference, events["income"]) / reference.std(ddof=0)
+    assert results["income"].statistic == pytest.approx(exact, rel=0.02)
+    assert set(results) == {"age", "income", "region"}
+    assert results["income"].drifted
+    assert not results["age"].drifted and not results["region"].drifted
+    assert results["income"].method == "wasserstein"
+    assert results["region"].method == "jensenshannon"
+    profile = profiles.reference_profile_get_or_build(deployment.version)
+    assert (
+        results["age"].reference_digest
+        == engines.summary_from_dict(profile.summaries["age"]).digest()
+    )
+    assert results["age"].engine_version == engines.ENGINE_VERSION
+
+
+def test_monitoring_job_runs_through_jobrun_and_is_idempotent(deployment):
+    add_events(deployment, recent_start(4), hours=3, per_hour=300, income_shift=8_000.0)
+    params = {"deployment_id": deployment.pk, "window_hours": 6}
+    job = JobRun.objects.create(kind=jobs.KIND, params=params)
+    run_job.run(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.result["hours_built"] == 3
+    assert job.result["drifted"] == ["income"]
+    counts = (HourlySummary.objects.count(), HourlyHealth.objects.count())
+    assert counts == (9, 3) and DriftResult.objects.count() == 3
+
+    again = JobRun.objects.create(kind=jobs.KIND, params=params)
+    run_job.run(again.pk)
+    again.refresh_from_db()
+    assert again.state == JobState.SUCCEEDED and again.result["hours_built"] == 0
+    assert (HourlySummary.objects.count(), HourlyHealth.objects.count()) == counts
+    assert DriftResult.objects.count() == 3
+
+
+def test_late_events_make_their_hour_rebuilt(deployment):
+    start = recent_start(3)
+    add_events(deployment, start, hours=2, per_hour=50)
+    profile = profiles.reference_profile_get_or_build(deployment.version)
+    end = start + 3 * HOUR
+    jobs.deployment_monitor(deployment=deployment, start=start, end=end)
+    assert hourly.hours_to_build(deployment, start, end, profile.digest) == []
+    late = add_events(deployment, start + HOUR, hours=1, per_hour=5)
+    assert late["request_id"].is_unique
+    assert hourly.hours_to_build(deployment, start, end, profile.digest) == [start + HOUR]
+
+
+def test_a_deployment_without_reference_data_is_skipped_not_failed(model_b):
+    deployment = factories.deployment(version=factories.model_version(model=model_b))
+    job = JobRun.objects.create(kind=jobs.KIND, params={"deployment_id": deployment.pk})
+    run_job.run(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+    assert "no training or reference dataset" in job.result["skipped"]
+
+
+def test_schedule_queues_one_run_per_active_deployment_and_does_not_stack(deployment):
+    created = jobs.monitoring_schedule()
+    assert [JobRun.objects.get(pk=pk).params for pk in created] == [
+        {"deployment_id": deployment.pk}
+    ]
+    assert jobs.monitoring_schedule() == []
