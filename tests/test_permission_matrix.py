@@ -108,6 +108,25 @@ def one(build: Callable[[ms.Side], dict[str, Any]]) -> KwargsFor:
     return lambda world, side: [("", build(world.side(side)))]
 
 
+def matrix_alert(deployment: Any) -> Any:
+    """An open alert on `deployment` (rolled back with the test's savepoint)."""
+    from django.utils import timezone
+
+    from monitoring.models import Alert, AlertRule
+
+    rule = AlertRule.objects.create(
+        deployment=deployment, source="metric", name="accuracy", comparator="lt", threshold=0.9
+    )
+    return Alert.objects.create(
+        rule=rule,
+        deployment=deployment,
+        value=0.5,
+        message="matrix",
+        dedup_key=f"{rule.pk}:{deployment.pk}",
+        opened_at=timezone.now(),
+    )
+
+
 def lineage_nodes(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
     s = world.side(side)
     return [
@@ -258,6 +277,36 @@ ROUTES: dict[str, Route] = {
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
         methods={"GET": Check()},
+    ),
+    "api:deployment-performance": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
+    "api:deployment-status": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
+    "api:deployment-monitoring-settings": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "GET": Check(),
+            "PATCH": Check(
+                needs="change", body={"thresholds": {"accuracy_at_risk": 0.8}}, fmt="json"
+            ),
+        },
+    ),
+    "api:alert-acknowledge": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
+        methods={"POST": Check(needs="change")},
+    ),
+    "api:alert-resolve": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
+        methods={"POST": Check(needs="change")},
     ),
     "api:deployment-rollback": Route(
         ui=False,

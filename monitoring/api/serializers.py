@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from monitoring.engines.status import Thresholds
 from monitoring.ingestion.services import ON_ERROR_CHOICES
-from monitoring.models import DriftResult, GroundTruth, PredictionEvent
+from monitoring.models import (
+    Alert,
+    AlertRule,
+    AlertSource,
+    AlertState,
+    Comparator,
+    DailyPerformance,
+    DeploymentStatus,
+    DriftResult,
+    GroundTruth,
+    MonitoringSettings,
+    PredictionEvent,
+    Severity,
+)
 
 
 class IngestQuery(serializers.Serializer):
@@ -97,3 +113,155 @@ class HealthDay(serializers.Serializer):
     latency_p50_ms = serializers.FloatField(allow_null=True)
     latency_p95_ms = serializers.FloatField(allow_null=True)
     latency_p99_ms = serializers.FloatField(allow_null=True)
+
+
+# --- model quality ----------------------------------------------------------------------------
+
+
+class PerformanceQuery(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+
+
+class DailyPerformanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DailyPerformance
+        fields = ["day", "task", "predictions", "labelled", "metrics", "computed_at"]
+        read_only_fields = fields
+
+
+class VerdictSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class DeploymentStatusSerializer(serializers.Serializer):
+    deployment = serializers.IntegerField(source="deployment_id")
+    computed_at = serializers.DateTimeField()
+    accuracy = VerdictSerializer()
+    drift = VerdictSerializer()
+    service_health = VerdictSerializer()
+
+    def to_representation(self, instance: DeploymentStatus) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "deployment": instance.deployment_id,
+            "computed_at": serializers.DateTimeField().to_representation(instance.computed_at),
+        }
+        for axis in DeploymentStatus.AXES:
+            out[axis] = {
+                "level": getattr(instance, f"{axis}_level"),
+                "reason": getattr(instance, f"{axis}_reason"),
+            }
+        return out
+
+
+class MonitoringSettingsSerializer(serializers.ModelSerializer):
+    effective_thresholds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonitoringSettings
+        fields = [
+            "deployment",
+            "thresholds",
+            "effective_thresholds",
+            "positive_label",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_effective_thresholds(self, row: MonitoringSettings) -> dict[str, float]:
+        return Thresholds.from_dict(row.thresholds).to_dict()
+
+
+class MonitoringSettingsInput(serializers.Serializer):
+    thresholds = serializers.DictField(child=serializers.FloatField(), required=False)
+    positive_label = serializers.CharField(max_length=200, required=False)
+
+    def validate_thresholds(self, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - set(Thresholds.__dataclass_fields__)
+        if unknown:
+            raise serializers.ValidationError(f"unknown thresholds: {sorted(unknown)}")
+        return value
+
+
+class PortfolioSerializer(serializers.Serializer):
+    accuracy = serializers.DictField(child=serializers.IntegerField())
+    drift = serializers.DictField(child=serializers.IntegerField())
+    service_health = serializers.DictField(child=serializers.IntegerField())
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "model",
+            "deployment",
+            "source",
+            "name",
+            "comparator",
+            "threshold",
+            "severity",
+            "notify_in_app",
+            "notify_email",
+            "webhook_url",
+            "retraining",
+            "active",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields  # the webhook secret is write-only: never shown
+
+
+class AlertRuleInput(serializers.Serializer):
+    model = serializers.IntegerField(required=False)
+    deployment = serializers.IntegerField(required=False)
+    source = serializers.ChoiceField(choices=AlertSource.choices)
+    name = serializers.CharField(max_length=80)
+    comparator = serializers.ChoiceField(choices=Comparator.choices)
+    threshold = serializers.FloatField()
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.WARNING)
+    notify_in_app = serializers.BooleanField(default=True)
+    notify_email = serializers.BooleanField(default=False)
+    webhook_url = serializers.URLField(required=False, allow_blank=True, default="")
+    webhook_secret = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    retraining = serializers.BooleanField(default=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if ("model" in data) == ("deployment" in data):
+            raise serializers.ValidationError("give exactly one of model and deployment")
+        if data["source"] == AlertSource.STATUS and data["name"] not in DeploymentStatus.AXES:
+            raise serializers.ValidationError({"name": f"one of {list(DeploymentStatus.AXES)}"})
+        if data["retraining"] and not data["webhook_url"]:
+            raise serializers.ValidationError({"webhook_url": "retraining needs a webhook"})
+        return data
+
+
+class AlertQuery(serializers.Serializer):
+    state = serializers.ChoiceField(choices=AlertState.choices, required=False)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    severity = serializers.CharField(source="rule.severity", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "rule",
+            "deployment",
+            "severity",
+            "state",
+            "value",
+            "message",
+            "opened_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+        ]
+        read_only_fields = fields

@@ -5,9 +5,17 @@ from __future__ import annotations
 from django.urls import path
 
 from monitoring.api.views import (
+    AlertAcknowledgeView,
+    AlertListView,
+    AlertResolveView,
+    AlertRuleListView,
     DeploymentDriftView,
     DeploymentHealthView,
+    DeploymentPerformanceView,
+    DeploymentStatusView,
     GroundTruthBatchView,
+    MonitoringSettingsView,
+    PortfolioView,
     PredictionBatchView,
 )
 
@@ -24,4 +32,20 @@ urlpatterns = [
     ),
     path("deployments/<int:pk>/drift/", DeploymentDriftView.as_view(), name="deployment-drift"),
     path("deployments/<int:pk>/health/", DeploymentHealthView.as_view(), name="deployment-health"),
+    path(
+        "deployments/<int:pk>/performance/",
+        DeploymentPerformanceView.as_view(),
+        name="deployment-performance",
+    ),
+    path("deployments/<int:pk>/status/", DeploymentStatusView.as_view(), name="deployment-status"),
+    path(
+        "deployments/<int:pk>/monitoring-settings/",
+        MonitoringSettingsView.as_view(),
+        name="deployment-monitoring-settings",
+    ),
+    path("monitoring/portfolio/", PortfolioView.as_view(), name="monitoring-portfolio"),
+    path("alert-rules/", AlertRuleListView.as_view(), name="alert-rule-list"),
+    path("alerts/", AlertListView.as_view(), name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", AlertAcknowledgeView.as_view(), name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve/", AlertResolveView.as_view(), name="alert-resolve"),
 ]

@@ -13,15 +13,20 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from monitoring.alerts import selectors as alert_selectors
+from monitoring.alerts import services as alert_services
 from monitoring.api import serializers as s
 from monitoring.ingestion import parsing, selectors, services
-from monitoring.models import GroundTruth, PredictionEvent
+from monitoring.models import Alert, AlertRule, GroundTruth, PredictionEvent
+from monitoring.performance import selectors as performance_selectors
+from monitoring.performance import services as performance_services
 from monitoring.rollups import selectors as rollup_selectors
 from registry.choices import Action
-from registry.models import Deployment
+from registry.models import Deployment, RegisteredModel
 
 ON_ERROR = OpenApiParameter(
     "on_error", str, enum=list(services.ON_ERROR_CHOICES), description="reject (default) or skip"
@@ -179,3 +184,167 @@ class DeploymentHealthView(_RollupView):
         days = self.query(s.HealthQuery)["days"]
         rows = rollup_selectors.health_daily(deployment=deployment, days=days)
         return Response(s.HealthDay(rows, many=True).data)
+
+
+# --- model quality ----------------------------------------------------------------------------
+
+
+class DeploymentPerformanceView(_RollupView):
+    """GET metrics against ground truth per UTC day over the last `days` days."""
+
+    serializer_class = s.DailyPerformanceSerializer
+
+    @extend_schema(
+        parameters=[s.PerformanceQuery], responses={200: s.DailyPerformanceSerializer(many=True)}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        days = self.query(s.PerformanceQuery)["days"]
+        rows = performance_selectors.performance_list(deployment=deployment, days=days)
+        return Response(s.DailyPerformanceSerializer(rows, many=True).data)
+
+
+class DeploymentStatusView(_RollupView):
+    """GET the current accuracy / drift / service-health verdicts with their reasons (every
+    axis "unknown" until the monitoring job has computed them once)."""
+
+    serializer_class = s.DeploymentStatusSerializer
+
+    @extend_schema(responses={200: s.DeploymentStatusSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        row = performance_selectors.status_get(deployment=deployment)
+        if row is None:
+            return Response(performance_selectors.status_not_computed(deployment=deployment))
+        return Response(s.DeploymentStatusSerializer(row).data)
+
+
+class MonitoringSettingsView(_RollupView):
+    """GET the deployment's thresholds; PATCH them (needs "change" on the model)."""
+
+    serializer_class = s.MonitoringSettingsSerializer
+
+    @extend_schema(responses={200: s.MonitoringSettingsSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        row = performance_services.settings_get(self.deployment())
+        return Response(s.MonitoringSettingsSerializer(row).data)
+
+    @extend_schema(
+        request=s.MonitoringSettingsInput, responses={200: s.MonitoringSettingsSerializer}
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        changeable = Deployment.objects.restrict(request.user, Action.CHANGE)
+        if not changeable.filter(pk=deployment.pk).exists():
+            raise PermissionDenied("changing monitoring settings needs change rights")
+        data = s.MonitoringSettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = performance_services.monitoring_settings_update(
+            deployment=deployment, actor=request.user, **data.validated_data
+        )
+        return Response(s.MonitoringSettingsSerializer(row).data)
+
+
+class PortfolioView(generics.GenericAPIView):
+    """GET, per status axis, how many deployments the caller may view are at each level."""
+
+    serializer_class = s.PortfolioSerializer
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    @extend_schema(responses={200: s.PortfolioSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(performance_selectors.portfolio_counts(user=request.user))
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+class AlertRuleListView(generics.GenericAPIView):
+    """GET the rules on models or deployments the caller may view; POST a new rule (needs
+    "change" on its model: 404 when the target is not visible, 403 when it is)."""
+
+    serializer_class = s.AlertRuleSerializer
+    filter_backends: list[type] = []
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return AlertRule.objects.none()
+        return alert_selectors.alert_rule_list(user=self.request.user)
+
+    @extend_schema(responses={200: s.AlertRuleSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=s.AlertRuleInput, responses={201: s.AlertRuleSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.AlertRuleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.update(self._scope(request.user, fields))
+        rule = alert_services.alert_rule_create(actor=request.user, **fields)
+        return Response(s.AlertRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _scope(user: Any, fields: dict[str, Any]) -> dict[str, Any]:
+        if "deployment" in fields:
+            queryset, pk, key = Deployment.objects, fields.pop("deployment"), "deployment"
+        else:
+            queryset, pk, key = RegisteredModel.objects, fields.pop("model"), "model"
+        target = get_object_or_404(queryset.restrict(user, Action.VIEW), pk=pk)
+        if not queryset.restrict(user, Action.CHANGE).filter(pk=pk).exists():
+            raise PermissionDenied("alert rules need change rights on the model")
+        return {key: target}
+
+
+class AlertListView(generics.GenericAPIView):
+    """GET alerts on deployments the caller may view, newest first; ?state= filters."""
+
+    serializer_class = s.AlertSerializer
+    filter_backends: list[type] = []
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        query = s.AlertQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return alert_selectors.alert_list(
+            user=self.request.user, state=query.validated_data.get("state")
+        )
+
+    @extend_schema(parameters=[s.AlertQuery], responses={200: s.AlertSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class _AlertActionView(generics.GenericAPIView):
+    """POST a state change of one alert: 404 unless visible, 403 without "change"."""
+
+    serializer_class = s.AlertSerializer
+    queryset = Alert.objects.none()  # for the schema's path parameter
+    service: Any = None
+
+    @extend_schema(request=None, responses={200: s.AlertSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        alert = get_object_or_404(alert_selectors.alert_list(user=request.user), pk=pk)
+        if (
+            not alert_selectors.alert_list(user=request.user, action=Action.CHANGE)
+            .filter(pk=pk)
+            .exists()
+        ):
+            raise PermissionDenied("alerts need change rights on the model")
+        try:
+            alert = type(self).service(alert=alert, actor=request.user)
+        except alert_services.InvalidTransition as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(s.AlertSerializer(alert).data)
+
+
+class AlertAcknowledgeView(_AlertActionView):
+    service = staticmethod(alert_services.alert_acknowledge)
+
+
+class AlertResolveView(_AlertActionView):
+    service = staticmethod(alert_services.alert_resolve)

@@ -1,14 +1,38 @@
 from monitoring.models.ingestion import EventStatus, GroundTruth, PredictionEvent
 from monitoring.models.jobs import JobRun
+from monitoring.models.quality import (
+    Alert,
+    AlertDelivery,
+    AlertNotice,
+    AlertRule,
+    AlertSource,
+    AlertState,
+    Comparator,
+    DailyPerformance,
+    DeploymentStatus,
+    MonitoringSettings,
+    Severity,
+)
 from monitoring.models.rollups import DriftResult, HourlyHealth, HourlySummary, ReferenceProfile
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertNotice",
+    "AlertRule",
+    "AlertSource",
+    "AlertState",
+    "Comparator",
+    "DailyPerformance",
+    "DeploymentStatus",
     "DriftResult",
     "EventStatus",
     "GroundTruth",
     "HourlyHealth",
     "HourlySummary",
     "JobRun",
+    "MonitoringSettings",
     "PredictionEvent",
     "ReferenceProfile",
+    "Severity",
 ]

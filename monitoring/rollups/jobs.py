@@ -1,4 +1,5 @@
-"""The "deployment_monitoring" job: bring a window's hourly rows up to date, then its drift."""
+"""The "deployment_monitoring" job: bring a window's hourly rows up to date, then its drift,
+daily performance against ground truth and the deployment's status."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring import services
+from monitoring.alerts import services as alerting
 from monitoring.choices import JobState
 from monitoring.models import JobRun
+from monitoring.performance import services as performance
 from monitoring.rollups.drift import drift_compute
 from monitoring.rollups.hourly import HOUR, floor_hour, hours_to_build, summaries_build
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
@@ -40,12 +43,14 @@ def deployment_monitor(
     try:
         profile = reference_profile_get_or_build(deployment.version)
     except ReferenceMissing as exc:
-        return {"deployment": deployment.pk, "skipped": str(exc)}
+        # Performance and status need no reference data: keep them current regardless.
+        return {"deployment": deployment.pk, "skipped": str(exc)} | _quality(deployment, start, end)
     hours = hours_to_build(deployment, start, end, profile.digest)
     for done, hour in enumerate(hours, start=1):
         summaries_build(deployment, hour, hour + HOUR)
         progress(0.9 * done / len(hours))
     results = drift_compute(deployment, start, end)
+    quality = _quality(deployment, start, end)
     progress(1.0)
     return {
         "deployment": deployment.pk,
@@ -53,6 +58,18 @@ def deployment_monitor(
         "hours_built": len(hours),
         "features": len(results),
         "drifted": [row.feature for row in results if row.drifted],
+    } | quality
+
+
+def _quality(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Daily performance of the window's days, then the status from it, drift and health,
+    then the alert rules against both."""
+    days = performance.performance_days_compute(deployment=deployment, start=start, end=end)
+    verdicts = performance.deployment_status_compute(deployment=deployment)
+    return {
+        "performance_days": len(days),
+        "status": {axis: getattr(verdicts, f"{axis}_level") for axis in verdicts.AXES},
+        "alerts": alerting.alerts_evaluate(deployment=deployment),
     }
 
 

@@ -1,0 +1,1 @@
+"""Alert rules on daily metrics and status axes, their alerts and the alerts' delivery."""

@@ -1,0 +1,25 @@
+"""Reads of alerting, restricted to what the user may view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from monitoring.models import Alert, AlertRule
+from registry.models import Deployment, RegisteredModel
+
+
+def alert_rule_list(*, user: Any) -> QuerySet[AlertRule]:
+    """Rules on a deployment or a model the user may view."""
+    models = RegisteredModel.objects.restrict(user, "view").values("pk")
+    deployments = Deployment.objects.restrict(user, "view").values("pk")
+    return AlertRule.objects.filter(Q(model__in=models) | Q(deployment__in=deployments))
+
+
+def alert_list(*, user: Any, action: str = "view", state: str | None = None) -> QuerySet[Alert]:
+    """Alerts on deployments the user may `action`, optionally in one state."""
+    alerts = Alert.objects.filter(
+        deployment__in=Deployment.objects.restrict(user, action).values("pk")
+    ).select_related("rule")
+    return alerts.filter(state=state) if state else alerts

@@ -1,0 +1,216 @@
+"""Model quality: daily performance against ground truth, per-deployment monitoring settings
+and the current good / at-risk / failing status of each deployment.
+
+All three are derived or configuration rows keyed by deployment (and day): builders update
+them in place, so repeating the monitoring job stores nothing new.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class DailyPerformance(models.Model):
+    """Metrics of one UTC day of one deployment's predictions that have ground truth. The day
+    is the prediction's; `metrics` holds the engines' figures for the model's task (absent
+    figures are null, e.g. ROC AUC of a day with one class)."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    task = models.CharField(max_length=20)
+    predictions = models.PositiveIntegerField()
+    labelled = models.PositiveIntegerField()
+    metrics = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deployment_id", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "day"], name="daily_performance_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"performance {self.day} of deployment {self.deployment_id}"
+
+
+class MonitoringSettings(models.Model):
+    """Status thresholds of one deployment (keys of the engines' `Thresholds`; missing keys take
+    the defaults) and the label that counts as positive for binary metrics."""
+
+    deployment = models.OneToOneField(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="monitoring_settings"
+    )
+    thresholds = models.JSONField(default=dict, blank=True)
+    positive_label = models.CharField(max_length=200, default="1")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"monitoring settings of deployment {self.deployment_id}"
+
+
+class DeploymentStatus(models.Model):
+    """The current verdict per axis of one deployment: {axis: {"level", "reason"}} for
+    accuracy, drift and service health, replaced on each computation."""
+
+    deployment = models.OneToOneField(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="monitoring_status"
+    )
+    accuracy_level = models.CharField(max_length=20)
+    accuracy_reason = models.TextField()
+    drift_level = models.CharField(max_length=20)
+    drift_reason = models.TextField()
+    service_health_level = models.CharField(max_length=20)
+    service_health_reason = models.TextField()
+    computed_at = models.DateTimeField()
+
+    AXES = ("accuracy", "drift", "service_health")
+
+    def __str__(self) -> str:
+        return f"status of deployment {self.deployment_id}"
+
+
+class AlertSource(models.TextChoices):
+    METRIC = "metric", "Daily metric"
+    STATUS = "status", "Status axis"
+
+
+class Comparator(models.TextChoices):
+    LT = "lt", "<"
+    LE = "le", "≤"
+    GT = "gt", ">"
+    GE = "ge", "≥"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertRule(models.Model):
+    """A condition on one deployment, or on every deployment of one model: a daily metric
+    (`name` is the metric, e.g. "roc_auc") or a status axis (`name` is the axis; the value
+    compared is the level's rank: unknown -1, good 0, at risk 1, failing 2)."""
+
+    model = models.ForeignKey(
+        "registry.RegisteredModel",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    deployment = models.ForeignKey(
+        "registry.Deployment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=AlertSource.choices)
+    name = models.CharField(max_length=80)
+    comparator = models.CharField(max_length=2, choices=Comparator.choices)
+    threshold = models.FloatField()
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    notify_in_app = models.BooleanField(default=True)
+    notify_email = models.BooleanField(default=False)
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    retraining = models.BooleanField(
+        default=False, help_text="Also ask the webhook for a retraining run when the alert opens."
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(model__isnull=True, deployment__isnull=False)
+                | models.Q(model__isnull=False, deployment__isnull=True),
+                name="alert_rule_one_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.name} {self.comparator} {self.threshold}"
+
+
+class Alert(models.Model):
+    """One firing of a rule on one deployment. At most one unresolved alert per dedup key
+    (rule and deployment), enforced by the database, so repeated evaluations open it once."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        max_length=20, choices=AlertState.choices, default=AlertState.OPEN, db_index=True
+    )
+    value = models.FloatField(null=True)
+    message = models.TextField()
+    dedup_key = models.CharField(max_length=100)
+    opened_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedup_key"],
+                condition=~models.Q(state="resolved"),
+                name="alert_one_unresolved_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} ({self.state}) on deployment {self.deployment_id}"
+
+
+class AlertNotice(models.Model):
+    """The in-app record of an alert for one user (monitoring may not use governance's)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AlertDelivery(models.Model):
+    """The outcome of one webhook POST for an alert: what was sent, and what came back."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=20)  # "alert" or "retraining"
+    url = models.URLField()
+    status_code = models.PositiveIntegerField(null=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} delivery of alert {self.alert_id}: {self.status_code}"

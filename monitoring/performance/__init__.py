@@ -1,0 +1,1 @@
+"""Model quality against ground truth: daily performance, thresholds and status per deployment."""

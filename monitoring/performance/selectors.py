@@ -1,0 +1,54 @@
+"""Reads of model quality: daily performance, the status row, settings and the portfolio."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from monitoring.engines.status import Level, Thresholds
+from monitoring.models import DailyPerformance, DeploymentStatus
+from registry.models import Deployment
+
+
+def performance_list(*, deployment: Deployment, days: int = 30) -> list[DailyPerformance]:
+    """The deployment's daily rows over the last `days` UTC days, oldest first."""
+    since = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    return list(
+        DailyPerformance.objects.filter(deployment=deployment, day__gte=since).order_by("day")
+    )
+
+
+def status_get(*, deployment: Deployment) -> DeploymentStatus | None:
+    return DeploymentStatus.objects.filter(deployment=deployment).first()
+
+
+def status_not_computed(*, deployment: Deployment) -> dict[str, Any]:
+    """The status answer before the first computation: unknown on every axis."""
+    unknown = {"level": str(Level.UNKNOWN), "reason": "status not computed yet"}
+    return {"deployment": deployment.pk, "computed_at": None} | {
+        axis: dict(unknown) for axis in DeploymentStatus.AXES
+    }
+
+
+def thresholds_effective(stored: dict[str, Any]) -> dict[str, float]:
+    """The stored overrides on top of the engines' defaults."""
+    return Thresholds.from_dict(stored).to_dict()
+
+
+def portfolio_counts(*, user: Any) -> dict[str, dict[str, int]]:
+    """Per axis, how many deployments the user may view are at each level; a visible
+    deployment without a status row counts as unknown on every axis."""
+    visible = Deployment.objects.restrict(user, "view")
+    total = visible.count()
+    rows = DeploymentStatus.objects.filter(deployment__in=visible.values("pk"))
+    counts: dict[str, dict[str, int]] = {}
+    for axis in DeploymentStatus.AXES:
+        levels = {str(level): 0 for level in Level}
+        for entry in rows.values(f"{axis}_level").annotate(n=Count("pk")):
+            levels[entry[f"{axis}_level"]] = entry["n"]
+        levels[str(Level.UNKNOWN)] += total - sum(levels.values())
+        counts[axis] = levels
+    return counts

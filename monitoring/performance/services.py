@@ -1,0 +1,255 @@
+"""Writes of model quality: daily performance rows, monitoring settings and the status row.
+
+Every builder is idempotent (update_or_create on its key). Predictions and ground truth are
+read with one `values()` query each and joined in pandas on request_id, never row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from governance import audit
+from monitoring.engines import metrics
+from monitoring.engines.status import Thresholds, Verdict, deployment_status
+from monitoring.models import (
+    DailyPerformance,
+    DeploymentStatus,
+    GroundTruth,
+    HourlyHealth,
+    MonitoringSettings,
+    PredictionEvent,
+)
+from monitoring.rollups import selectors as rollup_selectors
+from registry.choices import Task
+from registry.models import Deployment
+
+DAY = dt.timedelta(days=1)
+# The headline figure of the accuracy axis per task; regression has no higher-is-better
+# figure in [0, 1] but R², which is read the same way.
+HEADLINE = {Task.BINARY: "accuracy", Task.MULTICLASS: "accuracy", Task.REGRESSION: "r2"}
+
+
+def settings_get(deployment: Deployment) -> MonitoringSettings:
+    """The deployment's settings row, created with the defaults on first use."""
+    row, _ = MonitoringSettings.objects.get_or_create(deployment=deployment)
+    return row
+
+
+def thresholds_of(deployment: Deployment) -> Thresholds:
+    return Thresholds.from_dict(settings_get(deployment).thresholds)
+
+
+@transaction.atomic
+def monitoring_settings_update(
+    *,
+    deployment: Deployment,
+    actor: Any,
+    thresholds: dict[str, float] | None = None,
+    positive_label: str | None = None,
+) -> MonitoringSettings:
+    """Replace the given thresholds (validated against `Thresholds`) and positive label."""
+    row = MonitoringSettings.objects.select_for_update().get(pk=settings_get(deployment).pk)
+    before = {"thresholds": row.thresholds, "positive_label": row.positive_label}
+    if thresholds is not None:
+        merged = {**row.thresholds, **thresholds}
+        Thresholds.from_dict(merged)  # raises ValueError on an unknown key
+        row.thresholds = {key: float(value) for key, value in merged.items()}
+    if positive_label is not None:
+        row.positive_label = positive_label
+    row.full_clean()
+    row.save()
+    audit.record(
+        actor=actor,
+        action="monitoring.settings.updated",
+        target=row,
+        before=before,
+        after={"thresholds": row.thresholds, "positive_label": row.positive_label},
+    )
+    return row
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    return start, start + DAY
+
+
+def joined_day(deployment: Deployment, day: dt.date) -> tuple[int, pd.DataFrame]:
+    """(predictions of the day, those with ground truth joined on request_id): two queries."""
+    start, end = day_bounds(day)
+    fields = ["request_id", "prediction_label", "prediction_score"]
+    events = pd.DataFrame.from_records(
+        list(
+            PredictionEvent.objects.filter(
+                deployment=deployment, timestamp__gte=start, timestamp__lt=end, status="ok"
+            ).values(*fields)
+        ),
+        columns=fields,
+    )
+    if events.empty:
+        return 0, events
+    truth_fields = ["request_id", "label", "value"]
+    truth = pd.DataFrame.from_records(
+        list(
+            GroundTruth.objects.filter(
+                deployment=deployment, request_id__in=list(events["request_id"])
+            ).values(*truth_fields)
+        ),
+        columns=truth_fields,
+    )
+    return len(events), events.merge(truth, on="request_id", how="inner")
+
+
+def _clean(figures: dict[str, Any]) -> dict[str, float | None]:
+    """JSON-safe figures: NaN and infinities become null."""
+    return {
+        key: (None if value is None or not math.isfinite(float(value)) else float(value))
+        for key, value in figures.items()
+    }
+
+
+def task_metrics(
+    task: str, joined: pd.DataFrame, *, threshold: float, positive: str
+) -> dict[str, float | None]:
+    """The engines' metrics for `task` on joined rows (an empty dict when nothing is usable)."""
+    if task == Task.REGRESSION:
+        rows = joined.dropna(subset=["value", "prediction_score"])
+        if rows.empty:
+            return {}
+        return metrics.regression_metrics(
+            rows["value"].to_numpy(float), rows["prediction_score"].to_numpy(float)
+        )
+    rows = joined.dropna(subset=["label"])
+    if task == Task.MULTICLASS:
+        rows = rows.dropna(subset=["prediction_label"])
+        if rows.empty:
+            return {}
+        return metrics.multiclass_metrics(
+            rows["label"].astype(str).to_numpy(), rows["prediction_label"].astype(str).to_numpy()
+        )
+    return _binary(rows, threshold=threshold, positive=positive)
+
+
+def _binary(rows: pd.DataFrame, *, threshold: float, positive: str) -> dict[str, float | None]:
+    """Labels from the scores and the decision threshold when every row has a score; from the
+    predicted labels otherwise (score metrics then need scores and are left out)."""
+    truth = (rows["label"].astype(str) == positive).to_numpy()
+    if not rows.empty and rows["prediction_score"].notna().all():
+        scores = rows["prediction_score"].to_numpy(float)
+        return metrics.binary_metrics(truth, scores=scores, threshold=threshold, positive=True)
+    rows_with_label = rows["prediction_label"].notna()
+    if rows.empty or not rows_with_label.all():
+        return {}
+    predicted = (rows["prediction_label"].astype(str) == positive).to_numpy()
+    return metrics.binary_metrics(truth, y_pred=np.asarray(predicted), positive=True)
+
+
+def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyPerformance | None:
+    """Store the metrics of `day` (None and nothing stored when the day has no predictions)."""
+    predictions, joined = joined_day(deployment, day)
+    if predictions == 0:
+        return None
+    task = deployment.version.model.task
+    settings_row = settings_get(deployment)
+    threshold = float(deployment.decision_threshold) if deployment.decision_threshold else 0.5
+    figures = task_metrics(task, joined, threshold=threshold, positive=settings_row.positive_label)
+    figures.pop("n", None)
+    row, _ = DailyPerformance.objects.update_or_create(
+        deployment=deployment,
+        day=day,
+        defaults={
+            "task": task,
+            "predictions": predictions,
+            "labelled": len(joined),
+            "metrics": _clean(figures),
+        },
+    )
+    return row
+
+
+def performance_days_compute(
+    *, deployment: Deployment, start: dt.datetime, end: dt.datetime
+) -> list[DailyPerformance]:
+    """Daily performance for every UTC day touching [start, end)."""
+    day = start.astimezone(dt.UTC).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+    rows = []
+    while day <= last:
+        row = daily_performance_compute(deployment=deployment, day=day)
+        if row is not None:
+            rows.append(row)
+        day += DAY
+    return rows
+
+
+def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float | None]:
+    """Error rate, request-weighted p95 latency and silence over the last day's hourly rows."""
+    hours = list(
+        HourlyHealth.objects.filter(deployment=deployment, hour__gte=now - DAY).values(
+            "hour", "count", "errors", "latency_count", "latency_p95_ms"
+        )
+    )
+    total = sum(row["count"] for row in hours)
+    if not total:
+        return {}
+    timed = [row for row in hours if row["latency_p95_ms"] is not None and row["latency_count"]]
+    weight = sum(row["latency_count"] for row in timed)
+    last = PredictionEvent.objects.filter(deployment=deployment).order_by("-timestamp").first()
+    return {
+        "error_rate": sum(row["errors"] for row in hours) / total,
+        "latency_p95_ms": (
+            sum(row["latency_p95_ms"] * row["latency_count"] for row in timed) / weight
+            if weight
+            else None
+        ),
+        "seconds_since_last": (now - last.timestamp).total_seconds() if last else None,
+    }
+
+
+def _drift_share(deployment: Deployment) -> float | None:
+    results = rollup_selectors.drift_latest(deployment=deployment)
+    if not results:
+        return None
+    return sum(row.drifted for row in results) / len(results)
+
+
+def status_verdicts(
+    *, deployment: Deployment, now: dt.datetime | None = None
+) -> dict[str, Verdict]:
+    """The three axes from the latest daily performance, the latest drift results and the
+    last day's hourly health, against the deployment's thresholds."""
+    now = now or timezone.now()
+    task = deployment.version.model.task
+    headline = HEADLINE.get(task, "accuracy")
+    latest = (
+        DailyPerformance.objects.filter(deployment=deployment, labelled__gt=0)
+        .order_by("-day")
+        .first()
+    )
+    return deployment_status(
+        accuracy=(latest.metrics.get(headline) if latest else None),
+        drift_share=_drift_share(deployment),
+        thresholds=thresholds_of(deployment),
+        accuracy_metric=headline,
+        **_health_figures(deployment, now),
+    )
+
+
+def deployment_status_compute(
+    *, deployment: Deployment, now: dt.datetime | None = None
+) -> DeploymentStatus:
+    """Replace the deployment's status row with freshly computed verdicts."""
+    now = now or timezone.now()
+    verdicts = status_verdicts(deployment=deployment, now=now)
+    defaults: dict[str, Any] = {"computed_at": now}
+    for axis, verdict in verdicts.items():
+        defaults[f"{axis}_level"] = str(verdict.level)
+        defaults[f"{axis}_reason"] = verdict.reason
+    row, _ = DeploymentStatus.objects.update_or_create(deployment=deployment, defaults=defaults)
+    return row
