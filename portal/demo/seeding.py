@@ -28,6 +28,7 @@ from governance.readiness.selectors import open_required_items
 from governance.readiness.services import AnswerInput, answers_record
 from monitoring.models import JobRun
 from monitoring.services import job_create
+from portal.demo.traffic import seed_traffic
 from registry import services
 from registry.choices import ArtifactKind, DatasetKind, Environment, Stage
 from registry.demo import catalog, training
@@ -425,9 +426,12 @@ def seed_demo(
     *, progress: Progress = lambda _message: None
 ) -> tuple[DemoUsers, list[ModelSummary]]:
     """Create the demo users, then every demo model that does not exist yet, and queue a
-    first integrity scan (once) so the jobs page shows a real run when the worker starts."""
+    first integrity scan (once) so the jobs page shows a real run when the worker starts.
+    Last, 31 days of traffic for each active deployment that has none yet, each with a
+    queued monitoring run (`portal.demo.traffic`)."""
     users = ensure_users()
     summaries = [seed_model(spec, users, progress) for spec in catalog.DEMO_MODELS]
     if not JobRun.objects.filter(kind=INTEGRITY_SCAN).exists():
         job_create(kind=INTEGRITY_SCAN, actor=users.admin)
+    seed_traffic(users.scientist, progress=progress)
     return users, summaries

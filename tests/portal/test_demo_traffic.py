@@ -1,0 +1,229 @@
+"""Demo traffic: the pure generator (registry.demo.traffic) and the seeded events and ground
+truth (portal.demo.traffic), posted through the ingestion services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from scipy.stats import ks_2samp
+from sklearn.metrics import accuracy_score
+
+from monitoring.models import GroundTruth, JobRun, PredictionEvent
+from registry.choices import DeploymentStatus
+from registry.demo import catalog, traffic, training
+from registry.models import Deployment
+from tests.portal.test_seed_demo import _TRAINED
+
+END = dt.datetime(2026, 11, 22, 7, tzinfo=dt.UTC)
+
+
+def _train(problem, split, *, algorithm, training_share=1.0):
+    """Training is deterministic: fit each plan once per session (shared with the seed tests)."""
+    key = (problem.key, algorithm, training_share)
+    if key not in _TRAINED:
+        _TRAINED[key] = _real_train(
+            problem, split, algorithm=algorithm, training_share=training_share
+        )
+    return _TRAINED[key]
+
+
+_real_train = training.train
+
+
+# --- the pure generator ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def breast_production():
+    spec = catalog.BREAST_CANCER
+    problem = training.load_problem(spec.problem)
+    split = training.split_problem(problem)
+    trained = _train(problem, split, algorithm=spec.versions[0].algorithm)
+    plan = traffic.plan_for(spec, environment="production", version=1, traffic_share=90)
+
+    def generate():
+        return traffic.generate(
+            problem, split.valid, trained.estimator, plan, end=END, decision_threshold=0.35
+        )
+
+    return generate
+
+
+def test_the_generator_is_deterministic(breast_production):
+    first, second = breast_production(), breast_production()
+    pd.testing.assert_frame_equal(first.events, second.events)
+    pd.testing.assert_frame_equal(first.features, second.features)
+    assert list(first.prediction_batches()) == list(second.prediction_batches())
+    assert list(first.ground_truth_batches()) == list(second.ground_truth_batches())
+
+
+def test_traffic_spans_31_days_of_hourly_timestamps_before_the_end(breast_production):
+    events = breast_production().events
+    assert events["timestamp"].max() < pd.Timestamp(END)
+    assert events["timestamp"].min() >= pd.Timestamp(END) - pd.Timedelta(days=traffic.DAYS)
+    assert events["timestamp"].dt.floor("h").nunique() > 0.9 * traffic.DAYS * 24
+    assert events["timestamp"].dt.floor("D").nunique() == traffic.DAYS + 1  # partial ends
+    assert events["request_id"].is_unique
+    assert 0 < (events["status"] == "error").mean() < 0.05
+    assert 0.05 < events["cache_hit"].mean() < 0.25
+    assert 0.75 < events["has_truth"].mean() < 0.95
+
+
+def test_worst_concave_points_drifts_up_late_and_predictions_follow(breast_production):
+    generated = breast_production()
+    times, features = generated.events["timestamp"], generated.features
+    late = (times >= pd.Timestamp(END) - pd.Timedelta(days=7)).to_numpy()
+    early = (times < pd.Timestamp(END) - pd.Timedelta(days=14)).to_numpy()
+    drifted = features[traffic.DRIFTED_FEATURE]
+    assert drifted[late].mean() > drifted[early].mean() + drifted[early].std()
+    assert ks_2samp(drifted[late], drifted[early]).pvalue < 1e-12
+    steady = features["mean texture"]
+    assert ks_2samp(steady[late], steady[early]).pvalue > 0.01
+    assert abs(steady[late].mean() - steady[early].mean()) < 0.2 * steady[early].std()
+    # The model sees the shifted feature: more aspirates are scored malignant.
+    score = generated.events["score"]
+    assert score[late].mean() > score[early].mean()
+
+
+def test_only_the_planned_deployments_get_a_story():
+    plans = {
+        (spec.problem, step.environment): traffic.plan_for(
+            spec, environment=step.environment, version=step.version
+        )
+        for spec in catalog.DEMO_MODELS
+        for step in spec.deployments
+    }
+    drifted = {key for key, plan in plans.items() if plan.drift is not None}
+    decayed = {key for key, plan in plans.items() if plan.decay is not None}
+    assert drifted == {("breast_cancer", "production")}
+    assert decayed == {("heart_attack", "production")}
+
+
+# --- the seeded traffic ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One seed for the module, rolled back at its end (the seed is the slow part)."""
+    root = tmp_path_factory.mktemp("traffic")
+    files = override_settings(
+        MEDIA_ROOT=root / "media",
+        STEWARD_AUDIT_CHECKPOINT_DIR=root / "audit-checkpoints",
+        STEWARD_AUDIT_KEY=root / "keys" / "audit-ed25519.pem",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        files,
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        patch.setattr(training, "train", _train)
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def _active() -> list[Deployment]:
+    return list(
+        Deployment.objects.filter(status=DeploymentStatus.ACTIVE).select_related("version__model")
+    )
+
+
+def _joined(deployment: Deployment) -> pd.DataFrame:
+    events = pd.DataFrame(
+        PredictionEvent.objects.filter(deployment=deployment, status="ok").values(
+            "request_id", "timestamp", "prediction_label"
+        )
+    )
+    truth = pd.DataFrame(
+        GroundTruth.objects.filter(deployment=deployment).values("request_id", "label")
+    )
+    return events.merge(truth, on="request_id")
+
+
+@pytest.mark.django_db
+def test_every_active_deployment_has_31_days_of_events_mostly_labelled(seeded):
+    active = _active()
+    assert len(active) == 12
+    for deployment in active:
+        events = PredictionEvent.objects.filter(deployment=deployment)
+        times = pd.Series(events.values_list("timestamp", flat=True))
+        assert times.max() - times.min() > pd.Timedelta(days=30), deployment
+        joined = GroundTruth.objects.filter(
+            deployment=deployment, request_id__in=events.values("request_id")
+        ).count()
+        assert joined > 0.75 * events.count(), deployment
+        assert JobRun.objects.filter(
+            kind="deployment_monitoring", params__deployment_id=deployment.pk
+        ).exists()
+
+
+@pytest.mark.django_db
+def test_the_seed_prints_a_line_per_deployment(seeded):
+    for deployment in _active():
+        version = deployment.version
+        assert f"{version.model.name} v{version.number} {deployment.environment}:" in seeded
+    assert seeded.count("drift injected on 'worst concave points'") == 2
+    assert seeded.count("accuracy decay injected") == 1
+
+
+@pytest.mark.django_db
+def test_the_events_went_through_the_ingestion_service_as_the_scientist(seeded):
+    from governance.models import AuditEvent
+
+    batches = AuditEvent.objects.filter(action="monitoring.predictions.ingested")
+    assert batches.count() >= 12 * traffic.DAYS
+    assert set(batches.values_list("actor_name", flat=True)) == {"scientist"}
+
+
+@pytest.mark.django_db
+def test_running_the_seed_again_adds_no_events_or_jobs(seeded):
+    counts = (PredictionEvent.objects.count(), GroundTruth.objects.count(), JobRun.objects.count())
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert (
+        PredictionEvent.objects.count(),
+        GroundTruth.objects.count(),
+        JobRun.objects.count(),
+    ) == counts
+    assert out.getvalue().count("traffic exists, skipped") == 12
+
+
+@pytest.mark.django_db
+def test_heart_production_accuracy_falls_in_the_last_week(seeded):
+    deployment = Deployment.objects.get(
+        version__model__name="Heart attack risk",
+        environment="production",
+        status=DeploymentStatus.ACTIVE,
+    )
+    joined = _joined(deployment)
+    end = joined["timestamp"].max()
+    last_week = joined[joined["timestamp"] > end - pd.Timedelta(days=7)]
+    first_weeks = joined[joined["timestamp"] < end - pd.Timedelta(days=10)]
+    before = accuracy_score(first_weeks["label"], first_weeks["prediction_label"])
+    after = accuracy_score(last_week["label"], last_week["prediction_label"])
+    assert after < before - 0.1, (before, after)
+
+
+@pytest.mark.django_db
+def test_other_production_deployments_keep_their_accuracy(seeded):
+    deployment = Deployment.objects.get(
+        version__model__name="Wine cultivar",
+        environment="production",
+        status=DeploymentStatus.ACTIVE,
+    )
+    joined = _joined(deployment)
+    end = joined["timestamp"].max()
+    last_week = joined[joined["timestamp"] > end - pd.Timedelta(days=7)]
+    first_weeks = joined[joined["timestamp"] < end - pd.Timedelta(days=10)]
+    before = accuracy_score(first_weeks["label"], first_weeks["prediction_label"])
+    after = accuracy_score(last_week["label"], last_week["prediction_label"])
+    assert abs(after - before) < 0.05, (before, after)
