@@ -105,6 +105,10 @@ def _store(
     with transaction.atomic():
         accepted = storage.store_frame(model=model, deployment_id=deployment.pk, frame=report.valid)
         duplicates = len(report.valid) - accepted
+        if model is PredictionEvent and accepted:
+            storage.activity_add(
+                deployment_id=deployment.pk, added=accepted, timestamps=report.valid["timestamp"]
+            )
         counts = {"format": fmt, "received": report.received, "accepted": accepted}
         counts |= {"duplicates": duplicates, "rejected_rows": report.rejected_rows}
         audit.record(actor=actor, action=action, target=deployment, after=counts)

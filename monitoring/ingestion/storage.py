@@ -25,9 +25,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 from pyarrow import csv as pa_csv
+
+from monitoring.models import DeploymentActivity
 
 # Columns whose empty CSV field means "" rather than NULL in COPY.
 _NOT_NULL_TEXT = ("request_id", "status", "error")
@@ -124,3 +128,16 @@ def _orm_insert(*, model: type[models.Model], deployment_id: int, frame: pd.Data
     rows = [model(deployment_id=deployment_id, **record) for record in _records(fresh)]
     model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(rows)
+
+
+def activity_add(*, deployment_id: int, added: int, timestamps: pd.Series) -> None:
+    """Add `added` stored predictions to the deployment's running totals and widen its first /
+    last prediction times to the batch's (one statement; concurrent batches add up)."""
+    first = Value(timestamps.min().to_pydatetime(), output_field=DateTimeField())
+    last = Value(timestamps.max().to_pydatetime(), output_field=DateTimeField())
+    DeploymentActivity.objects.get_or_create(deployment_id=deployment_id)
+    DeploymentActivity.objects.filter(deployment_id=deployment_id).update(
+        predictions=F("predictions") + added,
+        first_prediction_at=Least(Coalesce(F("first_prediction_at"), first), first),
+        last_prediction_at=Greatest(Coalesce(F("last_prediction_at"), last), last),
+    )

@@ -1,4 +1,9 @@
-from monitoring.models.ingestion import EventStatus, GroundTruth, PredictionEvent
+from monitoring.models.ingestion import (
+    DeploymentActivity,
+    EventStatus,
+    GroundTruth,
+    PredictionEvent,
+)
 from monitoring.models.jobs import JobRun
 from monitoring.models.quality import (
     Alert,
@@ -13,7 +18,13 @@ from monitoring.models.quality import (
     MonitoringSettings,
     Severity,
 )
-from monitoring.models.rollups import DriftResult, HourlyHealth, HourlySummary, ReferenceProfile
+from monitoring.models.rollups import (
+    DriftKind,
+    DriftResult,
+    HourlyHealth,
+    HourlySummary,
+    ReferenceProfile,
+)
 
 __all__ = [
     "Alert",
@@ -24,7 +35,9 @@ __all__ = [
     "AlertState",
     "Comparator",
     "DailyPerformance",
+    "DeploymentActivity",
     "DeploymentStatus",
+    "DriftKind",
     "DriftResult",
     "EventStatus",
     "GroundTruth",

@@ -74,3 +74,22 @@ class GroundTruth(models.Model):
 
     def __str__(self) -> str:
         return f"ground truth {self.request_id} of deployment {self.deployment_id}"
+
+
+class DeploymentActivity(models.Model):
+    """Running totals of one deployment's stored predictions, kept up to date by ingestion in
+    the batch's transaction, so lists of deployments read one row each, never the events."""
+
+    deployment = models.OneToOneField(
+        "registry.Deployment",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="monitoring_activity",
+    )
+    predictions = models.BigIntegerField(default=0)
+    first_prediction_at = models.DateTimeField(null=True, blank=True)
+    last_prediction_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"activity of deployment {self.deployment_id}"

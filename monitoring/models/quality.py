@@ -44,6 +44,9 @@ class MonitoringSettings(models.Model):
         "registry.Deployment", on_delete=models.CASCADE, related_name="monitoring_settings"
     )
     thresholds = models.JSONField(default=dict, blank=True)
+    # {feature name, "numerical" or "categorical": method name, or {"method", "threshold",
+    # options}}: a feature's own entry wins over its kind's; absent, the engines choose.
+    drift_methods = models.JSONField(default=dict, blank=True)
     positive_label = models.CharField(max_length=200, default="1")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,6 +78,9 @@ class DeploymentStatus(models.Model):
 class AlertSource(models.TextChoices):
     METRIC = "metric", "Daily metric"
     STATUS = "status", "Status axis"
+    # A canary's headline metric minus its baseline's (the production deployment it shares
+    # an endpoint with); fires a rollback suggestion.
+    CANARY = "canary", "Canary vs baseline"
 
 
 class Comparator(models.TextChoices):
@@ -157,6 +163,8 @@ class Alert(models.Model):
     value = models.FloatField(null=True)
     message = models.TextField()
     dedup_key = models.CharField(max_length=100)
+    # What Steward suggests doing about it ("rollback" for a canary doing worse), or "".
+    suggestion = models.CharField(max_length=40, blank=True)
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -207,6 +215,10 @@ class AlertDelivery(models.Model):
     status_code = models.PositiveIntegerField(null=True)
     ok = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    # When a failed delivery is due again; NULL once delivered or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

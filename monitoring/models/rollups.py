@@ -92,6 +92,12 @@ class HourlyHealth(models.Model):
         return f"health @ {self.hour:%Y-%m-%d %H}:00 of deployment {self.deployment_id}"
 
 
+class DriftKind(models.TextChoices):
+    FEATURE = "feature", "Feature"
+    PREDICTION = "prediction", "Prediction"
+    MULTIVARIATE = "multivariate", "Multivariate"
+
+
 class DriftResult(models.Model):
     """One feature's drift verdict for one window, with everything needed to recompute it:
     method, parameters, engine version and the digests of both summaries compared."""
@@ -102,6 +108,9 @@ class DriftResult(models.Model):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     feature = models.CharField(max_length=200)
+    # "prediction" rows compare the predictions with the reference targets; "multivariate"
+    # rows (feature named after the method) compare whole rows.
+    kind = models.CharField(max_length=20, choices=DriftKind.choices, default=DriftKind.FEATURE)
     method = models.CharField(max_length=40)
     # NULL only when the statistic is not a finite number (kept as text in parameters).
     statistic = models.FloatField(null=True)

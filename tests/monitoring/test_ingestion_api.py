@@ -8,7 +8,7 @@ import json
 import pytest
 
 from governance.audit.models import AuditEvent
-from monitoring.models import GroundTruth, PredictionEvent
+from monitoring.models import DeploymentActivity, GroundTruth, PredictionEvent
 from tests import factories
 
 
@@ -132,6 +132,19 @@ def test_the_same_batch_posted_twice_is_stored_once(api_as, owner, deployment):
     assert first.json()["accepted"] == 10
     assert second.json()["accepted"] == 1 and second.json()["duplicates"] == 10
     assert len(stored(deployment)) == 11
+
+
+def test_activity_totals_count_stored_predictions_once_and_span_their_times(
+    api_as, owner, deployment
+):
+    client = api_as(owner)
+    post_json(client, url(deployment), [event(n) for n in (5, 6, 7)])
+    post_json(client, url(deployment), [event(n) for n in (2, 5, 9)])  # 5 is a duplicate
+    activity = DeploymentActivity.objects.get(deployment=deployment)
+    assert activity.predictions == PredictionEvent.objects.filter(deployment=deployment).count()
+    assert activity.predictions == 5
+    assert activity.first_prediction_at.isoformat() == "2026-11-01T10:02:00+00:00"
+    assert activity.last_prediction_at.isoformat() == "2026-11-01T10:09:00+00:00"
 
 
 def test_each_accepted_batch_leaves_one_audit_entry_with_counts(api_as, owner, deployment):
