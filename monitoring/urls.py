@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from monitoring import views
 
 app_name = "monitoring"
 urlpatterns = [
     path("jobs/", views.job_list, name="job-list"),
+    path("", include("monitoring.dashboards.portfolio_urls")),
+    path("", include("monitoring.dashboards.deployment_urls")),
 ]
