@@ -50,27 +50,46 @@ def job_claim(*, job_id: int, worker: str) -> bool:
     return changed == 1
 
 
+def job_lease_remaining(*, job_id: int) -> float | None:
+    """Seconds until a running run's lease expires, or None when it is not running."""
+    heartbeat = (
+        JobRun.objects.filter(pk=job_id, state=JobState.RUNNING)
+        .values_list("heartbeat_at", flat=True)
+        .first()
+    )
+    if heartbeat is None:
+        return None
+    expires = heartbeat + dt.timedelta(seconds=settings.STEWARD_JOB_LEASE_S)
+    return max(0.0, (expires - timezone.now()).total_seconds())
+
+
+# The writes below match the claiming worker too: a worker that lost its lease (it stalled
+# past it and another took the run over) can no longer report, finish or fail the run.
+
+
 def job_progress(*, job: JobRun, fraction: float) -> None:
     """Report progress and renew the lease."""
-    JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+    JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING, worker=job.worker).update(
         progress=max(0.0, min(1.0, fraction)), heartbeat_at=timezone.now()
     )
 
 
-def job_succeed(*, job: JobRun, result: Any) -> None:
-    JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+def job_succeed(*, job: JobRun, result: Any) -> bool:
+    """Mark the run succeeded; False when this worker no longer holds it."""
+    changed = JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING, worker=job.worker).update(
         state=JobState.SUCCEEDED,
         progress=1.0,
         result=result,
         error="",
         finished_at=timezone.now(),
     )
+    return changed == 1
 
 
 def job_fail(*, job: JobRun, error: BaseException, will_retry: bool) -> None:
     """Record the failure; a run that will be retried goes back to the claimable state."""
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
-    JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+    JobRun.objects.filter(pk=job.pk, state=JobState.RUNNING, worker=job.worker).update(
         state=JobState.RETRYING if will_retry else JobState.FAILED,
         error=text[:4000],
         finished_at=None if will_retry else timezone.now(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from monitoring import integrity, services
+from monitoring import drill, integrity, services
+from monitoring.alerts import delivery
 from monitoring.models import JobRun
 from monitoring.rollups import jobs as rollup_jobs
 
@@ -18,6 +20,7 @@ from monitoring.rollups import jobs as rollup_jobs
 JOBS: dict[str, Callable[..., Any]] = {
     "artifact_integrity_scan": lambda job, progress: integrity.scan_stored_files(progress=progress),
     rollup_jobs.KIND: rollup_jobs.run,
+    drill.KIND: drill.run,
 }
 
 
@@ -31,8 +34,12 @@ JOBS: dict[str, Callable[..., Any]] = {
 )
 def run_job(self: Any, job_id: int) -> None:
     """Run one JobRun exactly once, however often its message is delivered."""
-    worker = f"{socket.gethostname()}:{self.request.id}"
+    # One identity per delivery: a redelivered message keeps its task id, so the worker's
+    # node name and process tell a second delivery from the first.
+    node = self.request.hostname or socket.gethostname()
+    worker = f"{node}:{os.getpid()}:{self.request.id}"
     if not services.job_claim(job_id=job_id, worker=worker):
+        _wait_for_lease(self, job_id)
         return
     job = JobRun.objects.get(pk=job_id)
     try:
@@ -46,6 +53,18 @@ def run_job(self: Any, job_id: int) -> None:
     services.job_succeed(job=job, result=result)
 
 
+def _wait_for_lease(task: Any, job_id: int) -> None:
+    """A delivery that found the run held by another worker comes back when that worker's
+    lease ends: if the holder died, this delivery takes the run over then; if it is alive and
+    still reporting, the next look finds it finished or holding a renewed lease. Without this,
+    a message redelivered before the dead worker's lease ran out would be dropped and the run
+    left "running" for good."""
+    remaining = services.job_lease_remaining(job_id=job_id)
+    if remaining is None or task.request.retries >= task.max_retries:
+        return
+    raise task.retry(countdown=int(remaining) + 1)
+
+
 @shared_task(acks_late=True)
 def start_job(kind: str, params: dict[str, Any] | None = None) -> int:
     """Entry point for beat: record a run and dispatch it."""
@@ -56,3 +75,9 @@ def start_job(kind: str, params: dict[str, Any] | None = None) -> int:
 def schedule_deployment_monitoring() -> list[int]:
     """Entry point for beat: one "deployment_monitoring" run per active deployment."""
     return rollup_jobs.monitoring_schedule()
+
+
+@shared_task(acks_late=True)
+def retry_alert_deliveries() -> int:
+    """Entry point for beat: send again the failed alert webhooks that are due."""
+    return delivery.deliveries_retry_due()

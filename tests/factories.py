@@ -164,3 +164,12 @@ def answer_required_items(version: ModelVersion, *, actor: User | None = None) -
             ],
         )
     return len(items)
+
+
+def monitoring_settings(deployment: Deployment, **fields: Any) -> Any:
+    """The deployment's monitoring settings row with `fields` set (stored directly: the API
+    and its validation are tested on their own)."""
+    from monitoring.models import MonitoringSettings
+
+    row, _ = MonitoringSettings.objects.update_or_create(deployment=deployment, defaults=fields)
+    return row

@@ -1,10 +1,12 @@
 """Delivery of an opened alert, run after the opening transaction commits: in-app notices and
 e-mail to the model's owner, a signed webhook POST, and the retraining request if asked for.
 Each webhook outcome is recorded as an AlertDelivery row; a failing channel never stops the
-others."""
+others. A failed webhook keeps its payload and is sent again by `deliveries_retry_due` (beat,
+every minute) after an exponential backoff, until it gets through or runs out of attempts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from monitoring.alerts.signing import HEADER, sign
 from monitoring.models import Alert, AlertDelivery, AlertNotice
@@ -37,17 +40,70 @@ def post_signed(*, url: str, secret: str, payload: dict[str, Any]) -> tuple[int 
         return None, str(exc)
 
 
+def _is_ok(code: int | None) -> bool:
+    return code is not None and 200 <= code < 300
+
+
+def _attempt_note(attempt: int, code: int | None, error: str) -> str:
+    return f"attempt {attempt}: " + (error or f"HTTP {code}")
+
+
+def next_attempt_at(*, attempts: int, now: dt.datetime) -> dt.datetime | None:
+    """When a delivery that failed `attempts` times is due again (base, 2 x base, 4 x base
+    ...), or None once STEWARD_ALERT_DELIVERY_ATTEMPTS attempts were made."""
+    if attempts >= settings.STEWARD_ALERT_DELIVERY_ATTEMPTS:
+        return None
+    return now + dt.timedelta(seconds=settings.STEWARD_ALERT_RETRY_BASE_S * 2 ** (attempts - 1))
+
+
 def _webhook(alert: Alert, kind: str, payload: dict[str, Any]) -> AlertDelivery:
     rule = alert.rule
     code, error = post_signed(url=rule.webhook_url, secret=rule.webhook_secret, payload=payload)
+    ok = _is_ok(code)
     return AlertDelivery.objects.create(
         alert=alert,
         kind=kind,
         url=rule.webhook_url,
         status_code=code,
-        ok=code is not None and 200 <= code < 300,
-        error=error[:2000],
+        ok=ok,
+        error="" if ok else _attempt_note(1, code, error)[:2000],
+        payload=payload,
+        attempts=1,
+        next_attempt_at=None if ok else next_attempt_at(attempts=1, now=timezone.now()),
     )
+
+
+def delivery_retry(*, delivery: AlertDelivery, now: dt.datetime | None = None) -> bool:
+    """Send one due delivery again; False when another run took it first. The claim clears
+    `next_attempt_at` with a compare-and-set, so two beat runs never send the same retry."""
+    now = now or timezone.now()
+    claimed = AlertDelivery.objects.filter(
+        pk=delivery.pk, ok=False, next_attempt_at=delivery.next_attempt_at
+    ).update(next_attempt_at=None)
+    if claimed != 1 or delivery.payload is None:
+        return False
+    secret = delivery.alert.rule.webhook_secret
+    code, error = post_signed(url=delivery.url, secret=secret, payload=delivery.payload)
+    attempt = delivery.attempts + 1
+    ok = _is_ok(code)
+    history = delivery.error if ok else f"{delivery.error}\n{_attempt_note(attempt, code, error)}"
+    AlertDelivery.objects.filter(pk=delivery.pk).update(
+        status_code=code,
+        ok=ok,
+        error=history.strip()[-2000:],
+        attempts=attempt,
+        next_attempt_at=None if ok else next_attempt_at(attempts=attempt, now=now),
+    )
+    return True
+
+
+def deliveries_retry_due(*, now: dt.datetime | None = None) -> int:
+    """Send again every failed delivery whose next attempt is due; how many were sent."""
+    now = now or timezone.now()
+    due = AlertDelivery.objects.filter(ok=False, next_attempt_at__lte=now).select_related(
+        "alert__rule"
+    )
+    return sum(delivery_retry(delivery=row, now=now) for row in due.order_by("next_attempt_at"))
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from monitoring.models import Alert, AlertRule
 from registry.models import Deployment, RegisteredModel
 
 
-def alert_rule_list(*, user: Any) -> QuerySet[AlertRule]:
-    """Rules on a deployment or a model the user may view."""
-    models = RegisteredModel.objects.restrict(user, "view").values("pk")
-    deployments = Deployment.objects.restrict(user, "view").values("pk")
+def alert_rule_list(*, user: Any, action: str = "view") -> QuerySet[AlertRule]:
+    """Rules on a deployment or a model the user may `action` (view by default)."""
+    models = RegisteredModel.objects.restrict(user, action).values("pk")
+    deployments = Deployment.objects.restrict(user, action).values("pk")
     return AlertRule.objects.filter(Q(model__in=models) | Q(deployment__in=deployments))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance import audit
+from monitoring.alerts import canary
 from monitoring.alerts.delivery import alert_deliver
 from monitoring.engines.status import Level
 from monitoring.models import (
@@ -20,7 +22,6 @@ from monitoring.models import (
     AlertRule,
     AlertSource,
     AlertState,
-    DailyPerformance,
     DeploymentStatus,
 )
 from registry.models import Deployment
@@ -56,27 +57,48 @@ def rules_for(deployment: Deployment) -> list[AlertRule]:
     )
 
 
-def rule_value(rule: AlertRule, deployment: Deployment) -> float | None:
-    """The latest figure the rule looks at, or None when there is none yet."""
+@dataclass(frozen=True)
+class Reading:
+    """What a rule sees on one deployment: the value compared, the alert's message should it
+    fire, and what Steward suggests doing then ("" for nothing)."""
+
+    value: float
+    message: str
+    suggestion: str = ""
+
+
+def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
+    """The rule's reading on the deployment, or None when it has no figure yet (no status, no
+    ground truth, or no baseline for a canary rule)."""
+    shown = f"({rule.get_comparator_display()} {rule.threshold:.4g})"
     if rule.source == AlertSource.STATUS:
         row = DeploymentStatus.objects.filter(deployment=deployment).first()
         level = getattr(row, f"{rule.name}_level", None) if row else None
-        return None if level is None else float(LEVEL_RANK[Level(level)])
-    latest = (
-        DailyPerformance.objects.filter(deployment=deployment, labelled__gt=0)
-        .order_by("-day")
-        .first()
-    )
-    value = latest.metrics.get(rule.name) if latest else None
-    return None if value is None else float(value)
-
-
-def _message(rule: AlertRule, deployment: Deployment, value: float) -> str:
-    shown = rule.get_comparator_display()
-    return (
-        f"{rule.source} {rule.name} of deployment {deployment.pk} is {value:.4g} "
-        f"({shown} {rule.threshold:.4g})"
-    )
+        if level is None:
+            return None
+        reason = getattr(row, f"{rule.name}_reason", "")
+        value = float(LEVEL_RANK[Level(level)])
+        return Reading(
+            value, f"{rule.name} status of deployment {deployment.pk} is {level}: {reason}"
+        )
+    if rule.source == AlertSource.CANARY:
+        found = canary.canary_gap(deployment, rule.name, rule.window_days)
+        if found is None:
+            return None
+        gap, baseline = found
+        message = (
+            f"canary deployment {deployment.pk} (v{deployment.version.number}, "
+            f"{deployment.traffic_share:g}% of traffic) has {rule.name} {gap:+.4g} against its "
+            f"baseline, deployment {baseline.pk} (v{baseline.version.number}), over the last "
+            f"{rule.window_days} day(s) {shown}: consider rolling the canary back"
+        )
+        return Reading(gap, message, suggestion="rollback")
+    value = canary.windowed_metric(deployment, rule.name, rule.window_days)
+    if value is None:
+        return None
+    days = "the latest day" if rule.window_days <= 1 else f"the last {rule.window_days} days"
+    message = f"{rule.name} of deployment {deployment.pk} over {days} is {value:.4g} {shown}"
+    return Reading(value, message)
 
 
 def alerts_evaluate(*, deployment: Deployment, now: dt.datetime | None = None) -> dict[str, int]:
@@ -85,13 +107,14 @@ def alerts_evaluate(*, deployment: Deployment, now: dt.datetime | None = None) -
     figure yet neither opens nor resolves. Safe to repeat."""
     now = now or timezone.now()
     opened = resolved = 0
+    canary.canary_rule_ensure(deployment)
     for rule in rules_for(deployment):
-        value = rule_value(rule, deployment)
-        if value is None:
+        reading = rule_reading(rule, deployment)
+        if reading is None:
             continue
         key = f"{rule.pk}:{deployment.pk}"
-        if COMPARE[rule.comparator](value, rule.threshold):
-            opened += _open(rule, deployment, key, value, now)
+        if COMPARE[rule.comparator](reading.value, rule.threshold):
+            opened += _open(rule, deployment, key, reading, now)
         else:
             resolved += (
                 Alert.objects.filter(dedup_key=key)
@@ -101,7 +124,7 @@ def alerts_evaluate(*, deployment: Deployment, now: dt.datetime | None = None) -
     return {"opened": opened, "resolved": resolved}
 
 
-def _open(rule: AlertRule, deployment: Deployment, key: str, value: float, now: Any) -> int:
+def _open(rule: AlertRule, deployment: Deployment, key: str, reading: Reading, now: Any) -> int:
     """1 if a new alert was opened; the partial unique index makes concurrent runs safe."""
     if Alert.objects.filter(dedup_key=key).exclude(state=AlertState.RESOLVED).exists():
         return 0
@@ -110,8 +133,9 @@ def _open(rule: AlertRule, deployment: Deployment, key: str, value: float, now: 
             alert = Alert.objects.create(
                 rule=rule,
                 deployment=deployment,
-                value=value,
-                message=_message(rule, deployment, value),
+                value=reading.value,
+                message=reading.message,
+                suggestion=reading.suggestion,
                 dedup_key=key,
                 opened_at=now,
             )

@@ -22,6 +22,7 @@ from monitoring.models import (
     PredictionEvent,
     Severity,
 )
+from monitoring.performance.drift_methods import drift_methods_problems, input_features
 
 
 class IngestQuery(serializers.Serializer):
@@ -82,6 +83,7 @@ class DriftResultSerializer(serializers.ModelSerializer):
         model = DriftResult
         fields = [
             "feature",
+            "kind",
             "window_start",
             "window_end",
             "method",
@@ -164,17 +166,33 @@ class MonitoringSettingsSerializer(serializers.ModelSerializer):
             "thresholds",
             "effective_thresholds",
             "positive_label",
+            "drift_methods",
             "updated_at",
         ]
         read_only_fields = fields
 
     def get_effective_thresholds(self, row: MonitoringSettings) -> dict[str, float]:
-        return Thresholds.from_dict(row.thresholds).to_dict()
+        task = row.deployment.version.model.task
+        return Thresholds.from_dict(row.thresholds, task=task).to_dict()
 
 
 class MonitoringSettingsInput(serializers.Serializer):
+    """Needs the deployment in its context (`{"deployment": …}`) to check drift methods."""
+
     thresholds = serializers.DictField(child=serializers.FloatField(), required=False)
     positive_label = serializers.CharField(max_length=200, required=False)
+    drift_methods = serializers.DictField(
+        required=False,
+        help_text='{feature, "numerical" or "categorical": method name, or {"method": name, '
+        '"threshold": number}}; replaces the stored overrides ({} clears them).',
+    )
+
+    def validate_drift_methods(self, value: dict[str, Any]) -> dict[str, Any]:
+        features = input_features(self.context["deployment"].version)
+        problems = drift_methods_problems(value, features)
+        if problems:
+            raise serializers.ValidationError({key: [text] for key, text in problems.items()})
+        return value
 
     def validate_thresholds(self, value: dict[str, float]) -> dict[str, float]:
         unknown = set(value) - set(Thresholds.__dataclass_fields__)
@@ -238,6 +256,28 @@ class AlertRuleInput(serializers.Serializer):
             raise serializers.ValidationError({"name": f"one of {list(DeploymentStatus.AXES)}"})
         if data["retraining"] and not data["webhook_url"]:
             raise serializers.ValidationError({"webhook_url": "retraining needs a webhook"})
+        return data
+
+
+class AlertRuleUpdate(serializers.Serializer):
+    """A PATCH of a rule: any of its condition, severity, channels and `active`."""
+
+    comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
+    threshold = serializers.FloatField(required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    notify_in_app = serializers.BooleanField(required=False)
+    notify_email = serializers.BooleanField(required=False)
+    webhook_url = serializers.URLField(required=False, allow_blank=True)
+    webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    retraining = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(f"not editable: {sorted(unknown)}")
+        if not data:
+            raise serializers.ValidationError("nothing to change")
         return data
 
 

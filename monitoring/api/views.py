@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -17,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from monitoring.alerts import rules as alert_rules
 from monitoring.alerts import selectors as alert_selectors
 from monitoring.alerts import services as alert_services
 from monitoring.api import serializers as s
@@ -237,7 +239,7 @@ class MonitoringSettingsView(_RollupView):
         changeable = Deployment.objects.restrict(request.user, Action.CHANGE)
         if not changeable.filter(pk=deployment.pk).exists():
             raise PermissionDenied("changing monitoring settings needs change rights")
-        data = s.MonitoringSettingsInput(data=request.data)
+        data = s.MonitoringSettingsInput(data=request.data, context={"deployment": deployment})
         data.is_valid(raise_exception=True)
         row = performance_services.monitoring_settings_update(
             deployment=deployment, actor=request.user, **data.validated_data
@@ -296,6 +298,50 @@ class AlertRuleListView(generics.GenericAPIView):
         if not queryset.restrict(user, Action.CHANGE).filter(pk=pk).exists():
             raise PermissionDenied("alert rules need change rights on the model")
         return {key: target}
+
+
+class AlertRuleDetailView(generics.GenericAPIView):
+    """GET one rule (needs "view" on its model), PATCH its condition, severity, channels or
+    `active`, DELETE it when it never fired (both need "change"): 404 when not visible, 403
+    when visible without "change"."""
+
+    serializer_class = s.AlertRuleSerializer
+    queryset = AlertRule.objects.none()  # for the schema's path parameter; reads restrict
+
+    def rule(self, action: str = Action.VIEW) -> AlertRule:
+        user, pk = self.request.user, self.kwargs["pk"]
+        rule = get_object_or_404(alert_selectors.alert_rule_list(user=user), pk=pk)
+        if action != Action.VIEW and not (
+            alert_selectors.alert_rule_list(user=user, action=action).filter(pk=pk).exists()
+        ):
+            raise PermissionDenied("alert rules need change rights on the model")
+        return rule
+
+    @extend_schema(responses={200: s.AlertRuleSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.AlertRuleSerializer(self.rule()).data)
+
+    @extend_schema(request=s.AlertRuleUpdate, responses={200: s.AlertRuleSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        rule = self.rule(Action.CHANGE)
+        data = s.AlertRuleUpdate(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            rule = alert_rules.alert_rule_update(
+                rule=rule, actor=request.user, **data.validated_data
+            )
+        except DjangoValidationError as exc:
+            return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.AlertRuleSerializer(rule).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        rule = self.rule(Action.CHANGE)
+        try:
+            alert_rules.alert_rule_delete(rule=rule, actor=request.user)
+        except alert_rules.RuleInUse as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AlertListView(generics.GenericAPIView):

@@ -36,6 +36,8 @@ class Thresholds:
     accuracy_failing: float = 0.75
     drift_share_at_risk: float = 0.2
     drift_share_failing: float = 0.5
+    drift_weighted_share_at_risk: float = 0.25
+    drift_weighted_share_failing: float = 0.5
     error_rate_at_risk: float = 0.01
     error_rate_failing: float = 0.05
     latency_p95_ms_at_risk: float = 500.0
@@ -47,12 +49,21 @@ class Thresholds:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Thresholds:
-        """Defaults overridden by the known keys of `data` (unknown keys are an error)."""
+    def from_dict(cls, data: dict[str, Any], *, task: str | None = None) -> Thresholds:
+        """The task's defaults overridden by the known keys of `data` (unknown keys are an
+        error)."""
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown status thresholds: {sorted(unknown)}")
-        return cls(**{key: float(value) for key, value in data.items()})
+        merged = TASK_DEFAULTS.get(task or "", {}) | dict(data)
+        return cls(**{key: float(value) for key, value in merged.items()})
+
+
+# Defaults that differ by the model's task: a regression's headline figure is R2, where 0.3
+# is already useful and below 0 is worse than predicting the mean.
+TASK_DEFAULTS: dict[str, dict[str, float]] = {
+    "regression": {"accuracy_at_risk": 0.3, "accuracy_failing": 0.0},
+}
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,19 @@ def accuracy_status(
     return _combine("accuracy", checks, f"no {metric} measured in the window (no ground truth)")
 
 
-def drift_status(drift_share: float | None, thresholds: Thresholds | None = None) -> Verdict:
-    """The drift axis from the share of drifted features (0..1)."""
+def drift_status(
+    drift_share: float | None,
+    thresholds: Thresholds | None = None,
+    *,
+    weighted_share: float | None = None,
+    prediction_drifted: bool | None = None,
+    rows_drifted: bool | None = None,
+) -> Verdict:
+    """The drift axis: the worst of the share of drifted features (0..1), that share weighted
+    by feature importance (a few important features weigh as much as many minor ones),
+    whether the predictions themselves drifted (at risk: the model's output has moved), and
+    whether a multivariate test tells current rows from reference rows (at risk: the features
+    no longer move together as they did, which no single column may show)."""
     thresholds = thresholds or Thresholds()
     checks = []
     if drift_share is not None:
@@ -133,6 +155,28 @@ def drift_status(drift_share: float | None, thresholds: Thresholds | None = None
                 failing=thresholds.drift_share_failing,
                 higher_is_better=False,
             )
+        )
+    if weighted_share is not None:
+        checks.append(
+            check(
+                "importance-weighted drifted share",
+                weighted_share,
+                at_risk=thresholds.drift_weighted_share_at_risk,
+                failing=thresholds.drift_weighted_share_failing,
+                higher_is_better=False,
+            )
+        )
+    if prediction_drifted is not None:
+        checks.append(
+            (Level.AT_RISK, "the predictions drifted from the reference targets")
+            if prediction_drifted
+            else (Level.GOOD, "the predictions did not drift")
+        )
+    if rows_drifted is not None:
+        checks.append(
+            (Level.AT_RISK, "a multivariate test tells current rows from reference rows")
+            if rows_drifted
+            else (Level.GOOD, "the rows as a whole did not drift")
         )
     return _combine("drift", checks, "no drift computed for the window")
 
@@ -169,6 +213,9 @@ def deployment_status(
     *,
     accuracy: float | None = None,
     drift_share: float | None = None,
+    weighted_drift_share: float | None = None,
+    prediction_drifted: bool | None = None,
+    rows_drifted: bool | None = None,
     error_rate: float | None = None,
     latency_p95_ms: float | None = None,
     seconds_since_last: float | None = None,
@@ -178,7 +225,13 @@ def deployment_status(
     """The three axes of one deployment: {"accuracy": ..., "drift": ..., "service_health": ...}."""
     return {
         "accuracy": accuracy_status(accuracy, thresholds, metric=accuracy_metric),
-        "drift": drift_status(drift_share, thresholds),
+        "drift": drift_status(
+            drift_share,
+            thresholds,
+            weighted_share=weighted_drift_share,
+            prediction_drifted=prediction_drifted,
+            rows_drifted=rows_drifted,
+        ),
         "service_health": health_status(
             error_rate=error_rate,
             latency_p95_ms=latency_p95_ms,

@@ -104,8 +104,9 @@ class AlertState(models.TextChoices):
 
 class AlertRule(models.Model):
     """A condition on one deployment, or on every deployment of one model: a daily metric
-    (`name` is the metric, e.g. "roc_auc") or a status axis (`name` is the axis; the value
-    compared is the level's rank: unknown -1, good 0, at risk 1, failing 2)."""
+    (`name` is the metric, e.g. "roc_auc"), a status axis (`name` is the axis; the value
+    compared is the level's rank: unknown -1, good 0, at risk 1, failing 2), or a canary's
+    metric minus its baseline's (`name` is the metric; only canaries have a value)."""
 
     model = models.ForeignKey(
         "registry.RegisteredModel",
@@ -121,6 +122,9 @@ class AlertRule(models.Model):
     name = models.CharField(max_length=80)
     comparator = models.CharField(max_length=2, choices=Comparator.choices)
     threshold = models.FloatField()
+    # Metric and canary rules look at the mean of the last `window_days` days with ground
+    # truth (weighted by labelled predictions); status rules at the current level.
+    window_days = models.PositiveSmallIntegerField(default=1)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
     notify_in_app = models.BooleanField(default=True)
     notify_email = models.BooleanField(default=False)

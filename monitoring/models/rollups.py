@@ -27,6 +27,8 @@ class ReferenceProfile(models.Model):
     feature_types = models.JSONField(default=dict)  # {feature: declared type}
     layouts = models.JSONField(default=dict)  # {feature: layout dict}
     summaries = models.JSONField(default=dict)  # {feature: summary dict}
+    # A seeded sample of reference rows ({feature: value} records) for multivariate drift.
+    sample = models.JSONField(default=list, blank=True)
     digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 

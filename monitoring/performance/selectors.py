@@ -33,9 +33,9 @@ def status_not_computed(*, deployment: Deployment) -> dict[str, Any]:
     }
 
 
-def thresholds_effective(stored: dict[str, Any]) -> dict[str, float]:
-    """The stored overrides on top of the engines' defaults."""
-    return Thresholds.from_dict(stored).to_dict()
+def thresholds_effective(stored: dict[str, Any], *, task: str | None = None) -> dict[str, float]:
+    """The stored overrides on top of the engines' defaults for the model's task."""
+    return Thresholds.from_dict(stored, task=task).to_dict()
 
 
 def portfolio_counts(*, user: Any) -> dict[str, dict[str, int]]:

@@ -17,15 +17,22 @@ from django.utils import timezone
 
 from governance import audit
 from monitoring.engines import metrics
-from monitoring.engines.status import Thresholds, Verdict, deployment_status
+from monitoring.engines.status import (
+    Thresholds,
+    Verdict,
+    deployment_status,
+    weighted_drift_share,
+)
 from monitoring.models import (
     DailyPerformance,
     DeploymentStatus,
+    DriftKind,
     GroundTruth,
     HourlyHealth,
     MonitoringSettings,
     PredictionEvent,
 )
+from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from monitoring.rollups import selectors as rollup_selectors
 from registry.choices import Task
 from registry.models import Deployment
@@ -43,7 +50,9 @@ def settings_get(deployment: Deployment) -> MonitoringSettings:
 
 
 def thresholds_of(deployment: Deployment) -> Thresholds:
-    return Thresholds.from_dict(settings_get(deployment).thresholds)
+    """The deployment's stored thresholds over its model task's defaults."""
+    task = deployment.version.model.task
+    return Thresholds.from_dict(settings_get(deployment).thresholds, task=task)
 
 
 @transaction.atomic
@@ -53,16 +62,27 @@ def monitoring_settings_update(
     actor: Any,
     thresholds: dict[str, float] | None = None,
     positive_label: str | None = None,
+    drift_methods: dict[str, Any] | None = None,
 ) -> MonitoringSettings:
-    """Replace the given thresholds (validated against `Thresholds`) and positive label."""
+    """Replace the given thresholds (validated against `Thresholds`), positive label and drift
+    method overrides (the whole mapping; checked against the deployed version's features)."""
     row = MonitoringSettings.objects.select_for_update().get(pk=settings_get(deployment).pk)
-    before = {"thresholds": row.thresholds, "positive_label": row.positive_label}
+    before = {
+        "thresholds": row.thresholds,
+        "positive_label": row.positive_label,
+        "drift_methods": row.drift_methods,
+    }
     if thresholds is not None:
         merged = {**row.thresholds, **thresholds}
         Thresholds.from_dict(merged)  # raises ValueError on an unknown key
         row.thresholds = {key: float(value) for key, value in merged.items()}
     if positive_label is not None:
         row.positive_label = positive_label
+    if drift_methods is not None:
+        problems = drift_methods_problems(drift_methods, input_features(deployment.version))
+        if problems:
+            raise ValueError(f"unusable drift methods: {problems}")
+        row.drift_methods = drift_methods
     row.full_clean()
     row.save()
     audit.record(
@@ -70,7 +90,11 @@ def monitoring_settings_update(
         action="monitoring.settings.updated",
         target=row,
         before=before,
-        after={"thresholds": row.thresholds, "positive_label": row.positive_label},
+        after={
+            "thresholds": row.thresholds,
+            "positive_label": row.positive_label,
+            "drift_methods": row.drift_methods,
+        },
     )
     return row
 
@@ -212,11 +236,24 @@ def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float
     }
 
 
-def _drift_share(deployment: Deployment) -> float | None:
+def _drift_figures(deployment: Deployment) -> dict[str, Any]:
+    """From the latest drift rows: the drifted feature share, plain and weighted by the
+    version's feature importance; whether the predictions drifted; whether any multivariate
+    test did (None where not computed)."""
     results = rollup_selectors.drift_latest(deployment=deployment)
-    if not results:
-        return None
-    return sum(row.drifted for row in results) / len(results)
+    features = {row.feature: row.drifted for row in results if row.kind == DriftKind.FEATURE}
+    predictions = [row.drifted for row in results if row.kind == DriftKind.PREDICTION]
+    rows = [row.drifted for row in results if row.kind == DriftKind.MULTIVARIATE]
+    figures: dict[str, Any] = {
+        "prediction_drifted": any(predictions) if predictions else None,
+        "rows_drifted": any(rows) if rows else None,
+    }
+    if features:
+        importance = deployment.version.feature_importance or None
+        figures["drift_share"] = sum(features.values()) / len(features)
+        if importance:
+            figures["weighted_drift_share"] = weighted_drift_share(features, importance)
+    return figures
 
 
 def status_verdicts(
@@ -234,7 +271,7 @@ def status_verdicts(
     )
     return deployment_status(
         accuracy=(latest.metrics.get(headline) if latest else None),
-        drift_share=_drift_share(deployment),
+        **_drift_figures(deployment),
         thresholds=thresholds_of(deployment),
         accuracy_metric=headline,
         **_health_figures(deployment, now),

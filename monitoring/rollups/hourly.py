@@ -18,9 +18,13 @@ from django.db.models.functions import TruncHour
 
 from monitoring.engines import summarize
 from monitoring.engines.health import service_health
-from monitoring.engines.summaries import Layout
+from monitoring.engines.summaries import Layout, NumericLayout
 from monitoring.models import EventStatus, HourlyHealth, HourlySummary, PredictionEvent
-from monitoring.rollups.profiles import profile_layouts, reference_profile_get_or_build
+from monitoring.rollups.profiles import (
+    PREDICTION_FEATURE,
+    profile_layouts,
+    reference_profile_get_or_build,
+)
 from registry.models import Deployment
 
 HOUR = dt.timedelta(hours=1)
@@ -28,6 +32,8 @@ EVENT_COLUMNS = (
     "request_id",
     "timestamp",
     "features",
+    "prediction_label",
+    "prediction_score",
     "latency_ms",
     "status",
     "cache_hit",
@@ -52,10 +58,17 @@ def events_frame(deployment: Deployment, start: dt.datetime, end: dt.datetime) -
     return frame
 
 
-def feature_frame(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """One column per feature name (all missing when no event sent it), row-aligned."""
+def feature_frame(
+    frame: pd.DataFrame, names: list[str], *, numeric_prediction: bool = False
+) -> pd.DataFrame:
+    """One column per feature name (all missing when no event sent it), row-aligned. The
+    prediction pseudo-feature takes the events' score (regression) or label."""
     features = pd.DataFrame.from_records(frame["features"].tolist(), index=frame.index)
-    return features.reindex(columns=names)
+    features = features.reindex(columns=names)
+    if PREDICTION_FEATURE in names:
+        source = "prediction_score" if numeric_prediction else "prediction_label"
+        features[PREDICTION_FEATURE] = frame[source]
+    return features
 
 
 def row_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -92,7 +105,7 @@ def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _store_hour(
+def _hour_rows(
     deployment: Deployment,
     hour: dt.datetime,
     part: pd.DataFrame,
@@ -100,41 +113,46 @@ def _store_hour(
     keys: np.ndarray,
     layouts: dict[str, Layout],
     profile_digest: str,
-) -> None:
+) -> tuple[list[HourlySummary], HourlyHealth]:
+    """One hour's summary rows (one per feature) and health row, not yet saved."""
+    summaries = []
     for name, layout in layouts.items():
         summary = summarize(features[name].to_numpy(), layout, row_keys=keys)
-        HourlySummary.objects.update_or_create(
-            deployment=deployment,
-            feature=name,
-            hour=hour,
-            defaults={
-                "summary": summary.to_dict(),
-                "row_count": len(part),
-                "digest": summary.digest(),
-                "profile_digest": profile_digest,
-            },
+        summaries.append(
+            HourlySummary(
+                deployment=deployment,
+                feature=name,
+                hour=hour,
+                summary=summary.to_dict(),
+                row_count=len(part),
+                digest=summary.digest(),
+                profile_digest=profile_digest,
+            )
         )
-    HourlyHealth.objects.update_or_create(
-        deployment=deployment,
-        hour=hour,
-        defaults={**health_numbers(part), "profile_digest": profile_digest},
+    health = HourlyHealth(
+        deployment=deployment, hour=hour, profile_digest=profile_digest, **health_numbers(part)
     )
+    return summaries, health
 
 
 @transaction.atomic
 def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: dt.datetime) -> int:
     """Summarise every hour in [hour_start, hour_end) that holds events, on the layouts of the
-    deployment's version's reference profile. Returns the number of hours written."""
+    deployment's version's reference profile, replacing those hours' rows (one delete and two
+    bulk inserts, whatever the number of hours). Returns the number of hours written."""
     profile = reference_profile_get_or_build(deployment.version)
     layouts = profile_layouts(profile)
     frame = events_frame(deployment, floor_hour(hour_start), hour_end)
     if frame.empty:
         return 0
-    features = feature_frame(frame, list(layouts))
+    numeric = isinstance(layouts.get(PREDICTION_FEATURE), NumericLayout)
+    features = feature_frame(frame, list(layouts), numeric_prediction=numeric)
     keys = row_keys(frame)
     groups = frame.groupby("hour").indices
+    summaries: list[HourlySummary] = []
+    healths: list[HourlyHealth] = []
     for hour, rows in groups.items():
-        _store_hour(
+        hour_summaries, health = _hour_rows(
             deployment,
             hour.to_pydatetime(),
             frame.iloc[rows],
@@ -143,7 +161,26 @@ def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: d
             layouts,
             profile.digest,
         )
+        summaries.extend(hour_summaries)
+        healths.append(health)
+    hours = [health.hour for health in healths]
+    HourlySummary.objects.filter(deployment=deployment, hour__in=hours).delete()
+    HourlyHealth.objects.filter(deployment=deployment, hour__in=hours).delete()
+    HourlySummary.objects.bulk_create(summaries, batch_size=500)
+    HourlyHealth.objects.bulk_create(healths, batch_size=500)
     return len(groups)
+
+
+def hour_runs(hours: list[dt.datetime], limit: int = 24) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Sorted hours grouped into [start, end) ranges of consecutive hours, at most `limit`
+    hours each, so a job rebuilds many hours with few queries and still reports progress."""
+    runs: list[tuple[dt.datetime, dt.datetime]] = []
+    for hour in sorted(hours):
+        if runs and runs[-1][1] == hour and (hour - runs[-1][0]) < limit * HOUR:
+            runs[-1] = (runs[-1][0], hour + HOUR)
+        else:
+            runs.append((hour, hour + HOUR))
+    return runs
 
 
 def hours_to_build(

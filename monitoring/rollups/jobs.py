@@ -16,7 +16,13 @@ from monitoring.choices import JobState
 from monitoring.models import JobRun
 from monitoring.performance import services as performance
 from monitoring.rollups.drift import drift_compute
-from monitoring.rollups.hourly import HOUR, floor_hour, hours_to_build, summaries_build
+from monitoring.rollups.hourly import (
+    HOUR,
+    floor_hour,
+    hour_runs,
+    hours_to_build,
+    summaries_build,
+)
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
@@ -46,9 +52,10 @@ def deployment_monitor(
         # Performance and status need no reference data: keep them current regardless.
         return {"deployment": deployment.pk, "skipped": str(exc)} | _quality(deployment, start, end)
     hours = hours_to_build(deployment, start, end, profile.digest)
-    for done, hour in enumerate(hours, start=1):
-        summaries_build(deployment, hour, hour + HOUR)
-        progress(0.9 * done / len(hours))
+    runs = hour_runs(hours)
+    for done, (run_start, run_end) in enumerate(runs, start=1):
+        summaries_build(deployment, run_start, run_end)
+        progress(0.8 * done / len(runs))
     results = drift_compute(deployment, start, end)
     quality = _quality(deployment, start, end)
     progress(1.0)

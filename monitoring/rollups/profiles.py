@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -11,12 +12,17 @@ from monitoring.engines import CategoricalLayout, NumericLayout, summarize, summ
 from monitoring.engines.drift import feature_kind
 from monitoring.engines.summaries import Layout, Summary, sha256_hex
 from monitoring.models import ReferenceProfile
-from registry.choices import DatasetKind
+from registry.choices import DatasetKind, Task
 from registry.models import Dataset, ModelVersion
 from registry.profiling import read_table
 
 # Preferred first: the data the version learnt from, then a dataset kept as a reference.
 DATASET_KINDS = (DatasetKind.TRAINING, DatasetKind.REFERENCE)
+# The pseudo-feature holding the predictions: compared with the reference's target column
+# (labels for classifiers, values for regression), it gives prediction drift.
+PREDICTION_FEATURE = "__prediction__"
+# Rows of the reference kept in the profile for the multivariate tests (seeded sample).
+REFERENCE_SAMPLE_ROWS = 1_000
 
 
 class ReferenceMissing(Exception):
@@ -70,12 +76,60 @@ def _read(dataset: Dataset) -> pd.DataFrame:
         return read_table(stream, dataset.file_format)
 
 
+def prediction_type(version: ModelVersion) -> str:
+    """The declared type of the prediction pseudo-feature: numbers for regression, labels
+    otherwise."""
+    return "numeric" if version.model.task == Task.REGRESSION else "categorical"
+
+
+def reference_sample(frame: pd.DataFrame, features: list[str]) -> list[dict[str, Any]]:
+    """A seeded sample of the reference's feature rows, as JSON records (NaN as None)."""
+    present = [name for name in features if name in frame.columns]
+    rows = frame[present]
+    if len(rows) > REFERENCE_SAMPLE_ROWS:
+        rows = rows.sample(n=REFERENCE_SAMPLE_ROWS, random_state=0)
+    return json.loads(rows.to_json(orient="records"))
+
+
+def prediction_reference_column(frame: pd.DataFrame, version: ModelVersion) -> str | None:
+    """The reference column predictions are compared with: a "prediction" column of the
+    reference data (the model's own outputs on it), else the target column for classifiers
+    (their labels' mix). A regression's targets are no reference for its predictions (these
+    spread less than the values they estimate), so it needs the column."""
+    if "prediction" in frame.columns:
+        return "prediction"
+    target = version.model.target_column
+    if target and target in frame.columns and version.model.task != Task.REGRESSION:
+        return target
+    return None
+
+
+def with_prediction_column(frame: pd.DataFrame, version: ModelVersion) -> pd.DataFrame:
+    """The frame plus the prediction pseudo-feature (see `prediction_reference_column`)."""
+    column = prediction_reference_column(frame, version)
+    if column is None or PREDICTION_FEATURE in frame.columns:
+        return frame
+    return frame.assign(**{PREDICTION_FEATURE: frame[column]})
+
+
+def read_reference_frame(profile: ReferenceProfile) -> pd.DataFrame:
+    """The profile's reference rows, read again from its dataset (for exact tests)."""
+    dataset = profile.dataset or reference_dataset(profile.version)
+    return with_prediction_column(_read(dataset), profile.version)
+
+
 def reference_profile_build(version: ModelVersion) -> ReferenceProfile:
-    """Build (or rebuild in place) the version's profile from its reference dataset."""
+    """Build (or rebuild in place) the version's profile from its reference dataset: every
+    declared feature, plus the target as the prediction pseudo-feature when the model names
+    its target column and the dataset holds it."""
     dataset = reference_dataset(version)
     types = drift_features(version)
-    layouts, summaries = profile_frame(_read(dataset), types)
+    frame = with_prediction_column(_read(dataset), version)
+    if PREDICTION_FEATURE in frame.columns:
+        types = types | {PREDICTION_FEATURE: prediction_type(version)}
+    layouts, summaries = profile_frame(frame, types)
     values = {
+        "sample": reference_sample(frame, [name for name in types if name != PREDICTION_FEATURE]),
         "dataset": dataset,
         "dataset_sha256": dataset.sha256,
         "feature_types": {name: types[name] for name in layouts},

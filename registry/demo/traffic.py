@@ -95,7 +95,7 @@ class Traffic:
         return int(self.events["has_truth"].sum())
 
     def prediction_batches(self) -> Iterator[tuple[dt.date, bytes]]:
-        """NDJSON bodies of prediction events, one per UTC day."""
+        """NDJSON bodies of prediction events, one per week of UTC days."""
         features = _feature_records(self.features)
         events = self.events.to_dict("records")
         for day, index in _days(self.events["timestamp"]):
@@ -103,7 +103,7 @@ class Traffic:
             yield day, "\n".join(lines).encode()
 
     def ground_truth_batches(self) -> Iterator[tuple[dt.date, bytes]]:
-        """NDJSON bodies of outcomes, one per UTC day of the prediction they label."""
+        """NDJSON bodies of outcomes, one per week of the predictions they label."""
         truth = self.events[self.events["has_truth"].to_numpy()]
         for day, index in _days(truth["timestamp"]):
             rows = truth.iloc[index]
@@ -114,11 +114,18 @@ def plan_for(
     spec: catalog.DemoModel, *, environment: str, version: int, traffic_share: float = 100
 ) -> TrafficPlan:
     """The demo's plan for a deployment: production traffic of the breast-cancer model drifts
-    on "worst concave points"; the heart-attack-risk production deployment loses accuracy."""
+    on "worst concave points" and its canary (a minority share of production) loses accuracy,
+    as does the heart-attack-risk production deployment."""
     rate = RATES[environment] * (float(traffic_share) / 100 if environment == "production" else 1)
     production = environment == catalog.PRODUCTION
-    drift = Drift(DRIFTED_FEATURE) if production and spec.problem == "breast_cancer" else None
-    decay = Decay() if production and spec.problem == "heart_attack" else None
+    breast = spec.problem == "breast_cancer"
+    canary = production and float(traffic_share) < 50
+    drift = Drift(DRIFTED_FEATURE) if production and breast else None
+    decay = None
+    if production and spec.problem == "heart_attack":
+        decay = Decay()
+    elif canary and breast:  # the canary does worse than its baseline: a rollback suggestion
+        decay = Decay(days=6.0, flip_share=0.3)
     key = f"demo-{spec.problem.replace('_', '-')}-{environment}-v{version}"
     return TrafficPlan(key=key, rate_per_hour=rate, drift=drift, decay=decay)
 
@@ -251,10 +258,16 @@ def _feature_records(features: pd.DataFrame) -> list[dict[str, Any]]:
     return plain.to_dict("records")
 
 
-def _days(times: pd.Series) -> Iterator[tuple[dt.date, np.ndarray]]:
+def _days(times: pd.Series, days_per_batch: int = 7) -> Iterator[tuple[dt.date, np.ndarray]]:
+    """Row positions grouped by runs of `days_per_batch` UTC days (a serving app sends
+    batches; a week of demo traffic is far below the batch cap), keyed by their first day."""
     days = times.dt.floor("D")
-    for day in days.unique():
-        yield day.date(), np.flatnonzero((days == day).to_numpy())
+    first = days.min()
+    group = ((days - first).dt.days // days_per_batch).to_numpy()
+    for key in np.unique(group):
+        yield (first + pd.Timedelta(days=int(key) * days_per_batch)).date(), np.flatnonzero(
+            group == key
+        )
 
 
 def _rows(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:

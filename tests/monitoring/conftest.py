@@ -3,7 +3,9 @@ the embedded filesystem broker by default, Redis when CELERY_BROKER_URL says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,21 +37,21 @@ def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-media")
 
 
-@pytest.fixture(scope="module")
-def celery_worker_process(
-    django_db_setup, django_db_blocker, media_dir
-) -> Iterator[subprocess.Popen]:
-    broker = settings.CELERY_BROKER_URL
-    if broker.startswith("redis://"):
-        need_service("Redis", "127.0.0.1", 6379)
-    env = os.environ | {
+def worker_env(media_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a worker subprocess: this run's database, broker and storage."""
+    return os.environ | {
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": broker,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "STEWARD_STORAGE_DIR": str(settings.STORAGE_DIR),
         "STEWARD_MEDIA_DIR": str(media_dir),
         "STEWARD_JOB_LEASE_S": "5",
+        **extra,
     }
-    log = open(media_dir / "worker.log", "w")  # noqa: SIM115 (closed at teardown)
+
+
+def start_worker(env: dict[str, str], log_path: Path, timeout: float = 60) -> subprocess.Popen:
+    """A `celery worker` (one prefork child) in its own process group, once it says ready."""
+    log = open(log_path, "w")  # noqa: SIM115 (the child keeps writing to it)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -70,20 +72,38 @@ def celery_worker_process(
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so a test can kill it whole
     )
-    deadline = time.monotonic() + 60
-    while "ready." not in (media_dir / "worker.log").read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("worker did not start:\n" + (media_dir / "worker.log").read_text())
-        time.sleep(0.2)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
     log.close()
+    deadline = time.monotonic() + timeout
+    while "ready." not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_worker(proc)
+            pytest.fail("worker did not start:\n" + log_path.read_text())
+        time.sleep(0.2)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    """Warm shutdown, or SIGKILL to the whole group when it does not come."""
+    if proc.poll() is None:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # the main process if it hung, a stray child
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(
+    django_db_setup, django_db_blocker, media_dir
+) -> Iterator[subprocess.Popen]:
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        need_service("Redis", "127.0.0.1", 6379)
+    proc = start_worker(worker_env(media_dir), media_dir / "worker.log")
+    yield proc
+    stop_worker(proc)
 
 
 @pytest.fixture

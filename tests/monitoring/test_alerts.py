@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -10,6 +13,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from governance.models import AuditEvent
+from monitoring.alerts import delivery as delivery_module
 from monitoring.alerts import services, signing
 from monitoring.models import (
     Alert,
@@ -228,3 +233,193 @@ def test_rule_api_creates_for_the_owner_only(api_as, model_a, owner, reviewer, o
 def test_rule_api_needs_exactly_one_scope(api_as, model_a, owner):
     body = {"source": "metric", "name": "accuracy", "comparator": "lt", "threshold": 0.7}
     assert api_as(owner).post("/api/v1/alert-rules/", body, format="json").status_code == 400
+
+
+# --- webhook retries ---------------------------------------------------------------------------
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    """Answers the status codes of `answers` in turn (the last one from then on)."""
+
+    answers: list[int] = []
+    received: list[tuple[dict, bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        answers = type(self).answers
+        self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky():
+    _Flaky.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", _Flaky
+    server.shutdown()
+    server.server_close()
+
+
+def hmac_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def failed_delivery(model, url, django_capture_on_commit_callbacks) -> AlertDelivery:
+    deployment = deployment_of(model)
+    accuracy_rule(model, webhook_url=url, webhook_secret="s3cret")
+    set_accuracy(deployment, 0.3)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=deployment)
+    return AlertDelivery.objects.get()
+
+
+def test_a_failed_webhook_is_retried_with_backoff_until_it_gets_through(
+    model_a, flaky, settings, django_capture_on_commit_callbacks
+):
+    settings.STEWARD_ALERT_RETRY_BASE_S = 60
+    settings.STEWARD_ALERT_DELIVERY_ATTEMPTS = 5
+    url, handler = flaky
+    handler.answers = [500, 503, 204]
+    delivery = failed_delivery(model_a, url, django_capture_on_commit_callbacks)
+    assert (delivery.ok, delivery.status_code, delivery.attempts) == (False, 500, 1)
+    assert delivery.payload["alert"] == delivery.alert_id
+
+    first_due = delivery.next_attempt_at
+    assert delivery_module.deliveries_retry_due(now=first_due - dt.timedelta(seconds=1)) == 0
+    assert delivery_module.deliveries_retry_due(now=first_due) == 1
+    delivery.refresh_from_db()
+    assert (delivery.ok, delivery.status_code, delivery.attempts) == (False, 503, 2)
+    assert delivery.next_attempt_at == first_due + dt.timedelta(seconds=120)
+
+    assert delivery_module.deliveries_retry_due(now=delivery.next_attempt_at) == 1
+    delivery.refresh_from_db()
+    assert (delivery.ok, delivery.status_code, delivery.attempts) == (True, 204, 3)
+    assert delivery.next_attempt_at is None
+    first, second = delivery.error.splitlines()
+    assert first.startswith("attempt 1: HTTP Error 500")
+    assert second.startswith("attempt 2: HTTP Error 503")
+    far = timezone.now() + dt.timedelta(days=365)
+    assert delivery_module.deliveries_retry_due(now=far) == 0
+
+    bodies = [body for _, body in handler.received]
+    assert len(bodies) == 3 and len(set(bodies)) == 1  # the same payload every time
+    for headers, body in handler.received:
+        assert headers[signing.HEADER] == hmac_signature("s3cret", body)
+    assert json.loads(bodies[0])["deployment"] == delivery.alert.deployment_id
+
+
+def test_a_webhook_that_keeps_failing_is_given_up_after_the_cap(
+    model_a, flaky, settings, django_capture_on_commit_callbacks
+):
+    settings.STEWARD_ALERT_DELIVERY_ATTEMPTS = 3
+    url, handler = flaky
+    handler.answers = [500]
+    delivery = failed_delivery(model_a, url, django_capture_on_commit_callbacks)
+    later = [timezone.now() + dt.timedelta(days=day) for day in (1, 2, 3)]
+    assert [delivery_module.deliveries_retry_due(now=when) for when in later] == [1, 1, 0]
+    delivery.refresh_from_db()
+    assert (delivery.ok, delivery.attempts, delivery.next_attempt_at) == (False, 3, None)
+    assert len(handler.received) == 3
+    assert delivery.error.splitlines()[-1].startswith("attempt 3: HTTP Error 500")
+
+
+def test_a_due_retry_is_sent_by_one_run_only(
+    model_a, flaky, settings, django_capture_on_commit_callbacks
+):
+    url, handler = flaky
+    handler.answers = [500, 204]
+    delivery = failed_delivery(model_a, url, django_capture_on_commit_callbacks)
+    stale = AlertDelivery.objects.get(pk=delivery.pk)  # what a second beat run read
+    assert delivery_module.delivery_retry(delivery=delivery, now=delivery.next_attempt_at)
+    assert not delivery_module.delivery_retry(delivery=stale, now=stale.next_attempt_at)
+    assert len(handler.received) == 2
+
+
+def test_beat_runs_the_retry_task_every_minute(settings):
+    from monitoring import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["retry-alert-deliveries"]
+    assert entry["task"] == tasks.retry_alert_deliveries.name
+    assert entry["schedule"] == 60
+
+
+# --- rule detail API ---------------------------------------------------------------------------
+
+
+def rule_url(rule) -> str:
+    return f"/api/v1/alert-rules/{rule.pk}/"
+
+
+def test_rule_detail_is_visible_to_viewers_only(
+    api_as, model_a, model_b, owner, reviewer, outsider
+):
+    rule = accuracy_rule(model_a)
+    other = accuracy_rule(model_b)
+    assert api_as(owner).get(rule_url(rule)).json()["threshold"] == 0.8
+    assert api_as(reviewer).get(rule_url(rule)).status_code == 200
+    assert api_as(outsider).get(rule_url(rule)).status_code == 404
+    assert api_as(owner).get(rule_url(other)).status_code == 404
+    assert "webhook_secret" not in api_as(owner).get(rule_url(rule)).json()
+
+
+def test_rule_patch_needs_change_rights_and_is_audited(api_as, model_a, owner, reviewer, outsider):
+    rule = accuracy_rule(model_a, webhook_url="https://hooks.example.org/x", webhook_secret="a")
+    patch = {"threshold": 0.7, "comparator": "le", "severity": "critical", "webhook_secret": "b"}
+    assert api_as(reviewer).patch(rule_url(rule), patch, format="json").status_code == 403
+    assert api_as(outsider).patch(rule_url(rule), patch, format="json").status_code == 404
+    answer = api_as(owner).patch(rule_url(rule), patch, format="json")
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["threshold"], answer.json()["severity"]) == (0.7, "critical")
+    rule.refresh_from_db()
+    assert (rule.comparator, rule.webhook_secret) == ("le", "b")
+    event = AuditEvent.objects.get(action="monitoring.alert_rule.updated")
+    assert (event.before["threshold"], event.after["threshold"]) == (0.8, 0.7)
+    assert event.actor == owner
+    assert "webhook_secret" not in event.before and "webhook_secret" not in event.after
+    assert event.after["webhook_secret_set"] is True
+
+
+def test_rule_patch_refuses_scope_changes_and_invalid_results(api_as, model_a, owner):
+    rule = accuracy_rule(model_a)
+    url = rule_url(rule)
+    assert api_as(owner).patch(url, {"name": "roc_auc"}, format="json").status_code == 400
+    assert api_as(owner).patch(url, {"comparator": "eq"}, format="json").status_code == 400
+    assert api_as(owner).patch(url, {"retraining": True}, format="json").status_code == 400
+    assert api_as(owner).patch(url, {}, format="json").status_code == 400
+    rule.refresh_from_db()
+    assert (rule.name, rule.comparator, rule.retraining) == ("accuracy", "lt", False)
+
+
+def test_a_disabled_rule_does_not_fire(api_as, model_a, owner):
+    deployment = deployment_of(model_a)
+    rule = accuracy_rule(model_a)
+    answer = api_as(owner).patch(rule_url(rule), {"active": False}, format="json")
+    assert answer.json()["active"] is False
+    set_accuracy(deployment, 0.1)
+    assert services.alerts_evaluate(deployment=deployment)["opened"] == 0
+    api_as(owner).patch(rule_url(rule), {"active": True}, format="json")
+    assert services.alerts_evaluate(deployment=deployment)["opened"] == 1
+
+
+def test_rule_delete_needs_change_rights_and_keeps_rules_that_fired(
+    api_as, model_a, owner, reviewer
+):
+    deployment = deployment_of(model_a)
+    quiet = accuracy_rule(model_a, severity="info")
+    assert api_as(reviewer).delete(rule_url(quiet)).status_code == 403
+    assert api_as(owner).delete(rule_url(quiet)).status_code == 204
+    assert not AlertRule.objects.filter(pk=quiet.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="monitoring.alert_rule.deleted", target_id=str(quiet.pk)
+    ).exists()
+    fired = accuracy_rule(model_a)
+    set_accuracy(deployment, 0.1)
+    services.alerts_evaluate(deployment=deployment)
+    assert api_as(owner).delete(rule_url(fired)).status_code == 409
+    assert AlertRule.objects.filter(pk=fired.pk).exists()

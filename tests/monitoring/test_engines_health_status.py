@@ -103,3 +103,32 @@ def test_unseen_categories_and_type_errors():
     assert quality.type_errors(np.array([1.0, 2.5, 3.0]), "integer") == 1
     assert quality.type_errors(np.array(["yes", "No", "maybe", None], dtype=object), "boolean") == 1
     assert quality.type_errors(pd.Series(["2026-01-01", "later"]), "datetime") == 1
+
+
+def test_drift_axis_takes_the_worst_of_share_weighted_share_and_prediction_drift():
+    calm = status.drift_status(0.1, weighted_share=0.05, prediction_drifted=False)
+    assert calm.level == status.Level.GOOD
+    important = status.drift_status(0.1, weighted_share=0.3)
+    assert important.level == status.Level.AT_RISK
+    assert "importance-weighted drifted share 0.3" in important.reason
+    moved = status.drift_status(0.0, prediction_drifted=True)
+    assert moved.level == status.Level.AT_RISK and "predictions drifted" in moved.reason
+    assert status.drift_status(0.1, weighted_share=0.6).level == status.Level.FAILING
+    assert status.drift_status(None).level == status.Level.UNKNOWN
+
+
+def test_regression_defaults_judge_r2_on_its_own_scale():
+    regression = status.Thresholds.from_dict({}, task="regression")
+    assert (regression.accuracy_at_risk, regression.accuracy_failing) == (0.3, 0.0)
+    assert status.accuracy_status(0.45, regression, metric="r2").level == status.Level.GOOD
+    assert status.accuracy_status(-0.2, regression, metric="r2").level == status.Level.FAILING
+    stored = status.Thresholds.from_dict({"accuracy_at_risk": 0.5}, task="regression")
+    assert stored.accuracy_at_risk == 0.5 and stored.accuracy_failing == 0.0
+    assert status.Thresholds.from_dict({}, task="binary").accuracy_at_risk == 0.85
+
+
+def test_rows_that_drift_together_put_the_drift_axis_at_risk():
+    verdict = status.drift_status(0.0, rows_drifted=True)
+    assert verdict.level == status.Level.AT_RISK
+    assert "multivariate test" in verdict.reason
+    assert status.drift_status(0.0, rows_drifted=False).level == status.Level.GOOD

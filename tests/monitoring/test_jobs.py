@@ -113,3 +113,55 @@ def test_a_failing_job_is_recorded_and_retried_until_the_cap(settings, monkeypat
     tasks.run_job.run(job.pk)  # second and last attempt
     job.refresh_from_db()
     assert (job.state, job.attempts, len(retries)) == (JobState.FAILED, 2, 1)
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_lease_cannot_finish_or_report(settings):
+    job = JobRun.objects.create(kind="artifact_integrity_scan")
+    assert services.job_claim(job_id=job.pk, worker="slow")
+    slow = JobRun.objects.get(pk=job.pk)
+    JobRun.objects.filter(pk=job.pk).update(worker="fast")  # another took the run over
+    services.job_progress(job=slow, fraction=0.5)
+    assert not services.job_succeed(job=slow, result={"from": "slow"})
+    job.refresh_from_db()
+    assert (job.state, job.progress, job.result) == (JobState.RUNNING, 0.0, None)
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_finds_a_live_lease_comes_back_when_it_ends(settings, monkeypatch):
+    from monitoring import tasks
+
+    settings.STEWARD_JOB_LEASE_S = 30
+    job = JobRun.objects.create(kind="monitoring_drill")
+    assert services.job_claim(job_id=job.pk, worker="holder")
+    retries = []
+    monkeypatch.setattr(tasks.run_job, "retry", lambda **kw: retries.append(kw) or Exception())
+    with pytest.raises(Exception):  # noqa: B017 (the stand-in for celery's Retry)
+        tasks.run_job.run(job.pk)
+    assert len(retries) == 1 and 0 < retries[0]["countdown"] <= 31  # the lease's rest
+    JobRun.objects.filter(pk=job.pk).update(state=JobState.SUCCEEDED)
+    tasks.run_job.run(job.pk)  # finished meanwhile: the delivery is simply dropped
+    assert len(retries) == 1
+
+
+@pytest.mark.django_db
+def test_a_failure_drill_fails_its_first_attempts_then_completes_once(settings, monkeypatch):
+    from monitoring import drill, tasks
+
+    monkeypatch.setattr(tasks.run_job, "retry", lambda **kw: kw["exc"])
+    job = JobRun.objects.create(
+        kind=drill.KIND, params={"steps": 2, "step_s": 0, "fail_attempts": 1}
+    )
+    with pytest.raises(drill.DrillFailure):
+        tasks.run_job.run(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.progress) == (JobState.RETRYING, 0.0)
+    tasks.run_job.run(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.result) == (
+        JobState.SUCCEEDED,
+        2,
+        {"steps": 2, "attempt": 2},
+    )
+    completions = AuditEvent.objects.filter(action=drill.COMPLETED, target_id=str(job.pk))
+    assert completions.count() == 1

@@ -137,7 +137,8 @@ def test_drift_of_a_window_with_one_shifted_feature_flags_that_feature_only(depl
     start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
     events = add_events(deployment, start, hours=6, per_hour=300, income_shift=8_000.0)
     hourly.summaries_build(deployment, start, start + 6 * HOUR)
-    results = {row.feature: row for row in drift_compute(deployment, start, start + 6 * HOUR)}
+    computed = drift_compute(deployment, start, start + 6 * HOUR, exact=False, multivariate=False)
+    results = {row.feature: row for row in computed}
     reference = reference_frame()["income"]
     exact = wasserstein_distance(reference, events["income"]) / reference.std(ddof=0)
     assert results["income"].statistic == pytest.approx(exact, rel=0.02)
@@ -162,16 +163,25 @@ def test_monitoring_job_runs_through_jobrun_and_is_idempotent(deployment):
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result["hours_built"] == 3
-    assert job.result["drifted"] == ["income"]
+    assert sorted(job.result["drifted"]) == ["__domain_classifier__", "__mmd__", "income"]
     counts = (HourlySummary.objects.count(), HourlyHealth.objects.count())
-    assert counts == (9, 3) and DriftResult.objects.count() == 3
+    # three features, then MMD and the domain classifier over whole rows
+    assert counts == (9, 3) and DriftResult.objects.count() == 5
+    kinds = dict(DriftResult.objects.values_list("feature", "kind"))
+    assert kinds == {
+        "age": "feature",
+        "income": "feature",
+        "region": "feature",
+        "__mmd__": "multivariate",
+        "__domain_classifier__": "multivariate",
+    }
 
     again = JobRun.objects.create(kind=jobs.KIND, params=params)
     run_job.run(again.pk)
     again.refresh_from_db()
     assert again.state == JobState.SUCCEEDED and again.result["hours_built"] == 0
     assert (HourlySummary.objects.count(), HourlyHealth.objects.count()) == counts
-    assert DriftResult.objects.count() == 3
+    assert DriftResult.objects.count() == 5
 
 
 def test_late_events_make_their_hour_rebuilt(deployment):
@@ -201,3 +211,142 @@ def test_schedule_queues_one_run_per_active_deployment_and_does_not_stack(deploy
         {"deployment_id": deployment.pk}
     ]
     assert jobs.monitoring_schedule() == []
+
+
+def test_a_small_window_takes_the_exact_path_and_equals_scipy(deployment, settings):
+    from scipy.stats import ks_2samp
+
+    settings.STEWARD_DRIFT_EXACT_MAX_ROWS = 5_000
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    events = add_events(deployment, start, hours=2, per_hour=200, income_shift=500.0)
+    hourly.summaries_build(deployment, start, start + 2 * HOUR)
+    settings_row = factories.monitoring_settings(deployment, drift_methods={"age": "ks"})
+    assert settings_row.drift_methods == {"age": "ks"}
+    results = {row.feature: row for row in drift_compute(deployment, start, start + 2 * HOUR)}
+    reference = reference_frame()
+    assert results["income"].parameters["source"] == "raw"
+    exact = wasserstein_distance(reference["income"], events["income"])
+    assert results["income"].statistic == pytest.approx(
+        exact / reference["income"].std(ddof=0), abs=1e-9
+    )
+    ks = ks_2samp(reference["age"], events["age"])
+    assert results["age"].method == "ks"
+    assert results["age"].statistic == pytest.approx(ks.statistic, abs=1e-9)
+    assert results["age"].p_value == pytest.approx(ks.pvalue, abs=1e-9)
+
+
+def test_a_window_over_the_exact_limit_merges_hourly_summaries(deployment, settings):
+    settings.STEWARD_DRIFT_EXACT_MAX_ROWS = 100
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=2, per_hour=200)
+    hourly.summaries_build(deployment, start, start + 2 * HOUR)
+    results = drift_compute(deployment, start, start + 2 * HOUR, multivariate=False)
+    assert {row.parameters["source"] for row in results} == {"summary"}
+
+
+def test_method_overrides_per_feature_and_per_kind_are_used(deployment):
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=2, per_hour=200)
+    hourly.summaries_build(deployment, start, start + 2 * HOUR)
+    factories.monitoring_settings(
+        deployment,
+        drift_methods={
+            "income": "psi",
+            "numerical": "ks",
+            "categorical": {"method": "chisquare", "threshold": 0.01},
+        },
+    )
+    rows = drift_compute(deployment, start, start + 2 * HOUR, exact=False, multivariate=False)
+    results = {row.feature: row for row in rows}
+    assert results["income"].method == "psi"
+    assert results["region"].method == "chisquare" and results["region"].threshold == 0.01
+    assert results["age"].method == "ks"  # the numerical kind's override
+
+
+def test_shifted_rows_are_flagged_by_both_multivariate_tests_and_same_rows_are_not(deployment):
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=2, per_hour=300, income_shift=8_000.0)
+    shifted = drift_compute(deployment, start, start + 2 * HOUR, exact=True)
+    flags = {row.feature: row.drifted for row in shifted if row.kind == "multivariate"}
+    assert flags == {"__mmd__": True, "__domain_classifier__": True}
+
+    calm = factories.deployment(version=deployment.version, environment="dev")
+    add_events(calm, start, hours=2, per_hour=300)
+    rows = drift_compute(calm, start, start + 2 * HOUR, exact=True)
+    classifier = next(row for row in rows if row.feature == "__domain_classifier__")
+    assert classifier.method == "domain_classifier" and not classifier.drifted
+    assert 0.4 < classifier.statistic < 0.6  # ROC AUC near chance
+
+
+def test_predictions_are_compared_with_the_reference_target(model_a):
+    rng = np.random.default_rng(3)
+    frame = reference_frame()
+    frame["label"] = rng.choice(["approve", "decline"], len(frame), p=[0.7, 0.3])
+    registry.dataset_upload(
+        model=model_a,
+        actor=model_a.owner,
+        upload=factories.csv_upload(frame.to_csv(index=False)),
+        name="training",
+        kind="training",
+    )
+    type(model_a).objects.filter(pk=model_a.pk).update(target_column="label")
+    deployment = factories.deployment(version=factories.model_version(model=model_a))
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=1, per_hour=400)
+    # the model now declines most requests: far more than the 30 % of the reference
+    PredictionEvent.objects.filter(deployment=deployment).update(prediction_label="decline")
+    PredictionEvent.objects.filter(deployment=deployment, request_id__endswith="0").update(
+        prediction_label="approve"
+    )
+    profile = profiles.reference_profile_build(deployment.version)
+    assert profile.feature_types[profiles.PREDICTION_FEATURE] == "categorical"
+    hourly.summaries_build(deployment, start, start + HOUR)
+    for exact in (False, True):
+        rows = drift_compute(deployment, start, start + HOUR, exact=exact, multivariate=False)
+        prediction = next(row for row in rows if row.kind == "prediction")
+        assert prediction.feature == profiles.PREDICTION_FEATURE
+        assert prediction.method == "psi" and prediction.drifted
+
+
+def test_a_regression_compares_predictions_only_with_a_prediction_column(model_a):
+    frame = reference_frame()
+    frame["amount"] = frame["income"] / 10
+    registry.dataset_upload(
+        model=model_a,
+        actor=model_a.owner,
+        upload=factories.csv_upload(frame.to_csv(index=False)),
+        name="training",
+        kind="training",
+    )
+    type(model_a).objects.filter(pk=model_a.pk).update(target_column="amount", task="regression")
+    version = factories.model_version(model=model_a)
+    assert profiles.PREDICTION_FEATURE not in profiles.reference_profile_build(version).layouts
+
+    frame["prediction"] = frame["amount"] * 0.9
+    registry.dataset_upload(
+        model=model_a,
+        actor=model_a.owner,
+        upload=factories.csv_upload(frame.to_csv(index=False)),
+        name="training",
+        kind="training",
+    )
+    profile = profiles.reference_profile_build(version)
+    assert profile.feature_types[profiles.PREDICTION_FEATURE] == "numeric"
+    summary = engines.summary_from_dict(profile.summaries[profiles.PREDICTION_FEATURE])
+    assert summary.mean == pytest.approx(float(frame["prediction"].mean()))
+
+
+def test_hours_to_rebuild_are_grouped_into_runs_of_consecutive_hours():
+    t0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    hours = [t0 + n * HOUR for n in (5, 0, 1, 2, 7, 8)]
+    assert hourly.hour_runs(hours) == [
+        (t0, t0 + 3 * HOUR),
+        (t0 + 5 * HOUR, t0 + 6 * HOUR),
+        (t0 + 7 * HOUR, t0 + 9 * HOUR),
+    ]
+    day = [t0 + n * HOUR for n in range(30)]
+    assert hourly.hour_runs(day, limit=24) == [
+        (t0, t0 + 24 * HOUR),
+        (t0 + 24 * HOUR, t0 + 30 * HOUR),
+    ]
+    assert hourly.hour_runs([]) == []

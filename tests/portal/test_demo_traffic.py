@@ -93,16 +93,20 @@ def test_worst_concave_points_drifts_up_late_and_predictions_follow(breast_produ
 
 def test_only_the_planned_deployments_get_a_story():
     plans = {
-        (spec.problem, step.environment): traffic.plan_for(
-            spec, environment=step.environment, version=step.version
+        (spec.problem, step.environment, step.traffic_share): traffic.plan_for(
+            spec,
+            environment=step.environment,
+            version=step.version,
+            traffic_share=step.traffic_share,
         )
         for spec in catalog.DEMO_MODELS
         for step in spec.deployments
     }
     drifted = {key for key, plan in plans.items() if plan.drift is not None}
     decayed = {key for key, plan in plans.items() if plan.decay is not None}
-    assert drifted == {("breast_cancer", "production")}
-    assert decayed == {("heart_attack", "production")}
+    assert drifted == {("breast_cancer", "production", 90), ("breast_cancer", "production", 10)}
+    # the heart model's production, and the breast-cancer canary (10 % of its production)
+    assert decayed == {("heart_attack", "production", 100), ("breast_cancer", "production", 10)}
 
 
 # --- the seeded traffic ------------------------------------------------------------------
@@ -172,7 +176,7 @@ def test_the_seed_prints_a_line_per_deployment(seeded):
         version = deployment.version
         assert f"{version.model.name} v{version.number} {deployment.environment}:" in seeded
     assert seeded.count("drift injected on 'worst concave points'") == 2
-    assert seeded.count("accuracy decay injected") == 1
+    assert seeded.count("accuracy decay injected") == 2  # heart production, breast canary
 
 
 @pytest.mark.django_db
@@ -180,7 +184,8 @@ def test_the_events_went_through_the_ingestion_service_as_the_scientist(seeded):
     from governance.models import AuditEvent
 
     batches = AuditEvent.objects.filter(action="monitoring.predictions.ingested")
-    assert batches.count() >= 12 * traffic.DAYS
+    weeks = -(-traffic.DAYS // 7)  # one batch per week of traffic and deployment
+    assert batches.count() >= 12 * weeks
     assert set(batches.values_list("actor_name", flat=True)) == {"scientist"}
 
 
