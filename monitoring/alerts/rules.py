@@ -18,6 +18,7 @@ from monitoring.models import AlertRule
 EDITABLE = (
     "comparator",
     "threshold",
+    "window_days",
     "severity",
     "notify_in_app",
     "notify_email",

@@ -221,6 +221,7 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "name",
             "comparator",
             "threshold",
+            "window_days",
             "severity",
             "notify_in_app",
             "notify_email",
@@ -240,6 +241,7 @@ class AlertRuleInput(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     comparator = serializers.ChoiceField(choices=Comparator.choices)
     threshold = serializers.FloatField()
+    window_days = serializers.IntegerField(min_value=1, max_value=90, default=1)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.WARNING)
     notify_in_app = serializers.BooleanField(default=True)
     notify_email = serializers.BooleanField(default=False)
@@ -264,6 +266,7 @@ class AlertRuleUpdate(serializers.Serializer):
 
     comparator = serializers.ChoiceField(choices=Comparator.choices, required=False)
     threshold = serializers.FloatField(required=False)
+    window_days = serializers.IntegerField(min_value=1, max_value=90, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     notify_in_app = serializers.BooleanField(required=False)
     notify_email = serializers.BooleanField(required=False)

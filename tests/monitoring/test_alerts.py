@@ -423,3 +423,37 @@ def test_rule_delete_needs_change_rights_and_keeps_rules_that_fired(
     services.alerts_evaluate(deployment=deployment)
     assert api_as(owner).delete(rule_url(fired)).status_code == 409
     assert AlertRule.objects.filter(pk=fired.pk).exists()
+
+
+def test_metric_rules_read_the_mean_over_their_window_set_through_the_api(api_as, model_a, owner):
+    body = {
+        "model": model_a.pk,
+        "source": "metric",
+        "name": "accuracy",
+        "comparator": "lt",
+        "threshold": 0.8,
+        "window_days": 2,
+    }
+    created = api_as(owner).post("/api/v1/alert-rules/", body, format="json")
+    assert created.status_code == 201 and created.json()["window_days"] == 2
+    deployment = deployment_of(model_a)
+    today = timezone.now().date()
+    for days_ago, accuracy in ((0, 0.9), (1, 0.6)):  # a two-day mean of 0.75
+        DailyPerformance.objects.create(
+            deployment=deployment,
+            day=today - dt.timedelta(days=days_ago),
+            task="binary",
+            predictions=10,
+            labelled=10,
+            metrics={"accuracy": accuracy},
+        )
+    assert services.alerts_evaluate(deployment=deployment)["opened"] == 1
+    assert Alert.objects.get().value == pytest.approx(0.75)
+    rule_id = created.json()["id"]
+    patched = api_as(owner).patch(
+        f"/api/v1/alert-rules/{rule_id}/", {"window_days": 1}, format="json"
+    )
+    assert patched.status_code == 200 and patched.json()["window_days"] == 1
+    assert services.alerts_evaluate(deployment=deployment)["resolved"] == 1  # 0.9 alone
+    bad = api_as(owner).patch(f"/api/v1/alert-rules/{rule_id}/", {"window_days": 0}, format="json")
+    assert bad.status_code == 400 and "window_days" in str(bad.json())
