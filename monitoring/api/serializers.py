@@ -127,7 +127,7 @@ class PerformanceQuery(serializers.Serializer):
 class DailyPerformanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = DailyPerformance
-        fields = ["day", "task", "predictions", "labelled", "metrics", "computed_at"]
+        fields = ["day", "task", "predictions", "labelled", "metrics", "fairness", "computed_at"]
         read_only_fields = fields
 
 
@@ -167,6 +167,7 @@ class MonitoringSettingsSerializer(serializers.ModelSerializer):
             "effective_thresholds",
             "positive_label",
             "drift_methods",
+            "sensitive_attribute",
             "updated_at",
         ]
         read_only_fields = fields
@@ -186,6 +187,19 @@ class MonitoringSettingsInput(serializers.Serializer):
         help_text='{feature, "numerical" or "categorical": method name, or {"method": name, '
         '"threshold": number}}; replaces the stored overrides ({} clears them).',
     )
+
+    sensitive_attribute = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="An input feature whose groups are compared for fairness (binary models); "
+        '"" turns fairness off.',
+    )
+
+    def validate_sensitive_attribute(self, value: str) -> str:
+        if value and value not in input_features(self.context["deployment"].version):
+            raise serializers.ValidationError("not an input feature of the deployed version")
+        return value
 
     def validate_drift_methods(self, value: dict[str, Any]) -> dict[str, Any]:
         features = input_features(self.context["deployment"].version)

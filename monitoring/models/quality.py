@@ -24,6 +24,9 @@ class DailyPerformance(models.Model):
     predictions = models.PositiveIntegerField()
     labelled = models.PositiveIntegerField()
     metrics = models.JSONField(default=dict)
+    # Per-group selection rate and accuracy for the sensitive attribute ({} when none is set);
+    # its two headline figures are also in `metrics`, so alert rules can use them.
+    fairness = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -48,6 +51,8 @@ class MonitoringSettings(models.Model):
     # options}}: a feature's own entry wins over its kind's; absent, the engines choose.
     drift_methods = models.JSONField(default=dict, blank=True)
     positive_label = models.CharField(max_length=200, default="1")
+    # An input feature whose groups are compared for fairness (binary models), or "".
+    sensitive_attribute = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from governance import audit
@@ -63,6 +64,7 @@ def monitoring_settings_update(
     thresholds: dict[str, float] | None = None,
     positive_label: str | None = None,
     drift_methods: dict[str, Any] | None = None,
+    sensitive_attribute: str | None = None,
 ) -> MonitoringSettings:
     """Replace the given thresholds (validated against `Thresholds`), positive label and drift
     method overrides (the whole mapping; checked against the deployed version's features)."""
@@ -71,6 +73,7 @@ def monitoring_settings_update(
         "thresholds": row.thresholds,
         "positive_label": row.positive_label,
         "drift_methods": row.drift_methods,
+        "sensitive_attribute": row.sensitive_attribute,
     }
     if thresholds is not None:
         merged = {**row.thresholds, **thresholds}
@@ -83,6 +86,13 @@ def monitoring_settings_update(
         if problems:
             raise ValueError(f"unusable drift methods: {problems}")
         row.drift_methods = drift_methods
+    if sensitive_attribute is not None:
+        if sensitive_attribute and sensitive_attribute not in input_features(deployment.version):
+            raise ValueError(
+                f"sensitive_attribute {sensitive_attribute!r} is not an input feature of the "
+                "deployed version"
+            )
+        row.sensitive_attribute = sensitive_attribute
     row.full_clean()
     row.save()
     audit.record(
@@ -94,6 +104,7 @@ def monitoring_settings_update(
             "thresholds": row.thresholds,
             "positive_label": row.positive_label,
             "drift_methods": row.drift_methods,
+            "sensitive_attribute": row.sensitive_attribute,
         },
     )
     return row
@@ -104,18 +115,20 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + DAY
 
 
-def joined_day(deployment: Deployment, day: dt.date) -> tuple[int, pd.DataFrame]:
-    """(predictions of the day, those with ground truth joined on request_id): two queries."""
+def joined_day(
+    deployment: Deployment, day: dt.date, *, attribute: str = ""
+) -> tuple[int, pd.DataFrame]:
+    """(predictions of the day, those with ground truth joined on request_id): two queries.
+    With `attribute`, the rows also carry that input feature's value as column "group"."""
     start, end = day_bounds(day)
     fields = ["request_id", "prediction_label", "prediction_score"]
-    events = pd.DataFrame.from_records(
-        list(
-            PredictionEvent.objects.filter(
-                deployment=deployment, timestamp__gte=start, timestamp__lt=end, status="ok"
-            ).values(*fields)
-        ),
-        columns=fields,
+    rows = PredictionEvent.objects.filter(
+        deployment=deployment, timestamp__gte=start, timestamp__lt=end, status="ok"
     )
+    if attribute:
+        rows = rows.annotate(group=KT(f"features__{attribute}"))
+        fields.append("group")
+    events = pd.DataFrame.from_records(list(rows.values(*fields)), columns=fields)
     if events.empty:
         return 0, events
     truth_fields = ["request_id", "label", "value"]
@@ -128,6 +141,25 @@ def joined_day(deployment: Deployment, day: dt.date) -> tuple[int, pd.DataFrame]
         columns=truth_fields,
     )
     return len(events), events.merge(truth, on="request_id", how="inner")
+
+
+def fairness_figures(
+    joined: pd.DataFrame, *, threshold: float, positive: str
+) -> metrics.FairnessReport | None:
+    """Selection rate and accuracy per group of a binary model's labelled rows (predicted
+    labels as for the day's metrics), or None when nothing is usable."""
+    rows = joined.dropna(subset=["label"])
+    if rows.empty:
+        return None
+    if rows["prediction_score"].notna().all():
+        predicted = rows["prediction_score"].to_numpy(float) >= threshold
+    elif rows["prediction_label"].notna().all():
+        predicted = (rows["prediction_label"].astype(str) == positive).to_numpy()
+    else:
+        return None
+    truth = (rows["label"].astype(str) == positive).to_numpy()
+    groups = rows["group"].where(rows["group"].notna(), None).to_numpy(dtype=object)
+    return metrics.fairness(truth, predicted, groups, positive=True)
 
 
 def _clean(figures: dict[str, Any]) -> dict[str, float | None]:
@@ -176,14 +208,22 @@ def _binary(rows: pd.DataFrame, *, threshold: float, positive: str) -> dict[str,
 
 def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyPerformance | None:
     """Store the metrics of `day` (None and nothing stored when the day has no predictions)."""
-    predictions, joined = joined_day(deployment, day)
-    if predictions == 0:
-        return None
     task = deployment.version.model.task
     settings_row = settings_get(deployment)
+    attribute = settings_row.sensitive_attribute if task == Task.BINARY else ""
+    predictions, joined = joined_day(deployment, day, attribute=attribute)
+    if predictions == 0:
+        return None
     threshold = float(deployment.decision_threshold) if deployment.decision_threshold else 0.5
-    figures = task_metrics(task, joined, threshold=threshold, positive=settings_row.positive_label)
+    positive = settings_row.positive_label
+    figures = task_metrics(task, joined, threshold=threshold, positive=positive)
     figures.pop("n", None)
+    report = fairness_figures(joined, threshold=threshold, positive=positive) if attribute else None
+    fairness: dict[str, Any] = {}
+    if report is not None:
+        fairness = {"attribute": attribute} | report.to_dict()
+        figures["demographic_parity_difference"] = report.demographic_parity_difference
+        figures["disparate_impact_ratio"] = report.disparate_impact_ratio
     row, _ = DailyPerformance.objects.update_or_create(
         deployment=deployment,
         day=day,
@@ -192,6 +232,7 @@ def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyP
             "predictions": predictions,
             "labelled": len(joined),
             "metrics": _clean(figures),
+            "fairness": fairness,
         },
     )
     return row

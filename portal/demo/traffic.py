@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 
 from monitoring.ingestion.services import ground_truth_ingest, predictions_ingest
 from monitoring.models import JobRun, PredictionEvent
+from monitoring.performance.services import monitoring_settings_update
 from monitoring.services import job_create
 from registry.choices import ArtifactKind, DeploymentStatus
 from registry.demo import catalog, traffic, training
@@ -63,6 +64,18 @@ def _story(plan: traffic.TrafficPlan) -> str:
 def _estimator(version: ModelVersion) -> BaseEstimator:
     with version.artifacts.get(kind=ArtifactKind.MODEL).file.open("rb") as stored:
         return joblib.load(stored)
+
+
+# The demo models' sensitive attribute, compared for fairness (binary models only).
+SENSITIVE_ATTRIBUTES = {"heart_attack": "sex"}
+
+
+def _configure_fairness(deployment: Deployment, spec: catalog.DemoModel, actor: User) -> None:
+    attribute = SENSITIVE_ATTRIBUTES.get(spec.problem)
+    if attribute and attribute in {f["name"] for f in deployment.version.input_schema}:
+        monitoring_settings_update(
+            deployment=deployment, actor=actor, sensitive_attribute=attribute
+        )
 
 
 def _queue_monitoring(deployment: Deployment, actor: User) -> bool:
@@ -130,6 +143,7 @@ def seed_deployment(
             return TrafficSummary(deployment.pk, label, False, 0, 0, _story(plan), queued)
         problem, pool = problems.get(spec.problem)
         threshold = deployment.decision_threshold
+        _configure_fairness(deployment, spec, actor)
         generated = traffic.generate(
             problem,
             pool,

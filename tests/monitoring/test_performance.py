@@ -295,3 +295,50 @@ def test_portfolio_api_gives_the_outsider_zero(api_as, model_a, outsider, owner)
     assert api_as(owner).get("/api/v1/monitoring/portfolio/").json()["drift"]["unknown"] == 1
     body = api_as(outsider).get("/api/v1/monitoring/portfolio/").json()
     assert all(n == 0 for axis in body.values() for n in axis.values())
+
+
+def test_fairness_by_the_sensitive_attribute_equals_a_plain_computation(model_a, api_as, owner):
+    deployment = deployment_of(model_a)
+    answer = api_as(owner).patch(
+        f"/api/v1/deployments/{deployment.pk}/monitoring-settings/",
+        {"sensitive_attribute": "region"},
+        format="json",
+    )
+    assert answer.status_code == 200 and answer.json()["sensitive_attribute"] == "region"
+    rng = np.random.default_rng(11)
+    n = 400
+    regions = rng.choice(["north", "south", "east"], n)
+    scores = rng.random(n) + np.where(regions == "north", 0.15, 0.0)
+    truth = np.where(rng.random(n) < 0.5, "1", "0")
+    add_labelled(deployment, labels=None, truth=list(truth), scores=scores)
+    for i, region in enumerate(regions):
+        PredictionEvent.objects.filter(deployment=deployment, request_id=f"q-04-{i}").update(
+            features={"region": str(region), "age": 30}
+        )
+    row = services.daily_performance_compute(deployment=deployment, day=DAY)
+    predicted = scores >= 0.5
+    by_group = {g["group"]: g for g in row.fairness["groups"]}
+    assert row.fairness["attribute"] == "region" and set(by_group) == {"north", "south", "east"}
+    selection = {}
+    for region in ("north", "south", "east"):
+        mask = regions == region
+        selection[region] = predicted[mask].mean()
+        expected_accuracy = sk.accuracy_score(truth[mask] == "1", predicted[mask])
+        assert by_group[region]["n"] == mask.sum()
+        assert by_group[region]["selection_rate"] == pytest.approx(selection[region], abs=1e-12)
+        assert by_group[region]["accuracy"] == pytest.approx(expected_accuracy, abs=1e-12)
+    top, bottom = max(selection.values()), min(selection.values())
+    assert row.metrics["demographic_parity_difference"] == pytest.approx(top - bottom, abs=1e-12)
+    assert row.metrics["disparate_impact_ratio"] == pytest.approx(bottom / top, abs=1e-12)
+
+
+def test_a_sensitive_attribute_must_be_an_input_feature(api_as, model_a, owner):
+    deployment = deployment_of(model_a)
+    answer = api_as(owner).patch(
+        f"/api/v1/deployments/{deployment.pk}/monitoring-settings/",
+        {"sensitive_attribute": "religion"},
+        format="json",
+    )
+    assert answer.status_code == 400 and "sensitive_attribute" in str(answer.json())
+    stored = MonitoringSettings.objects.filter(deployment=deployment).first()
+    assert stored is None or stored.sensitive_attribute == ""

@@ -232,3 +232,12 @@ def test_other_production_deployments_keep_their_accuracy(seeded):
     before = accuracy_score(first_weeks["label"], first_weeks["prediction_label"])
     after = accuracy_score(last_week["label"], last_week["prediction_label"])
     assert abs(after - before) < 0.05, (before, after)
+
+
+@pytest.mark.django_db
+def test_the_heart_model_is_watched_for_fairness_by_sex(seeded):
+    from monitoring.models import MonitoringSettings
+
+    watched = MonitoringSettings.objects.filter(sensitive_attribute="sex")
+    heart = [d for d in _active() if d.version.model.name == "Heart attack risk"]
+    assert heart and {row.deployment_id for row in watched} == {d.pk for d in heart}
