@@ -13,12 +13,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
 from governance import access, audit_selectors
 from governance.approvals.models import ModelWatch
 from governance.lineage import Node
 from governance.selectors import lineage_graph
+from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
 from registry import selectors
 from registry.choices import Action
@@ -141,6 +143,25 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/deployment_list.html", context)
 
 
+def _url_or_blank(name: str) -> str:
+    """The URL of a page another part of Steward may not have added yet ("" until then)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def deployment_links(deployment: Any) -> dict[str, str]:
+    """Where the detail page points: the version's approval requests, the audit trail of this
+    deployment, the alerts page (this deployment's unresolved alerts are on the page itself)."""
+    return {
+        "approvals_url": f"{reverse('approvals:request-list')}?version={deployment.version_id}",
+        "audit_url": f"{reverse('governance:audit-list')}?target_type=registry.deployment"
+        f"&target_id={deployment.pk}",
+        "alerts_url": _url_or_blank("monitoring:alert-list"),
+    }
+
+
 @login_required
 @require_safe
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -149,7 +170,10 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deployment": deployment,
         "version": deployment.version,
         "model": deployment.version.model,
+        "tab": "overview",
         **selectors.deployment_history(user=request.user, deployment=deployment),
         **lineage_context(request.user, Node("deployment", deployment.pk)),
+        **detail_monitoring(deployment=deployment),
+        **deployment_links(deployment),
     }
     return render(request, "registry/deployment_detail.html", context)

@@ -2,4 +2,18 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from monitoring.dashboards import deployment_views as views
+
+urlpatterns = [
+    path("deployments/switch/", views.deployment_switch, name="deployment-switch"),
+    path("deployments/<int:pk>/health/", views.deployment_health, name="deployment-health"),
+    path(
+        "deployments/<int:pk>/performance/",
+        views.deployment_performance,
+        name="deployment-performance",
+    ),
+    path("deployments/<int:pk>/drift/", views.deployment_drift, name="deployment-drift"),
+    path("deployments/<int:pk>/data/", views.deployment_data, name="deployment-data"),
+]
