@@ -14,8 +14,9 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from monitoring.choices import JobState
@@ -24,6 +25,8 @@ from registry.forms import ANY, ListForm
 from registry.selectors import sees_everything
 
 PAGE_SIZE = 25
+IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
+MAX_PROGRESS_IDS = 100
 
 
 def sees_all_jobs(user: Any) -> bool:
@@ -62,10 +65,48 @@ def job_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     for run in page:
         run.result_text = json.dumps(run.result, indent=2, sort_keys=True)
+        run.in_flight = run.state in IN_FLIGHT
     context = {
         "form": form,
         "page_obj": page,
         "filtered": bool(values),
         "all_jobs": sees_all_jobs(user),
+        "any_in_flight": any(run.in_flight for run in page),
     }
     return render(request, "monitoring/job_list.html", context)
+
+
+def elapsed_s(run: JobRun) -> float | None:
+    """Seconds from start to finish, or so far for a run still going; None before it starts."""
+    if run.started_at is None:
+        return None
+    end = run.finished_at or timezone.now()
+    return max(0.0, (end - run.started_at).total_seconds())
+
+
+def progress_entry(run: JobRun) -> dict[str, Any]:
+    """What the job page's script needs to redraw one row."""
+    return {
+        "id": run.pk,
+        "state": run.state,
+        "state_label": run.get_state_display(),
+        "in_flight": run.state in IN_FLIGHT,
+        "progress": round(min(max(run.progress, 0.0), 1.0), 4),
+        "elapsed_s": elapsed_s(run),
+        "error": run.error[:200],
+    }
+
+
+def _ids(raw: str) -> list[int]:
+    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    return ids[:MAX_PROGRESS_IDS]
+
+
+@login_required
+@require_safe
+def job_progress(request: HttpRequest) -> JsonResponse:
+    """GET ?ids=1,2: state and progress of those runs among the ones the user may see (the
+    others are left out, exactly as the job list leaves them out)."""
+    ids = _ids(request.GET.get("ids", ""))
+    runs = job_run_list(user=request.user).filter(pk__in=ids) if ids else JobRun.objects.none()
+    return JsonResponse({"runs": [progress_entry(run) for run in runs]})

@@ -15,3 +15,13 @@ def reviewer_inbox(request: HttpRequest) -> dict[str, Any]:
     from governance.approvals.selectors import inbox
 
     return {"inbox_count": inbox(user=user).count()}
+
+
+def open_alerts(request: HttpRequest) -> dict[str, Any]:
+    """How many open alerts the signed-in user may view, for the navigation (one query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from monitoring.dashboards.portfolio_selectors import open_alert_count
+
+    return {"open_alert_count": open_alert_count(user=user)}

@@ -144,6 +144,8 @@ class Side:
     notification: Notification  # addressed to the model's owner
     webhook: WebhookEndpoint
     job: JobRun  # requested by the model's owner, its result names the model's files
+    alert_rule: Any = None  # on the model, its name carries the marker (set by build_world)
+    alert: Any = None  # an open alert of that rule on `deployment`
 
 
 @dataclass
@@ -241,6 +243,26 @@ def _side(owner: User, marker: str, name: str) -> Side:
     )
 
 
+def _add_alerting(side: Side, marker: str) -> None:
+    """A rule on the side's model and an open alert of it on the side's deployment."""
+    from django.utils import timezone
+
+    from monitoring.models import Alert, AlertRule
+
+    rule = AlertRule.objects.create(
+        model=side.model, source="metric", name=f"{marker}_score", comparator="lt", threshold=0.5
+    )
+    side.alert_rule = rule
+    side.alert = Alert.objects.create(
+        rule=rule,
+        deployment=side.deployment,
+        value=0.25,
+        message=f"{marker} score is below 0.5",
+        dedup_key=f"{rule.pk}:{side.deployment.pk}",
+        opened_at=timezone.now(),
+    )
+
+
 def build_world() -> World:
     """Model A (owned by olivia) and model B (owned by bob-zebra), each with a dataset, three
     versions (approved, pending approval, draft), artifacts, two deployments, lineage edges,
@@ -278,6 +300,8 @@ def build_world() -> World:
     remove_perm("registry.view_registeredmodel", viewer, b.model)
     factories.model_version(model=b.model, description=f"{B_MARKER}-secret v4")
     events.dispatch_pending()
+    for side, marker in ((a, A_MARKER), (b, B_MARKER)):
+        _add_alerting(side, marker)
     item_key = open_required_items(version=a.v3)[0].key
     return World(users=users, a=a, b=b, item_key=item_key)
 

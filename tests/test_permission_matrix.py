@@ -30,6 +30,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from governance.approvals.models import ApprovalRequest, Notification
+from monitoring.models import Alert, AlertRule
 from registry.models import Artifact, Dataset, Deployment, ModelVersion
 from tests import matrix_support as ms
 from tests.matrix_support import DONE, LOGIN, PAGE, REFUSED, Outcome, World
@@ -71,6 +72,25 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
 
 def sees(role: str, side: str) -> bool:
     return "view" in RIGHTS[side][role]
+
+
+# Issue #7 names four relations between a requester and an object's model; every route and
+# method is asked of each (plus anonymous and the global roles). Written by hand, like RIGHTS;
+# test_the_world_gives_each_role_the_relation_the_matrix_names checks the world against it.
+RELATIONS = ("owner", "granted on this model", "granted on another model only", "none")
+GLOBAL_ROLES = ("reviewer", "auditor", "superuser")
+
+
+def relation(role: str, side: str) -> str:
+    if role == "anonymous":
+        return "anonymous"
+    if role in GLOBAL_ROLES:
+        return "global role"
+    if role == "outsider":
+        return "none"
+    if side == "B":  # every other role owns, or holds grants on, model A only
+        return "granted on another model only"
+    return "owner" if role == "owner" else "granted on this model"
 
 
 # --- the matrix ----------------------------------------------------------------------------------
@@ -127,6 +147,15 @@ def matrix_alert(deployment: Any) -> Any:
     )
 
 
+def matrix_rule(model: Any) -> Any:
+    """An alert rule on `model` that never fired."""
+    from monitoring.models import AlertRule
+
+    return AlertRule.objects.create(
+        model=model, source="metric", name="accuracy", comparator="lt", threshold=0.9
+    )
+
+
 def lineage_nodes(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
     s = world.side(side)
     return [
@@ -162,6 +191,50 @@ def webhook_managers(role: str, side: str) -> Expected:
     if role == "anonymous":
         return 401
     return 204 if "manage_access" in RIGHTS[side][role] else 404
+
+
+def matrix_report(side: ms.Side) -> Any:
+    """A signed report of the side's approved version (rolled back with the test's savepoint;
+    the bytes are a stand-in: the matrix checks who reaches them, not what they say)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from governance.reports.models import ReportExport
+
+    export = ReportExport(
+        kind="version",
+        version=side.v1,
+        sha256="0" * 64,
+        size=9,
+        generated_by_name=side.model.owner.username,
+        generated_at=timezone.now(),
+    )
+    export.file.save("matrix.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+    export.save()
+    return export
+
+
+def matrix_report_job(side: ms.Side) -> Any:
+    """A report export job requested by the side's owner."""
+    from monitoring.models import JobRun
+
+    return JobRun.objects.create(
+        kind="report_export", requested_by=side.model.owner, params={"version": side.v1.pk}
+    )
+
+
+def requester_only(ui: bool) -> Callable[[str, str], Expected]:
+    """A report job is followed by the user who requested it (A's: the owner; B's: bob, no
+    role here) and nobody else, whatever they may view."""
+
+    def expect(role: str, side: str) -> Expected:
+        if role == "anonymous":
+            return LOGIN if ui else 401
+        if (role, side) == ("owner", "A"):
+            return PAGE if ui else 200
+        return 404
+
+    return expect
 
 
 def answer_body(world: World) -> dict[str, Any]:
@@ -308,6 +381,26 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
         methods={"POST": Check(needs="change")},
     ),
+    # A fresh rule without alerts, so DELETE is allowed (a rule that fired answers 409).
+    "api:alert-rule-detail": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_rule(s.model).pk}),
+        methods={
+            "GET": Check(),
+            "PATCH": Check(needs="change", body={"threshold": 0.5}, fmt="json"),
+            "DELETE": Check(ok=204, needs="change"),
+        },
+    ),
+    "monitoring:alert-acknowledge": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
+        methods={"POST": Check(ok=DONE, needs="change")},
+    ),
+    "monitoring:alert-resolve": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
+        methods={"POST": Check(ok=DONE, needs="change")},
+    ),
     "api:deployment-rollback": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
@@ -392,6 +485,18 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"seq": s.event.seq}),
         methods={"GET": Check(expect=audit_readers)},
     ),
+    # --- signed reports (API) ---
+    "api:report-export-detail": Route(
+        ui=False, kwargs=one(lambda s: {"pk": matrix_report(s).pk}), methods={"GET": Check()}
+    ),
+    "api:report-export-download": Route(
+        ui=False, kwargs=one(lambda s: {"pk": matrix_report(s).pk}), methods={"GET": Check()}
+    ),
+    "api:report-job-detail": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
+        methods={"GET": Check(expect=requester_only(ui=False))},
+    ),
     # --- pages ---
     "registry:model-detail": Route(
         ui=True, kwargs=one(lambda s: {"slug": s.model.slug}), methods={"GET": Check(ok=PAGE)}
@@ -406,6 +511,18 @@ ROUTES: dict[str, Route] = {
     ),
     "registry:deployment-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
+    ),
+    # The deployment's monitoring dashboards (monitoring/dashboards/deployment_urls.py).
+    **{
+        f"monitoring:deployment-{page}": Route(
+            ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
+        )
+        for page in ("health", "performance", "drift", "data")
+    },
+    "reports:job": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
+        methods={"GET": Check(expect=requester_only(ui=True))},
     ),
     "approvals:request-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.pending.pk}), methods={"GET": Check(ok=PAGE)}
@@ -560,6 +677,50 @@ def test_the_matrix_declares_the_methods_each_class_based_view_serves():
             )
 
 
+def observed_relation(world: World, role: str, side: str) -> str:
+    """The relation the world's rows give the role's user to the side's model."""
+    from guardian.shortcuts import get_user_perms
+
+    from registry.roles import AUDITORS, REVIEWERS
+
+    user = world.users[role]
+    if user is None:
+        return "anonymous"
+    if user.is_superuser or user.groups.filter(name__in=(REVIEWERS, AUDITORS)).exists():
+        return "global role"
+    here, other = world.side(side).model, world.side("B" if side == "A" else "A").model
+    if here.owner_id == user.pk:
+        return "owner"
+    if get_user_perms(user, here):
+        return "granted on this model"
+    if other.owner_id == user.pk or get_user_perms(user, other):
+        return "granted on another model only"
+    return "none"
+
+
+def test_the_world_gives_each_role_the_relation_the_matrix_names(world):
+    wrong = [
+        f"{role} on {side}: the matrix says {relation(role, side)!r}, the world gives "
+        f"{observed_relation(world, role, side)!r}"
+        for role in ms.ROLES
+        for side in SIDES
+        if relation(role, side) != observed_relation(world, role, side)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", list(ROUTES))
+def test_every_method_of_a_route_is_asked_of_every_relation(world, name):
+    route = ROUTES[name]
+    reached = set()
+    for side in SIDES:
+        assert route.kwargs(world, side), f"{name} names no object of model {side}"
+        reached |= {relation(role, side) for role in ms.ROLES}
+    missing = set(RELATIONS) - reached
+    assert not missing, f"{name}: no cell for {sorted(missing)}"
+    assert route.methods, f"{name} declares no method"
+
+
 # --- every cell --------------------------------------------------------------------------------
 
 
@@ -601,7 +762,8 @@ def test_each_role_gets_the_status_the_matrix_expects(world, clients, name, meth
                 if not matches(got, want):
                     where = f"{side}/{variant}" if variant else side
                     wrong.append(
-                        f"{role:12} {where:14} want {want!s:8} got {got!s:8} {outcome.detail()}"
+                        f"{role:12} {where:14} ({relation(role, side)}) want {want!s:8} "
+                        f"got {got!s:8} {outcome.detail()}"
                     )
     assert not wrong, f"{method} {name}:\n" + "\n".join(wrong)
 
@@ -797,6 +959,29 @@ LISTS: dict[str, ListCheck] = {
             recipient=w.users[r], subject__icontains=ms.A_MARKER
         ).count(),
     ),
+    "api alerts": ListCheck(
+        lambda w: "/api/v1/alerts/",
+        count=a_count(lambda w: Alert.objects.filter(deployment__version__model=w.a.model)),
+        shows_b=True,
+    ),
+    "api open alerts": ListCheck(
+        lambda w: "/api/v1/alerts/",
+        lambda w: {"state": "open"},
+        count=a_count(
+            lambda w: Alert.objects.filter(deployment__version__model=w.a.model, state="open")
+        ),
+    ),
+    "api alert rules": ListCheck(
+        lambda w: "/api/v1/alert-rules/",
+        count=a_count(lambda w: AlertRule.objects.filter(model=w.a.model)),
+        shows_b=True,
+    ),
+    # Counts only (no names): every deployment of A is on one level of each axis, B's on none.
+    "api monitoring portfolio": ListCheck(
+        lambda w: "/api/v1/monitoring/portfolio/",
+        count=a_count(lambda w: Deployment.objects.filter(version__model=w.a.model)),
+        read=lambda outcome: sum(json.loads(outcome.body)["drift"].values()),
+    ),
     "api webhooks": ListCheck(
         lambda w: "/api/v1/webhooks/",
         count=lambda w, r: int("manage_access" in RIGHTS["A"][r]),
@@ -931,6 +1116,37 @@ LISTS: dict[str, ListCheck] = {
         count=lambda w, r: int(r == "owner"),  # each sees the runs they requested
         shows_b=True,
     ),
+    "job progress of B's run": ListCheck(
+        lambda w: "/monitoring/jobs/progress/",
+        lambda w: {"ids": f"{w.b.job.pk}"},
+        read=lambda o: len(json.loads(o.body)["runs"]),
+        count=nothing,
+    ),
+    "monitoring portfolio": ListCheck(
+        lambda w: "/monitoring/",
+        read=lambda o: o.context["summary"]["total"],  # counts only: no names to leak
+        count=lambda w, r: active_of_a(w) if sees(r, "A") else 0,
+    ),
+    "deployment inventory": ListCheck(
+        lambda w: "/monitoring/deployments/",
+        lambda w: {"lifecycle": "all"},
+        read=page_count,
+        count=a_count(lambda w: Deployment.objects.filter(version__model=w.a.model)),
+        shows_b=True,
+    ),
+    "deployment inventory searched for B": ListCheck(
+        lambda w: "/monitoring/deployments/",
+        lambda w: {"q": ms.B_MARKER, "lifecycle": "all"},
+        read=page_count,
+        count=nothing,
+    ),
+    "deployment inventory filtered by B's model": ListCheck(
+        lambda w: "/monitoring/deployments/",
+        lambda w: {"model": w.b.model.slug},
+        read=page_count,
+        count=lambda w, r: UNFILTERED,
+    ),
+    "alert list": ListCheck(lambda w: "/monitoring/alerts/", lambda w: {"state": "all"}),
     "model A's page": ListCheck(
         lambda w: f"/registry/models/{w.a.model.slug}/", status=for_a_viewers()
     ),
