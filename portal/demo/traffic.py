@@ -21,13 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 from sklearn.base import BaseEstimator
 
+from monitoring.alerts.services import alert_rule_create
 from monitoring.ingestion.services import ground_truth_ingest, predictions_ingest
-from monitoring.models import JobRun, PredictionEvent
+from monitoring.models import AlertRule, JobRun, PredictionEvent
 from monitoring.performance.services import monitoring_settings_update
 from monitoring.services import job_create
 from registry.choices import ArtifactKind, DeploymentStatus
 from registry.demo import catalog, traffic, training
-from registry.models import Deployment, ModelVersion
+from registry.models import Deployment, ModelVersion, RegisteredModel
 
 Progress = Callable[[str], None]
 MONITORING_JOB = "deployment_monitoring"
@@ -76,6 +77,34 @@ def _configure_fairness(deployment: Deployment, spec: catalog.DemoModel, actor: 
         monitoring_settings_update(
             deployment=deployment, actor=actor, sensitive_attribute=attribute
         )
+
+
+def _seed_alert_rules(actor: User, models: set[RegisteredModel]) -> int:
+    """Model-wide rules, once: drift at risk or worse on every demo model, and an accuracy
+    below 0.8 (over the last two labelled days) on the binary ones. Returns how many were
+    created."""
+    created = 0
+    for model in sorted(models, key=lambda m: m.pk):
+        wanted = [dict(source="status", name="drift", comparator="ge", threshold=1.0)]
+        if model.task == "binary":
+            wanted.append(
+                dict(
+                    source="metric",
+                    name="accuracy",
+                    comparator="lt",
+                    threshold=0.8,
+                    window_days=2,
+                    severity="critical",
+                    notify_email=True,
+                )
+            )
+        for fields in wanted:
+            key = {k: fields[k] for k in ("source", "name")}
+            if AlertRule.objects.filter(model=model, **key).exists():
+                continue
+            alert_rule_create(actor=actor, model=model, **fields)
+            created += 1
+    return created
 
 
 def _queue_monitoring(deployment: Deployment, actor: User) -> bool:
@@ -180,6 +209,9 @@ def seed_traffic(
     )
     problems = _Problems()
     summaries = []
+    added = _seed_alert_rules(actor, {d.version.model for d in deployments})
+    if added:
+        progress(f"{added} alert rules added (drift status on every demo model, accuracy)")
     for deployment in deployments:
         spec = specs[deployment.version.model.name]
         summary = seed_deployment(deployment, spec, problems, actor, end=end)

@@ -241,3 +241,20 @@ def test_the_heart_model_is_watched_for_fairness_by_sex(seeded):
     watched = MonitoringSettings.objects.filter(sensitive_attribute="sex")
     heart = [d for d in _active() if d.version.model.name == "Heart attack risk"]
     assert heart and {row.deployment_id for row in watched} == {d.pk for d in heart}
+
+
+@pytest.mark.django_db
+def test_every_demo_model_has_a_drift_rule_and_binary_ones_an_accuracy_rule(seeded):
+    from monitoring.models import AlertRule
+
+    models = {d.version.model for d in _active()}
+    drift = set(AlertRule.objects.filter(source="status", name="drift").values_list("model_id"))
+    assert drift == {(m.pk,) for m in models}
+    accuracy = AlertRule.objects.filter(source="metric", name="accuracy")
+    assert {r.model.task for r in accuracy} == {"binary"}
+    assert "alert rules added" in seeded
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert AlertRule.objects.filter(source__in=["status", "metric"]).count() == len(drift) + len(
+        accuracy
+    )
