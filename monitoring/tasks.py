@@ -72,6 +72,12 @@ def start_job(kind: str, params: dict[str, Any] | None = None) -> int:
 
 
 @shared_task(acks_late=True)
+def redispatch_queued_jobs() -> int:
+    """Entry point for beat: send again the runs left queued while the broker was away."""
+    return services.jobs_redispatch()
+
+
+@shared_task(acks_late=True)
 def schedule_deployment_monitoring() -> list[int]:
     """Entry point for beat: one "deployment_monitoring" run per active deployment."""
     return rollup_jobs.monitoring_schedule()

@@ -12,7 +12,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 from governance import audit
-from monitoring.models import AlertRule, AlertSource, DailyPerformance, Severity
+from monitoring.models import AlertRule, AlertSource, Severity
+from monitoring.performance.selectors import windowed_metric
 from registry.choices import DeploymentStatus, Environment, Task
 from registry.models import Deployment
 
@@ -40,19 +41,6 @@ def baseline_of(deployment: Deployment) -> Deployment | None:
         .order_by("-traffic_share", "-deployed_at")
         .first()
     )
-
-
-def windowed_metric(deployment: Deployment, name: str, days: int) -> float | None:
-    """The mean of a daily metric over the deployment's last `days` days with ground truth,
-    weighted by each day's labelled predictions; None when no such day has the metric."""
-    rows = (
-        DailyPerformance.objects.filter(deployment=deployment, labelled__gt=0)
-        .order_by("-day")
-        .values_list("labelled", "metrics")[: max(days, 1)]
-    )
-    pairs = [(n, m.get(name)) for n, m in rows if m.get(name) is not None]
-    weight = sum(n for n, _ in pairs)
-    return sum(n * float(v) for n, v in pairs) / weight if weight else None
 
 
 def canary_gap(deployment: Deployment, name: str, days: int) -> tuple[float, Deployment] | None:

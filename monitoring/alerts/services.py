@@ -24,6 +24,7 @@ from monitoring.models import (
     AlertState,
     DeploymentStatus,
 )
+from monitoring.performance.selectors import windowed_metric
 from registry.models import Deployment
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -88,12 +89,12 @@ def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
         gap, baseline = found
         message = (
             f"canary deployment {deployment.pk} (v{deployment.version.number}, "
-            f"{deployment.traffic_share:g}% of traffic) has {rule.name} {gap:+.4g} against its "
-            f"baseline, deployment {baseline.pk} (v{baseline.version.number}), over the last "
-            f"{rule.window_days} day(s) {shown}: consider rolling the canary back"
+            f"{float(deployment.traffic_share):g}% of traffic) has {rule.name} {gap:+.4g} "
+            f"against its baseline, deployment {baseline.pk} (v{baseline.version.number}), "
+            f"over the last {rule.window_days} day(s) {shown}: consider rolling the canary back"
         )
         return Reading(gap, message, suggestion="rollback")
-    value = canary.windowed_metric(deployment, rule.name, rule.window_days)
+    value = windowed_metric(deployment, rule.name, rule.window_days)
     if value is None:
         return None
     days = "the latest day" if rule.window_days <= 1 else f"the last {rule.window_days} days"

@@ -23,6 +23,7 @@ from monitoring.models import (
     Severity,
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
+from registry.api.fields import ObjectIdField
 
 
 class IngestQuery(serializers.Serializer):
@@ -42,6 +43,18 @@ class IngestOutcome(serializers.Serializer):
     rejected_rows = serializers.IntegerField()
     rejected = RowError(many=True)
     errors_truncated = serializers.BooleanField()
+
+
+class IngestRejection(serializers.Serializer):
+    """A batch refused whole (400): why, and, when its rows were read, the per-row report."""
+
+    detail = serializers.CharField()
+    received = serializers.IntegerField(required=False)
+    accepted = serializers.IntegerField(required=False)
+    duplicates = serializers.IntegerField(required=False)
+    rejected_rows = serializers.IntegerField(required=False)
+    rejected = RowError(many=True, required=False)
+    errors_truncated = serializers.BooleanField(required=False)
 
 
 class PredictionEventSerializer(serializers.ModelSerializer):
@@ -225,6 +238,9 @@ class PortfolioSerializer(serializers.Serializer):
 
 
 class AlertRuleSerializer(serializers.ModelSerializer):
+    # Blank when the rule calls no webhook: a URL or the empty string, not always a URI.
+    webhook_url = serializers.CharField(read_only=True, help_text="Empty: no webhook.")
+
     class Meta:
         model = AlertRule
         fields = [
@@ -249,8 +265,8 @@ class AlertRuleSerializer(serializers.ModelSerializer):
 
 
 class AlertRuleInput(serializers.Serializer):
-    model = serializers.IntegerField(required=False)
-    deployment = serializers.IntegerField(required=False)
+    model = ObjectIdField(required=False)
+    deployment = ObjectIdField(required=False)
     source = serializers.ChoiceField(choices=AlertSource.choices)
     name = serializers.CharField(max_length=80)
     comparator = serializers.ChoiceField(choices=Comparator.choices)

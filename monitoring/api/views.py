@@ -112,7 +112,7 @@ class PredictionBatchView(_BatchView):
     @extend_schema(
         request=BODY,
         parameters=[ON_ERROR],
-        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestOutcome},
+        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestRejection},
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
@@ -137,7 +137,7 @@ class GroundTruthBatchView(_BatchView):
     @extend_schema(
         request=BODY,
         parameters=[ON_ERROR],
-        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestOutcome},
+        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestRejection},
     )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)

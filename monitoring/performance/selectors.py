@@ -52,3 +52,16 @@ def portfolio_counts(*, user: Any) -> dict[str, dict[str, int]]:
         levels[str(Level.UNKNOWN)] += total - sum(levels.values())
         counts[axis] = levels
     return counts
+
+
+def windowed_metric(deployment: Deployment, name: str, days: int) -> float | None:
+    """The mean of a daily metric over the deployment's last `days` days with ground truth,
+    weighted by each day's labelled predictions; None when no such day has the metric."""
+    rows = (
+        DailyPerformance.objects.filter(deployment=deployment, labelled__gt=0)
+        .order_by("-day")
+        .values_list("labelled", "metrics")[: max(days, 1)]
+    )
+    pairs = [(n, m.get(name)) for n, m in rows if m.get(name) is not None]
+    weight = sum(n for n, _ in pairs)
+    return sum(n * float(v) for n, v in pairs) / weight if weight else None

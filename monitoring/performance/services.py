@@ -34,6 +34,7 @@ from monitoring.models import (
     PredictionEvent,
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
+from monitoring.performance.selectors import windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
 from registry.choices import Task
 from registry.models import Deployment
@@ -297,6 +298,11 @@ def _drift_figures(deployment: Deployment) -> dict[str, Any]:
     return figures
 
 
+# The accuracy axis reads the last two labelled days (weighted by labelled predictions): today
+# alone is a partial day whose few outcomes would make the level flicker.
+STATUS_ACCURACY_DAYS = 2
+
+
 def status_verdicts(
     *, deployment: Deployment, now: dt.datetime | None = None
 ) -> dict[str, Verdict]:
@@ -305,13 +311,8 @@ def status_verdicts(
     now = now or timezone.now()
     task = deployment.version.model.task
     headline = HEADLINE.get(task, "accuracy")
-    latest = (
-        DailyPerformance.objects.filter(deployment=deployment, labelled__gt=0)
-        .order_by("-day")
-        .first()
-    )
     return deployment_status(
-        accuracy=(latest.metrics.get(headline) if latest else None),
+        accuracy=windowed_metric(deployment, headline, STATUS_ACCURACY_DAYS),
         **_drift_figures(deployment),
         thresholds=thresholds_of(deployment),
         accuracy_metric=headline,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from governance.models import AuditEvent
 from monitoring.alerts import canary, services
 from monitoring.models import Alert, AlertRule, DailyPerformance
+from monitoring.performance import selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,9 +54,9 @@ def test_windowed_metric_weights_days_by_labelled_predictions(split):
     set_day(baseline, 0, 0.9, labelled=300)
     set_day(baseline, 1, 0.5, labelled=100)
     set_day(baseline, 5, 0.0, labelled=100)  # outside a two-day window
-    assert canary.windowed_metric(baseline, "accuracy", 2) == pytest.approx(0.8)
-    assert canary.windowed_metric(baseline, "accuracy", 1) == pytest.approx(0.9)
-    assert canary.windowed_metric(baseline, "roc_auc", 2) is None
+    assert selectors.windowed_metric(baseline, "accuracy", 2) == pytest.approx(0.8)
+    assert selectors.windowed_metric(baseline, "accuracy", 1) == pytest.approx(0.9)
+    assert selectors.windowed_metric(baseline, "roc_auc", 2) is None
 
 
 def test_a_canary_doing_worse_raises_a_rollback_suggestion_once(split):
