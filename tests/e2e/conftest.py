@@ -61,6 +61,15 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A Content-Security-Policy violation is only a console error: count it as a failure too.
+    tab.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield tab
     context.close()
     assert not errors, f"JavaScript errors: {errors}"

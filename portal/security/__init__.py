@@ -1,0 +1,1 @@
+"""Security plumbing: sign-in lockout, expiring API tokens, request size caps."""
