@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from governance.lineage import Node
 from governance.lineage.models import LineageEdge, NodeKind
+from governance.reports.models import ReportExport
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion
 
@@ -22,6 +23,7 @@ _QUERYSETS = {
     NodeKind.VERSION: lambda: ModelVersion.objects.select_related("model"),
     NodeKind.ARTIFACT: lambda: Artifact.objects.select_related("version__model"),
     NodeKind.DEPLOYMENT: lambda: Deployment.objects.select_related("version__model"),
+    NodeKind.REPORT: lambda: ReportExport.objects.select_related("version__model", "deployment"),
 }
 
 
@@ -34,6 +36,8 @@ def _url(kind: str, obj: Any) -> str:
         return reverse("registry:version-detail", args=[obj.version.model.slug, obj.version.number])
     if kind == NodeKind.DATASET:
         return reverse("registry:dataset-detail", args=[obj.pk])
+    if kind == NodeKind.REPORT:
+        return reverse("api:report-export-download", args=[obj.pk])
     return ""
 
 

@@ -26,6 +26,7 @@ from governance import access
 from governance import audit_selectors as selectors
 from governance.approvals.models import ModelWatch
 from governance.audit.verification import audit_report
+from governance.reports import selectors as report_selectors
 from registry.choices import Action
 from registry.forms import ANY, ListForm
 from registry.models import RegisteredModel
@@ -171,4 +172,6 @@ def reports(request: HttpRequest) -> HttpResponse:
     checkpoints, and exports of the log (for those who may read all of it)."""
     full_log = selectors.sees_everything(request.user)
     report = audit_report() if full_log else None
-    return render(request, "governance/reports.html", {"full_log": full_log, "report": report})
+    context = {"full_log": full_log, "report": report}
+    context.update(report_selectors.export_choices(user=request.user))
+    return render(request, "governance/reports.html", context)

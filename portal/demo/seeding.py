@@ -28,6 +28,7 @@ from governance.readiness.selectors import open_required_items
 from governance.readiness.services import AnswerInput, answers_record
 from monitoring.models import JobRun
 from monitoring.services import job_create
+from portal.demo.reports import seed_reports
 from portal.demo.traffic import seed_traffic
 from registry import services
 from registry.choices import ArtifactKind, DatasetKind, Environment, Stage
@@ -434,4 +435,5 @@ def seed_demo(
     if not JobRun.objects.filter(kind=INTEGRITY_SCAN).exists():
         job_create(kind=INTEGRITY_SCAN, actor=users.admin)
     seed_traffic(users.scientist, progress=progress)
+    seed_reports(users.by_name.get("auditor", users.admin), progress=progress)
     return users, summaries

@@ -265,8 +265,9 @@ def _days(times: pd.Series, days_per_batch: int = 7) -> Iterator[tuple[dt.date, 
     first = days.min()
     group = ((days - first).dt.days // days_per_batch).to_numpy()
     for key in np.unique(group):
-        yield (first + pd.Timedelta(days=int(key) * days_per_batch)).date(), np.flatnonzero(
-            group == key
+        yield (
+            (first + pd.Timedelta(days=int(key) * days_per_batch)).date(),
+            np.flatnonzero(group == key),
         )
 
 

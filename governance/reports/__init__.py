@@ -1,0 +1,1 @@
+"""Signed PDF compliance reports: render (WeasyPrint), sign (pyHanko, PAdES), verify."""

@@ -1,0 +1,236 @@
+"""Reports API: start an export (a background job), follow it, list and download what was
+issued, verify a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.reports import jobs, scheduling, services
+from governance.reports.models import ReportExport, ReportSchedule
+from monitoring.models import JobRun
+from monitoring.services import job_create
+from registry.api.base import RestrictedViewSet
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.slug")
+    version_number = serializers.IntegerField(source="version.number")
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportExport
+        fields = [
+            "id",
+            "kind",
+            "model",
+            "version",
+            "version_number",
+            "deployment",
+            "period_start",
+            "period_end",
+            "sha256",
+            "size",
+            "chain_head_seq",
+            "chain_head_hash",
+            "signer",
+            "timestamped",
+            "generated_by_name",
+            "generated_at",
+            "download",
+        ]
+
+    def get_download(self, obj: ReportExport) -> str:
+        from django.urls import reverse
+
+        return reverse("api:report-export-download", kwargs={"pk": obj.pk})
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+    deployment = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("version" in attrs) == ("deployment" in attrs):
+            raise serializers.ValidationError("give either version or deployment")
+        if "version" in attrs and ("since" in attrs or "until" in attrs):
+            raise serializers.ValidationError("a period applies to deployment reports only")
+        return attrs
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobRun
+        fields = ["id", "kind", "state", "progress", "result", "error", "created_at", "finished_at"]
+
+
+def start_export(*, user: Any, data: dict[str, Any]) -> JobRun:
+    """Check the user may view the subject (404 otherwise), then queue the export job."""
+    subject = services.subject_for(
+        actor=user,
+        version_id=data.get("version"),
+        deployment_id=data.get("deployment"),
+        since=data.get("since"),
+        until=data.get("until"),
+    )
+    params = jobs.params_for(
+        version_id=None if subject.deployment else subject.version.pk,
+        deployment_id=subject.deployment.pk if subject.deployment else None,
+        since=subject.since,
+        until=subject.until,
+    )
+    return job_create(kind=jobs.KIND, params=params, actor=user)
+
+
+def report_jobs(user: Any) -> Any:
+    """A user follows only the export jobs they requested."""
+    return JobRun.objects.filter(kind=jobs.KIND, requested_by=user)
+
+
+class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Signed reports issued so far (those of models the user may view), newest first."""
+
+    queryset = ReportExport.objects.select_related("version__model")
+    serializer_class = ExportSerializer
+    filterset_fields = ["kind", "version", "deployment", "sha256"]
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: JobSerializer})
+    def create(self, request: Request) -> Response:
+        """Queue an export: `{"version": id}` or `{"deployment": id, "since", "until"}`."""
+        data = self.valid_input(ExportRequestSerializer, request)
+        job = start_export(user=request.user, data=data)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str) -> FileResponse:
+        export = self.get_object()
+        response = FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=export.file.name.rsplit("/", 1)[-1],
+            content_type="application/pdf",
+        )
+        response["X-Checksum-SHA256"] = export.sha256
+        return response
+
+
+class ReportJobView(APIView):
+    """Progress of an export job the user requested (404 for anyone else's)."""
+
+    @extend_schema(responses=JobSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_object_or_404(report_jobs(request.user), pk=pk)
+        return Response(JobSerializer(job).data)
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+def verification_data(result: services.Verification) -> dict[str, Any]:
+    v = result.verdict
+    return {
+        "ok": result.ok,
+        "sha256": v.sha256,
+        "signed": v.signed,
+        "intact": v.intact,
+        "trusted": v.trusted,
+        "entire_file": v.entire_file,
+        "unmodified": v.unmodified,
+        "bottom_line": v.bottom_line,
+        "signer": v.signer,
+        "signer_organisation": v.signer_organisation,
+        "signed_at": v.signed_at,
+        "timestamped_at": v.timestamped_at,
+        "issued": result.issued is not None,
+        "issued_audit_seq": result.issued.seq if result.issued else None,
+        "issued_at": result.issued.created_at if result.issued else None,
+        "problems": v.problems,
+    }
+
+
+class VerificationSerializer(serializers.Serializer):
+    """What `verify_report` says of an uploaded PDF (the shape of `verification_data`)."""
+
+    ok = serializers.BooleanField()
+    sha256 = serializers.CharField()
+    signed = serializers.BooleanField()
+    intact = serializers.BooleanField()
+    trusted = serializers.BooleanField()
+    entire_file = serializers.BooleanField()
+    unmodified = serializers.BooleanField()
+    bottom_line = serializers.BooleanField()
+    signer = serializers.CharField(allow_null=True)
+    signer_organisation = serializers.CharField(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    timestamped_at = serializers.DateTimeField(allow_null=True)
+    issued = serializers.BooleanField()
+    issued_audit_seq = serializers.IntegerField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class ReportVerifyView(APIView):
+    """Upload a PDF: is its signature valid and trusted, does it cover the whole file, and did
+    Steward issue exactly these bytes?"""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    serializer_class = VerificationSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": VerifyUploadSerializer},
+        responses={200: VerificationSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = VerifyUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.report_verify(serializer.validated_data["file"].read())
+        return Response(verification_data(result))
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    recipients = serializers.ListField(child=serializers.EmailField(), source="recipient_list")
+
+    class Meta:
+        model = ReportSchedule
+        fields = ["id", "deployment", "recipients", "active", "last_period_end", "created_at"]
+
+
+class ScheduleInputSerializer(serializers.Serializer):
+    # A plain id: the service answers 404 alike for a missing and an invisible deployment.
+    deployment = serializers.IntegerField(min_value=1)
+    recipients = serializers.ListField(child=serializers.EmailField(), min_length=1)
+
+
+class ReportScheduleView(APIView):
+    """Monthly deployment reports e-mailed to a list of addresses: the schedules of models
+    the user may view, and a new one (needs the change right on the model)."""
+
+    @extend_schema(responses=ScheduleSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = ReportSchedule.objects.restrict(request.user, "view")
+        return Response(ScheduleSerializer(rows, many=True).data)
+
+    @extend_schema(request=ScheduleInputSerializer, responses={201: ScheduleSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ScheduleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        schedule = scheduling.schedule_create(
+            deployment_id=serializer.validated_data["deployment"],
+            recipients=serializer.validated_data["recipients"],
+            actor=request.user,
+        )
+        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,274 @@
+"""Export and verify signed reports.
+
+`report_export` gathers the subject's evidence, renders it, signs it with the organisation's
+identity, stores the file, and records the export in the audit log (with the PDF's sha256)
+and in lineage, in one transaction. `report_verify` is what the command and the upload page
+run: pyHanko's verdict against the configured roots, and whether Steward issued that file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from governance import audit, lineage
+from governance.audit.models import AuditEvent
+from governance.lineage.models import NodeKind, Relation
+from governance.reports import rendering, selectors, signing, verification
+from governance.reports.choices import ReportKind
+from governance.reports.models import ReportExport
+from governance.reports.selectors import EXPORTED, Evidence, Subject
+from registry.choices import Action
+from registry.models import Deployment, ModelVersion
+
+Progress = Callable[[float], None]
+DEFAULT_PERIOD_DAYS = 30
+MANIFEST_FORMAT = "steward-report-manifest/1"
+
+
+@dataclass(frozen=True)
+class Verification:
+    verdict: verification.ReportVerdict
+    issued: AuditEvent | None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok and self.issued is not None
+
+
+def actor_name(actor: Any) -> str:
+    if getattr(actor, "is_authenticated", False):
+        return actor.get_username()
+    return actor if isinstance(actor, str) else "system"
+
+
+def subject_for(
+    *,
+    actor: Any,
+    version_id: int | None = None,
+    deployment_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Subject:
+    """The version or deployment `actor` may view (Http404 otherwise; a named system process,
+    a string, reads everything), with the period of a deployment report (default: the last
+    30 days up to now)."""
+    if (version_id is None) == (deployment_id is None):
+        raise ValidationError("name either a version or a deployment")
+    system = isinstance(actor, str) or actor is None
+    if deployment_id is not None:
+        deployments = (
+            Deployment.objects.all() if system else Deployment.objects.restrict(actor, Action.VIEW)
+        )
+        deployment = deployments.select_related("version__model").filter(pk=deployment_id).first()
+        if deployment is None:
+            raise Http404("no such deployment")
+        until = until or timezone.now()
+        since = since or until - dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+        if since >= until:
+            raise ValidationError("the period's start must come before its end")
+        return Subject(version=deployment.version, deployment=deployment, since=since, until=until)
+    versions = (
+        ModelVersion.objects.all() if system else ModelVersion.objects.restrict(actor, Action.VIEW)
+    )
+    version = versions.select_related("model__owner", "created_by").filter(pk=version_id).first()
+    if version is None:
+        raise Http404("no such version")
+    return Subject(version=version)
+
+
+def report_context(
+    subject: Subject, *, actor: Any, when: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the template shows and the manifest of every digest in it."""
+    evidence = Evidence()
+    version = subject.version
+    context: dict[str, Any] = {
+        "subject": subject,
+        "title": (
+            f"Deployment report: {version.model.name} v{version.number}"
+            if subject.deployment
+            else f"Model version report: {version.model.name} v{version.number}"
+        ),
+        "identity": selectors.identity(version),
+        "lineage": selectors.lineage(version, evidence),
+        "training": selectors.training(version),
+        "checklist": selectors.checklist(version),
+        "approvals": selectors.approvals(version, evidence),
+        "generated_by": actor_name(actor),
+        "generated_at": when,
+        "font_dir": settings.STEWARD_REPORT_FONT_DIR.as_uri(),
+    }
+    if subject.deployment:
+        context["performance"] = selectors.performance(subject)
+        context["drift"] = selectors.drift(subject, evidence)
+        context["health"] = selectors.health(subject)
+        context["alerts"] = selectors.alerts(subject)
+    context["audit_trail"], context["audit_total"] = selectors.audit_trail(subject)
+    context["chain"] = selectors.chain_state(evidence)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "kind": subject.kind,
+        "model": version.model.slug,
+        "version": version.number,
+        "deployment": subject.deployment.pk if subject.deployment else None,
+        "period": [subject.since, subject.until] if subject.deployment else None,
+        "generated_by": context["generated_by"],
+        "generated_at": when,
+        "audit_chain_head": {
+            "seq": context["chain"]["head_seq"],
+            "sha256": context["chain"]["head_hash"],
+        },
+        "digests": evidence.entries,
+    }
+    context["manifest_sha256"] = hashlib.sha256(rendering.manifest_bytes(manifest)).hexdigest()
+    context["manifest_entries"] = evidence.entries
+    return context, manifest
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A signed report before it is stored: the file, what it shows, its manifest, and who
+    signed it."""
+
+    pdf: bytes
+    context: dict[str, Any]
+    manifest: dict[str, Any]
+    signer: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def render_and_sign(
+    subject: Subject, *, actor: Any, when: dt.datetime, progress: Progress
+) -> Rendered:
+    """Gather, render (WeasyPrint) and sign (pyHanko). The identity is loaded first, so a
+    missing or locked key fails before the costly rendering."""
+    signer = signing.load_signer(
+        settings.STEWARD_SIGNING_PKCS12, settings.STEWARD_SIGNING_PASSPHRASE
+    )
+    context, manifest = report_context(subject, actor=actor, when=when)
+    progress(0.3)
+    html = render_to_string("reports/report.html", context)
+    pdf = rendering.html_to_pdf(html, manifest=manifest, when=when, base_url=str(settings.BASE_DIR))
+    progress(0.7)
+    signed = signing.sign_pdf(
+        pdf,
+        signer=signer,
+        timestamper=signing.timestamper_for(settings.STEWARD_TSA_URL),
+        reason=context["title"],
+    )
+    progress(0.9)
+    label = signer.signing_cert.subject.human_friendly[:300]
+    return Rendered(pdf=signed, context=context, manifest=manifest, signer=label)
+
+
+def report_export(
+    *,
+    actor: Any,
+    version_id: int | None = None,
+    deployment_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> ReportExport:
+    """Render, sign and keep one report; audited as `reports.exported` with the PDF's sha256
+    and linked in lineage to its version (and deployment). `actor` must be able to view the
+    subject (Http404 otherwise); a string names a system process (the scheduler, cron)."""
+    progress = progress or (lambda _: None)
+    if getattr(actor, "is_authenticated", None) is False:
+        raise PermissionDenied("sign in to export a report")
+    subject = subject_for(
+        actor=actor, version_id=version_id, deployment_id=deployment_id, since=since, until=until
+    )
+    when = timezone.now()
+    rendered = render_and_sign(subject, actor=actor, when=when, progress=progress)
+    export = _unsaved_export(subject, rendered, actor=actor, when=when)
+    with transaction.atomic():
+        try:
+            export.full_clean()
+            export.save()
+            _record(export, subject, rendered, actor=actor)
+        except BaseException:
+            export.file.delete(save=False)
+            raise
+    progress(1.0)
+    return export
+
+
+def _unsaved_export(
+    subject: Subject, rendered: Rendered, *, actor: Any, when: dt.datetime
+) -> ReportExport:
+    """The row, with its file written to storage (deleted again if the row is not saved)."""
+    chain = rendered.context["chain"]
+    export = ReportExport(
+        kind=ReportKind.DEPLOYMENT if subject.deployment else ReportKind.VERSION,
+        version=subject.version,
+        deployment=subject.deployment,
+        period_start=subject.since,
+        period_end=subject.until,
+        sha256=rendered.sha256,
+        size=len(rendered.pdf),
+        manifest=json.loads(rendering.manifest_bytes(rendered.manifest)),
+        chain_head_seq=chain["head_seq"],
+        chain_head_hash=chain["head_hash"],
+        signer=rendered.signer,
+        timestamped=bool(settings.STEWARD_TSA_URL),
+        generated_by=actor if getattr(actor, "is_authenticated", False) else None,
+        generated_by_name=actor_name(actor),
+        generated_at=when,
+    )
+    version = subject.version
+    name = f"{subject.kind}-{version.model.slug}-v{version.number}-{when:%Y%m%dT%H%M%SZ}.pdf"
+    export.file.save(name, ContentFile(rendered.pdf), save=False)
+    return export
+
+
+def _record(export: ReportExport, subject: Subject, rendered: Rendered, *, actor: Any) -> None:
+    """The audit entry with the PDF's digest, and the report's lineage edges."""
+    audit.record(
+        actor=actor,
+        action=EXPORTED,
+        target=export,
+        after={
+            "sha256": export.sha256,
+            "size": export.size,
+            "kind": export.kind,
+            "version": subject.version.pk,
+            "deployment": subject.deployment.pk if subject.deployment else None,
+            "chain_head_seq": export.chain_head_seq,
+            "chain_head_hash": export.chain_head_hash,
+            "manifest_sha256": rendered.context["manifest_sha256"],
+        },
+    )
+    node = lineage.Node(NodeKind.REPORT, export.pk)
+    upstreams = [subject.version, *([subject.deployment] if subject.deployment else [])]
+    for upstream in upstreams:
+        lineage.link(upstream=upstream, downstream=node, relation=Relation.REPORTS_ON, actor=actor)
+
+
+def trust_roots() -> list[Any]:
+    return verification.read_roots(
+        p.read_bytes() for p in settings.STEWARD_SIGNING_TRUST_ROOTS if p.exists()
+    )
+
+
+def report_verify(data: bytes) -> Verification:
+    """pyHanko's verdict on `data` against the configured roots, and the audit entry that
+    records Steward issuing exactly these bytes (None if Steward never did)."""
+    verdict = verification.verify_pdf(data, trust_roots=trust_roots())
+    return Verification(verdict=verdict, issued=selectors.issued_event(verdict.sha256))
