@@ -14,6 +14,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.timestamps.api import TimeStamper
 
+from governance.reports.loops import outside_event_loop
+
 FIELD_NAME = "StewardSignature"
 
 
@@ -57,5 +59,5 @@ def sign_pdf(
         reason=reason,
         location=location or None,
     )
-    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    out = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper)
     return out.getvalue()

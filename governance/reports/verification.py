@@ -22,6 +22,8 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from governance.reports.loops import outside_event_loop
+
 
 @dataclass(frozen=True)
 class ReportVerdict:
@@ -108,7 +110,9 @@ def verify_pdf(data: bytes, *, trust_roots: Iterable[x509.Certificate]) -> Repor
         return ReportVerdict(sha256=digest, problems=["the file carries no signature"])
     context = ValidationContext(trust_roots=list(trust_roots))
     try:
-        status = validate_pdf_signature(signatures[-1], signer_validation_context=context)
+        status = outside_event_loop(
+            validate_pdf_signature, signatures[-1], signer_validation_context=context
+        )
     except (SignatureValidationError, PdfError, ValueError) as exc:
         return ReportVerdict(
             sha256=digest, signed=True, problems=[f"the signature cannot be validated: {exc}"]
