@@ -13,7 +13,8 @@ PG_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:543
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve test test-sqlite test-postgres lint format browser bench clean
+.PHONY: install demo serve test test-sqlite test-postgres lint format browser bench clean \
+	security lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "Installing Debian's fonts-dejavu-core for the signed reports"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 demo: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -43,7 +47,22 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install browser lint test-sqlite test-postgres
+test: install browser lint security test-sqlite test-postgres
+
+# No committed secret; no locked dependency with a known vulnerability (skipped with a notice
+# when PyPI's advisory API is out of reach, unless STEWARD_REQUIRE_AUDIT=1).
+security: install
+	$(BIN)/python scripts/check_secrets.py
+	$(BIN)/python scripts/audit_dependencies.py requirements.lock
+
+# requirements.lock: every package `pip install .[test]` brings into a clean venv, pinned.
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet '.[test]'
+	{ echo '# Pinned by `make lock` from pyproject.toml; audited by `make security`.'; \
+	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -iv '^steward[= @]'; \
+	} > requirements.lock
+	rm -rf $(VENV)-lock
 
 test-sqlite: install
 	env -u DATABASE_URL -u CELERY_BROKER_URL STEWARD_STORAGE_DIR=var/test-sqlite \

@@ -1,16 +1,29 @@
-"""API plumbing shared by every app's viewsets: error bodies that name the field."""
+"""API plumbing shared by every app's viewsets: error bodies that name the field, and
+answers a client can act on when the database or the disk is unavailable."""
 
 from __future__ import annotations
 
+import errno
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from portal.security.limits import form_too_large_detail
 from registry.errors import ConflictError
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying when the database is unreachable.
+RETRY_AFTER_S = 5
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 def _django_validation_detail(exc: DjangoValidationError) -> Any:
@@ -22,9 +35,37 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
     return {"non_field_errors": exc.messages}
 
 
+def _unavailable(exc: Exception) -> Response:
+    """The database went away (restart, failover, a killed connection): the request's
+    transaction was rolled back, so the client may send the same request again."""
+    logger.warning("database unavailable, answering 503: %s", exc)
+    set_rollback()
+    return Response(
+        {"detail": "the database is unavailable; nothing was stored, retry later"},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+def _storage_full(exc: OSError) -> Response:
+    logger.error("file storage is full, answering 507: %s", exc)
+    set_rollback()
+    return Response(
+        {"detail": "the file storage is full; nothing was stored"},
+        status=status.HTTP_507_INSUFFICIENT_STORAGE,
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django's ValidationError (400), PermissionDenied (403) and the
-    services' ConflictError (409)."""
+    """DRF's handler, plus Django's ValidationError (400), PermissionDenied (403), the
+    services' ConflictError (409), a lost database (503 with Retry-After) and a full disk
+    (507)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _unavailable(exc)
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return _storage_full(exc)
+    if isinstance(exc, RequestDataTooBig):  # form fields over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"detail": form_too_large_detail()}, status=413)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, DjangoPermissionDenied):

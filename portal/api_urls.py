@@ -1,11 +1,11 @@
 """REST API v1: every app's endpoints under /api/v1/."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from governance.api.history import ProductionAtView
 from governance.api.views import LineageEdgeView, LineageGraphView
+from portal.security.token_views import TokenView
 from registry.api.views import (
     ArtifactViewSet,
     DatasetViewSet,
@@ -23,13 +23,14 @@ router.register("deployments", DeploymentViewSet, basename="deployment")
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", TokenView.as_view(), name="token"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
     path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
     path("audit/production-at/", ProductionAtView.as_view(), name="audit-production-at"),
     path("", include("governance.api.audit_urls")),
     path("", include("governance.readiness.api_urls")),
     path("", include("governance.approvals.api_urls")),
+    path("", include("governance.reports.api_urls")),
     path("", include("monitoring.api.urls")),
     path("", include(router.urls)),
 ]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Steward portal"
+
+    def ready(self) -> None:
+        from portal.security import lockout
+
+        lockout.connect()

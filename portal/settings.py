@@ -58,16 +58,21 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
+    "csp",
     "registry",
     "monitoring",
     "governance",
     "governance.readiness",
     "governance.approvals",
+    "governance.reports",
     "portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.security.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "governance.audit.middleware.AuditContextMiddleware",
+    # Last: turns a lockout found during authenticate() into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -92,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.reviewer_inbox",
+                "portal.context_processors.open_alerts",
             ],
         },
     },
@@ -115,6 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name and address before any password is checked.
+    "portal.security.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -139,7 +149,7 @@ USE_TZ = True
 STATIC_MANIFEST = env_bool("STEWARD_STATIC_MANIFEST", not DEBUG)
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "registry.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_MANIFEST
@@ -149,7 +159,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.security.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -163,7 +173,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.StewardAutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -197,7 +207,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3 * 3600, minimum=60)}
+    # Redis: a message not acknowledged within the visibility timeout (its worker died) goes
+    # back to the queue; workers look for such messages every restore interval. Keep the
+    # timeout longer than STEWARD_JOB_LEASE_S (docs/monitoring.md, "Jobs and dead workers").
+    else {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3 * 3600, minimum=2),
+        "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL_S", 60, minimum=1),
+        "unacked_restore_throttle": 1,
+        # A worker killed while restoring holds the restore lock until it expires.
+        "unacked_mutex_expire": env_int("CELERY_UNACKED_MUTEX_EXPIRE_S", 300, minimum=1),
+    }
 )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
@@ -225,15 +244,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.approvals.tasks.expire_requests",
         "schedule": 3600,
     },
+    "retry-alert-deliveries": {
+        "task": "monitoring.tasks.retry_alert_deliveries",
+        "schedule": 60,
+    },
+    "redispatch-queued-jobs": {
+        "task": "monitoring.tasks.redispatch_queued_jobs",
+        "schedule": 60,
+    },
 }
 # Production is protected: registry deployments to it ask this gate (governance's approvals).
 STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
 STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
+# A failed alert webhook is tried again after 1, 2, 4 ... minutes, up to this many attempts.
+STEWARD_ALERT_DELIVERY_ATTEMPTS = env_int("STEWARD_ALERT_DELIVERY_ATTEMPTS", 6, minimum=1)
+STEWARD_ALERT_RETRY_BASE_S = env_int("STEWARD_ALERT_RETRY_BASE_S", 60, minimum=1)
 
 # A running job whose worker has not reported for this long may be taken over by another.
 STEWARD_JOB_LEASE_S = env_int("STEWARD_JOB_LEASE_S", 600, minimum=5)
 STEWARD_JOB_MAX_ATTEMPTS = env_int("STEWARD_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# A run still queued this long after it was recorded (its message was lost with the broker)
+# is sent again by beat's redispatch_queued_jobs.
+STEWARD_JOB_REDISPATCH_S = env_int("STEWARD_JOB_REDISPATCH_S", 300, minimum=1)
 STEWARD_MONITORING_WINDOW_HOURS = env_int("STEWARD_MONITORING_WINDOW_HOURS", 24 * 7, minimum=1)
 
 # By default mail is written to files under STORAGE_DIR/mail, where a demo user can read it.
@@ -255,6 +288,37 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Any body larger than the upload limit plus room for a multipart envelope answers 413 before
+# a view reads it (portal/security/limits.py).
+STEWARD_MAX_REQUEST_BYTES = STEWARD_MAX_UPLOAD_BYTES + 1024 * 1024
+# Content-Security-Policy (django-csp): scripts and styles from this origin only; data goes
+# into pages through json_script. The API docs pages relax it for themselves (portal/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Sign-in lockout (django-axes): this many failures for one user name from one address lock
+# that pair out for STEWARD_LOCKOUT_COOLOFF_MINUTES (0: until `manage.py axes_reset`).
+AXES_FAILURE_LIMIT = env_int("STEWARD_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+_COOLOFF_MINUTES = env_int("STEWARD_LOCKOUT_COOLOFF_MINUTES", 30, minimum=0)
+AXES_COOLOFF_TIME = _COOLOFF_MINUTES / 60 if _COOLOFF_MINUTES else None  # float: hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout.lockout_response"
+AXES_VERBOSE = False
+# API tokens expire this many hours after they were issued; `DELETE /api/v1/auth/token/` and
+# `manage.py revoke_tokens USER` revoke them sooner.
+STEWARD_TOKEN_TTL_HOURS = env_int("STEWARD_TOKEN_TTL_HOURS", 30 * 24, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -277,3 +341,31 @@ STEWARD_AUDIT_CHECKPOINT_DIR = Path(
     env_str("STEWARD_AUDIT_CHECKPOINT_DIR", str(STORAGE_DIR / "audit-checkpoints"))
 ).resolve()
 # --- end audit log ---
+
+# --- signed reports ---
+# The organisation's document-signing identity (PKCS#12: key, certificate and chain) and the
+# root certificate(s) a report's signature must chain to (docs/reports.md). The demo's and the
+# tests' are made by `manage.py create_signing_identity`. With a TSA URL every signature
+# carries an RFC 3161 timestamp.
+STEWARD_SIGNING_PKCS12 = Path(
+    env_str("STEWARD_SIGNING_PKCS12", str(STORAGE_DIR / "keys" / "report-signer.p12"))
+).resolve()
+STEWARD_SIGNING_PASSPHRASE = env_str("STEWARD_SIGNING_PASSPHRASE", "")
+_DEMO_REPORT_ROOT = str(STORAGE_DIR / "keys" / "report-root.pem")
+STEWARD_SIGNING_TRUST_ROOTS = [
+    Path(p).resolve() for p in env_list("STEWARD_SIGNING_TRUST_ROOTS", [_DEMO_REPORT_ROOT])
+]
+STEWARD_TSA_URL = env_str("STEWARD_TSA_URL", "")
+STEWARD_REPORT_FONT_DIR = Path(
+    env_str("STEWARD_REPORT_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+).resolve()
+# Monthly deployment reports (governance.reports.scheduling): beat looks for due ones daily.
+CELERY_BEAT_SCHEDULE["monthly-reports"] = {
+    "task": "governance.reports.tasks.run_due_schedules",
+    "schedule": env_int("STEWARD_REPORT_SCHEDULE_EVERY_S", 24 * 3600, minimum=60),
+}
+# WeasyPrint logs each layout step and its font subsetting every table at INFO.
+LOGGING.setdefault("loggers", {}).update(
+    {"fontTools": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}}
+)
+# --- end signed reports ---

@@ -12,5 +12,6 @@ urlpatterns = [
     path("registry/", include("portal.registry_urls")),
     path("monitoring/", include("monitoring.urls")),
     path("governance/approvals/", include("governance.approvals.urls")),
+    path("governance/reports/", include("governance.reports.urls")),
     path("governance/", include("governance.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 
 from governance.audit.models import AuditEvent
+from registry.api.fields import UtcDateTimeFilter
 
 
 class AuditEventFilter(filters.FilterSet):
@@ -12,8 +13,8 @@ class AuditEventFilter(filters.FilterSet):
     entry time, both inclusive (ISO 8601; a bare date means its midnight, UTC)."""
 
     actor = filters.CharFilter(field_name="actor_name")
-    since = filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = filters.DateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

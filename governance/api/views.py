@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from governance import lineage
 from governance.lineage.models import NodeKind, Relation
 from governance.selectors import BOTH, DOWNSTREAM, MAX_DEPTH, UPSTREAM, lineage_graph, visible_nodes
+from registry.api.fields import ObjectIdField
 from registry.choices import Action
 
 
@@ -23,9 +24,9 @@ class GraphQuery(serializers.Serializer):
 
 class EdgeInput(serializers.Serializer):
     upstream_kind = serializers.ChoiceField(choices=NodeKind.choices)
-    upstream_id = serializers.IntegerField(min_value=1)
+    upstream_id = ObjectIdField()
     downstream_kind = serializers.ChoiceField(choices=NodeKind.choices)
-    downstream_id = serializers.IntegerField(min_value=1)
+    downstream_id = ObjectIdField()
     relation = serializers.ChoiceField(choices=Relation.choices)
 
 

@@ -30,6 +30,7 @@ from governance.approvals.models import (
     WebhookEndpoint,
 )
 from registry.api.base import RestrictedViewSet
+from registry.api.fields import ObjectIdField, UtcDateTimeFilter
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -97,7 +98,7 @@ class RequestSerializer(serializers.ModelSerializer):
 
 class RequestInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
-    version = serializers.IntegerField(min_value=1)
+    version = ObjectIdField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     endpoint = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     decision_threshold = serializers.DecimalField(
@@ -112,7 +113,7 @@ class RequestInput(serializers.Serializer):
     traffic_share = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
     )
-    replaces = serializers.IntegerField(required=False, allow_null=True, default=None)
+    replaces = ObjectIdField(required=False, allow_null=True, default=None)
 
 
 class DecisionInput(serializers.Serializer):
@@ -294,12 +295,20 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "subject", "body", "url", "created_at", "read_at"]
 
 
+class NotificationFilter(django_filters.FilterSet):
+    read_at = UtcDateTimeFilter()
+
+    class Meta:
+        model = Notification
+        fields = ["read_at"]
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The signed-in user's notifications, newest first."""
 
     queryset = Notification.objects.none()  # for the schema; get_queryset narrows to the user
     serializer_class = NotificationSerializer
-    filterset_fields = ["read_at"]
+    filterset_class = NotificationFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -311,7 +320,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read(self, request: Request, pk: str) -> Response:
         from django.utils import timezone
 
-        note = get_object_or_404(self.get_queryset(), pk=pk)
+        note = self.get_object()  # a pk that is not a number is a 404 too, not a 500
         note.read_at = note.read_at or timezone.now()
         note.save(update_fields=["read_at"])
         return Response(NotificationSerializer(note).data)
@@ -333,6 +342,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "name", "url", "secret", "events", "model", "active", "created_at"]
+        # The model's default (every event) for a request that names none: the service
+        # takes the list as a required argument.
+        extra_kwargs = {"events": {"default": list}}
 
     def validate_events(self, value: Any) -> list[str]:
         from governance.approvals.events import EVENTS

@@ -151,7 +151,9 @@ class VerdictSerializer(serializers.Serializer):
 
 class DeploymentStatusSerializer(serializers.Serializer):
     deployment = serializers.IntegerField(source="deployment_id")
-    computed_at = serializers.DateTimeField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null until the status is first computed."
+    )
     accuracy = VerdictSerializer()
     drift = VerdictSerializer()
     service_health = VerdictSerializer()

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from registry.api.fields import ObjectIdField
 from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 
@@ -209,12 +210,8 @@ class VersionRegisterInput(serializers.Serializer):
         error_messages={"invalid": "must be a commit hash (7 to 64 hexadecimal characters)"},
     )
     framework = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
-    training_datasets = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list
-    )
-    validation_datasets = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list
-    )
+    training_datasets = serializers.ListField(child=ObjectIdField(), required=False, default=list)
+    validation_datasets = serializers.ListField(child=ObjectIdField(), required=False, default=list)
 
     def validate_input_schema(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [dict(item) for item in value]
@@ -252,11 +249,11 @@ class DatasetCreateInput(serializers.Serializer):
     schema = serializers.JSONField(
         required=False, default=None, help_text='Declared columns: [{"name": ..., "type": ...}]'
     )
-    derived_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+    derived_from = ObjectIdField(required=False, allow_null=True, default=None)
 
 
 class DeploymentCreateInput(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
+    version = ObjectIdField()
     environment = serializers.ChoiceField(choices=Environment.choices)
     endpoint = serializers.CharField(max_length=300)
     decision_threshold = serializers.DecimalField(
@@ -272,9 +269,9 @@ class DeploymentCreateInput(serializers.Serializer):
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    replaces = serializers.IntegerField(required=False, allow_null=True, default=None)
+    replaces = ObjectIdField(required=False, allow_null=True, default=None)
 
 
 class RollbackInput(serializers.Serializer):
-    to_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    to_version = ObjectIdField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")

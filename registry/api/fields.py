@@ -1,0 +1,45 @@
+"""Serializer fields shared by the API's inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from rest_framework import serializers
+
+# Primary keys are 64-bit (BigAutoField): a larger number names no object, and the databases
+# refuse to compare with it (SQLite raises OverflowError), so it is refused as input instead.
+MAX_OBJECT_ID = 2**63 - 1
+
+
+class ObjectIdField(serializers.IntegerField):
+    """The id of an object a request names: a positive 64-bit integer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_OBJECT_ID)
+        super().__init__(**kwargs)
+
+
+class UtcDateTimeField(forms.DateTimeField):
+    """A date-time read as Django's form field reads it, then moved to UTC. The databases
+    store instants; PostgreSQL refuses an offset past ±15:59 and a date moved out of the
+    calendar by its offset, so such input is refused here (400) rather than there (500)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("this date-time is out of range", code="invalid") from exc
+
+
+class UtcDateTimeFilter(django_filters.DateTimeFilter):
+    """A date-time filter whose value is validated and moved to UTC (UtcDateTimeField)."""
+
+    field_class = UtcDateTimeField
