@@ -10,7 +10,14 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from monitoring.models import Alert, AlertRule, DeploymentActivity, DeploymentStatus, JobRun
+from monitoring.models import (
+    Alert,
+    AlertRule,
+    DeploymentActivity,
+    DeploymentStatus,
+    DriftResult,
+    JobRun,
+)
 from tests import factories
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +83,28 @@ def fleet(transactional_db, model_a, model_b):
         suggestion="rollback",
         opened_at=now,
     )
+    # The recent at-risk deployment's latest drift window: the demo's story, where
+    # "worst concave points" drifts and its neighbour does not.
+    window_end = now.replace(minute=0, second=0, microsecond=0)
+    for feature, statistic, p_value in (
+        ("worst concave points", 0.57, 1e-80),
+        ("mean radius", 0.03, 0.91),
+    ):
+        DriftResult.objects.create(
+            deployment=made[2],
+            window_start=window_end - dt.timedelta(days=7),
+            window_end=window_end,
+            feature=feature,
+            method="ks",
+            statistic=statistic,
+            p_value=p_value,
+            threshold=0.05,
+            drifted=p_value < 0.05,
+            parameters={"source": "raw", "n_reference": 426, "n_current": 1222},
+            engine_version="test",
+            reference_digest="0" * 64,
+            current_digest="1" * 64,
+        )
     job = JobRun.objects.create(
         kind="deployment_monitoring",
         requested_by=model_a.owner,
@@ -117,6 +146,17 @@ def test_scientist_follows_drift_at_risk_to_a_deployment(page, login, screenshot
     links.nth(0).click()
     page.wait_for_url(f"**/registry/deployments/{recent.pk}/")
     assert page.get_by_text(recent.endpoint).first.is_visible()
+
+    tabs = page.get_by_role("navigation", name=f"Deployment #{recent.pk} pages")
+    tabs.get_by_role("link", name="Feature drift").click()
+    page.wait_for_url(f"**/monitoring/deployments/{recent.pk}/drift/")
+    page.wait_for_function("() => window.Chart && Chart.getChart('drift-chart')")
+    # the chart's text alternative names what stands over the red threshold line
+    assert "over it: worst concave points" in page.locator("#drift-summary").inner_text()
+    drifted = page.locator("#drift-table tbody tr.is-drifted")
+    assert drifted.count() == 1
+    assert drifted.get_by_role("rowheader").inner_text() == "worst concave points"
+    screenshot(page, "scientist-drift")
 
 
 def test_alerts_and_live_job_progress(page, login, screenshot, fleet):
