@@ -28,16 +28,12 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
+from harness import ensure_database, setup_django
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dashboard_bench"
 DEPLOYMENTS = 1_000
 MODELS = 40
@@ -45,36 +41,6 @@ FEATURES = [f"f{i:02d}" for i in range(20)] + [f"c{i}" for i in range(5)]
 EVENTS = 10_000_000
 DAYS = 30
 LEVELS = ["good", "good", "good", "at_risk", "failing", "unknown"]
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
-    os.environ.setdefault("STEWARD_STORAGE_DIR", str(ROOT / "var" / "bench-dashboard"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process client speaks plain HTTP
-    os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
-    os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
-    os.environ.setdefault("STEWARD_STATIC_MANIFEST", "0")  # no collectstatic needed
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # lets the in-process client use the "testserver" host
-    call_command("migrate", verbosity=0)
 
 
 def schema() -> list[dict[str, Any]]:
@@ -282,7 +248,7 @@ def main() -> None:
     requests = 20 if args.quick else args.requests
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
-    setup_django(url)
+    setup_django(url, "bench-dashboard")
 
     from django.test import Client
     from django.urls import reverse

@@ -27,17 +27,13 @@ import argparse
 import io
 import json
 import os
-import sys
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
+from harness import ensure_database, setup_django
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ingest_bench"
 NUMERIC = [f"x{i}" for i in range(7)]
 SCHEMA = [{"name": n, "type": "numeric"} for n in NUMERIC] + [
@@ -45,33 +41,6 @@ SCHEMA = [{"name": n, "type": "numeric"} for n in NUMERIC] + [
     {"name": "region", "type": "categorical", "categories": ["north", "south", "east", "west"]},
     {"name": "plan", "type": "categorical", "categories": ["free", "pro", "team"]},
 ]
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
-    os.environ.setdefault("STEWARD_STORAGE_DIR", str(ROOT / "var" / "bench-ingest"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the in-process client speaks plain HTTP
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # lets the in-process client use the "testserver" host
-    call_command("migrate", verbosity=0)
 
 
 def make_deployment() -> tuple[Any, Any]:
@@ -232,7 +201,7 @@ def main() -> None:
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("bench/ingest.py measures PostgreSQL: DATABASE_URL must be postgres://")
     ensure_database(url)
-    setup_django(url)
+    setup_django(url, "bench-ingest")
     owner, deployment = make_deployment()
     events = make_events(args.events)
     warm_up(owner, deployment)
