@@ -123,28 +123,38 @@ def test_email_channel_writes_to_the_model_owner(model_a, django_capture_on_comm
     assert "accuracy" in mail.outbox[-1].subject
 
 
-class _Receiver(BaseHTTPRequestHandler):
+class _Hook(BaseHTTPRequestHandler):
+    """Records each POST and answers the status codes of `answers` in turn (the last one from
+    then on)."""
+
+    answers: list[int] = [204]
     received: list[tuple[dict, bytes]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((dict(self.headers), body))
-        self.send_response(204)
+        answers = type(self).answers
+        self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-@pytest.fixture
-def receiver():
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+def _serve(answers: list[int]):
+    """A webhook receiver on a free local port: yields (its URL, the handler class)."""
+    _Hook.received, _Hook.answers = [], answers
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", _Receiver
+    yield f"http://127.0.0.1:{server.server_port}/hook", _Hook
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    yield from _serve([204])
 
 
 def test_webhook_channel_signs_the_body_and_asks_for_retraining(
@@ -238,32 +248,10 @@ def test_rule_api_needs_exactly_one_scope(api_as, model_a, owner):
 # --- webhook retries ---------------------------------------------------------------------------
 
 
-class _Flaky(BaseHTTPRequestHandler):
-    """Answers the status codes of `answers` in turn (the last one from then on)."""
-
-    answers: list[int] = []
-    received: list[tuple[dict, bytes]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        answers = type(self).answers
-        self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def flaky():
-    _Flaky.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", _Flaky
-    server.shutdown()
-    server.server_close()
+    """A receiver whose answers each test sets (`handler.answers = [500, 204]`)."""
+    yield from _serve([204])
 
 
 def hmac_signature(secret: str, body: bytes) -> str:
