@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.validators import slug_re
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -333,6 +334,13 @@ class VisibleModelField(serializers.SlugRelatedField):
     def get_queryset(self) -> Any:
         request = self.context.get("request")
         return RegisteredModel.objects.restrict(getattr(request, "user", None), Action.VIEW)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A slug is letters, digits, "-" and "_": anything else names no model, and text with
+        # a NUL byte would be refused by PostgreSQL itself (a 500), so no lookup is made.
+        if not isinstance(data, str) or not slug_re.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)
 
 
 class WebhookSerializer(serializers.ModelSerializer):

@@ -159,6 +159,16 @@ def test_webhooks_of_a_model_need_manage_access(api_as, model_a, reviewer):
     assert bad.status_code == 400 and "events" in bad.json()
 
 
+def test_a_model_slug_with_a_nul_byte_or_other_characters_is_a_400(api_as, model_a):
+    # PostgreSQL refuses text holding NUL: found by the API fuzzer as a 500
+    body = {"name": "x", "url": "https://ci.example.org/hook", "secret": "s" * 20}
+    for slug in (model_a.slug + "\x00", "caf\u00e9 model", "../x"):
+        answer = api_as(model_a.owner).post(
+            "/api/v1/webhooks/", body | {"model": slug}, format="json"
+        )
+        assert answer.status_code == 400 and "model" in answer.json(), (slug, answer.content)
+
+
 def test_registering_and_removing_a_webhook_is_audited(api_as, model_a):
     client = api_as(model_a.owner)
     created = client.post(
