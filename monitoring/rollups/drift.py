@@ -148,8 +148,7 @@ def _multivariate(
 
     features = [name for name in profile.feature_types if name != PREDICTION_FEATURE]
     reference = pd.DataFrame.from_records(profile.sample or [], columns=features)
-    latest = events_frame(deployment, start, end).sort_values("timestamp")
-    latest = latest.tail(MULTIVARIATE_SAMPLE_ROWS)
+    latest = events_frame(deployment, start, end, latest=MULTIVARIATE_SAMPLE_ROWS)
     if len(reference) < MULTIVARIATE_MIN_ROWS or len(latest) < MULTIVARIATE_MIN_ROWS:
         return []
     current = feature_frame(latest, features)

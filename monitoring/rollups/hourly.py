@@ -47,11 +47,16 @@ def floor_hour(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def events_frame(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-    """The deployment's events in [start, end) as a frame with an `hour` column."""
+def events_frame(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, *, latest: int | None = None
+) -> pd.DataFrame:
+    """The deployment's events in [start, end) as a frame with an `hour` column; with `latest`,
+    only the newest that many (read backwards along the (deployment, time) index)."""
     rows = PredictionEvent.objects.filter(
         deployment=deployment, timestamp__gte=start, timestamp__lt=end
     ).values_list(*EVENT_COLUMNS)
+    if latest is not None:
+        rows = rows.order_by("-timestamp")[:latest]
     frame = pd.DataFrame.from_records(list(rows), columns=list(EVENT_COLUMNS))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["hour"] = frame["timestamp"].dt.floor("h")

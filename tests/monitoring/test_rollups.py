@@ -350,3 +350,11 @@ def test_hours_to_rebuild_are_grouped_into_runs_of_consecutive_hours():
         (t0 + 24 * HOUR, t0 + 30 * HOUR),
     ]
     assert hourly.hour_runs([]) == []
+
+
+def test_the_multivariate_sample_reads_only_the_newest_events(deployment):
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    events = add_events(deployment, start, hours=2, per_hour=50)
+    frame = hourly.events_frame(deployment, start, start + 2 * HOUR, latest=5)
+    newest = events.sort_values("timestamp").tail(5)["request_id"]
+    assert sorted(frame["request_id"]) == sorted(newest)
