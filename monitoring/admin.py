@@ -134,5 +134,5 @@ class AlertAdmin(ReadOnlyAdmin):
 
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "alert_id", "kind", "status_code", "ok", "attempts", "next_attempt_at")
-    list_filter = ("kind", "ok")
+    list_display = ("pk", "alert_id", "kind", "state", "status_code", "attempts", "next_attempt_at")
+    list_filter = ("kind", "state")

@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
 STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
 STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
+# Webhooks (lifecycle and alert) go to public https addresses only (governance/outbound,
+# docs/security.md). http is for development; the allow-list names internal receivers
+# (addresses, networks such as 10.1.0.0/16, or host names) that may be reached all the same.
+STEWARD_WEBHOOK_ALLOW_HTTP = env_bool("STEWARD_WEBHOOK_ALLOW_HTTP", False)
+STEWARD_WEBHOOK_ALLOWLIST = env_list("STEWARD_WEBHOOK_ALLOWLIST", [])
 # A failed alert webhook is tried again after 1, 2, 4 ... minutes, up to this many attempts.
 STEWARD_ALERT_DELIVERY_ATTEMPTS = env_int("STEWARD_ALERT_DELIVERY_ATTEMPTS", 6, minimum=1)
 STEWARD_ALERT_RETRY_BASE_S = env_int("STEWARD_ALERT_RETRY_BASE_S", 60, minimum=1)

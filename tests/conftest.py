@@ -66,6 +66,14 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
+def internal_receivers(settings):
+    """Webhook receivers on this machine, allowed the documented way: http and 127.0.0.1 on
+    the outbound allow-list (docs/security.md). Without it the sender refuses them."""
+    settings.STEWARD_WEBHOOK_ALLOW_HTTP = True
+    settings.STEWARD_WEBHOOK_ALLOWLIST = ["127.0.0.1"]
+
+
+@pytest.fixture
 def owner(db):
     return factories.data_scientist("olivia")
 

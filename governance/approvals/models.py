@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 
 from governance.approvals.choices import RequestKind, RequestState, Verdict
+from governance.outbound.addresses import validate_outbound_url
+from governance.outbound.models import OutboundDelivery
 from registry.choices import RiskTier
 from registry.querysets import RestrictedQuerySet
 
@@ -185,9 +187,9 @@ class WebhookEndpoint(models.Model):
     """A URL that receives lifecycle events as HMAC-signed JSON."""
 
     name = models.CharField(max_length=120)
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[validate_outbound_url])
     secret = models.CharField(max_length=200)
-    events = models.JSONField(default=list, help_text="Event names; empty means all.")
+    events = models.JSONField(default=list, blank=True, help_text="Event names; empty means all.")
     model = models.ForeignKey(
         "registry.RegisteredModel",
         null=True,
@@ -214,26 +216,15 @@ class WebhookEndpoint(models.Model):
         return self.model_id is None or self.model_id == model_id
 
 
-class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one endpoint; retried with backoff until delivered."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+class WebhookDelivery(OutboundDelivery):
+    """One event sent (or being sent) to one endpoint; `governance.outbound` claims, posts,
+    records and retries it with backoff until delivered or given up."""
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )
     event_seq = models.PositiveBigIntegerField()
     event = models.CharField(max_length=60)
-    payload = models.JSONField()
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    response_status = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

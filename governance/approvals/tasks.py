@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from governance.approvals import events, services, webhooks
 
@@ -21,10 +23,13 @@ def dispatch_events() -> int:
 
 @shared_task(bind=True, acks_late=True, max_retries=webhooks.MAX_ATTEMPTS)
 def deliver_webhook(self: Any, delivery_id: int) -> bool:
+    """Send one delivery; a failed attempt comes back when the row says it is due."""
     try:
         return webhooks.send(delivery_id)
     except webhooks.DeliveryFailed as exc:
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 3600)) from exc
+        # One second late rather than early: an early message finds the row not yet due.
+        wait = math.ceil((exc.retry_at - timezone.now()).total_seconds()) + 1
+        raise self.retry(exc=exc, countdown=max(wait, 1)) from exc
 
 
 @shared_task(acks_late=True)

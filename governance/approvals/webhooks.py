@@ -1,26 +1,24 @@
-"""Webhook endpoints: register and remove them (audited), and send one delivery: JSON body,
-HMAC signature, recorded outcome."""
+"""Webhook endpoints: register and remove them (audited), and send one lifecycle delivery
+through the one outbound sender (`governance.outbound`)."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
+import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from governance import audit
 from governance.approvals.models import WebhookDelivery, WebhookEndpoint
-from governance.approvals.signing import HEADER, sign
+from governance.outbound import sender
 from registry.choices import Action
 from registry.models import RegisteredModel
 
 MAX_ATTEMPTS = 8
+# 5 s, 10 s, 20 s ... at most an hour apart.
+POLICY = sender.Policy(max_attempts=MAX_ATTEMPTS, base_s=5, cap_s=3600)
 
 
 def _require_manage(actor: Any, model: RegisteredModel | None) -> None:
@@ -46,9 +44,10 @@ def webhook_create(
     model: RegisteredModel | None = None,
     active: bool = True,
 ) -> WebhookEndpoint:
-    """Register an endpoint; the secret is stored for signing and never shown again."""
+    """Register an endpoint; the secret is stored for signing and never shown again. The URL
+    must pass the outbound rules (ValidationError naming `url` otherwise)."""
     _require_manage(actor, model)
-    hook = WebhookEndpoint.objects.create(
+    hook = WebhookEndpoint(
         name=name,
         url=url,
         secret=secret,
@@ -57,6 +56,8 @@ def webhook_create(
         active=active,
         created_by=actor,
     )
+    hook.full_clean()
+    hook.save()
     audit.record(
         actor=actor,
         action="governance.webhook.created",
@@ -79,53 +80,26 @@ def webhook_delete(*, webhook: WebhookEndpoint, actor: Any) -> None:
 
 
 class DeliveryFailed(Exception):
-    pass
+    """The attempt failed and another is due at `retry_at`."""
 
-
-def body_of(delivery: WebhookDelivery) -> bytes:
-    return json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
+    def __init__(self, message: str, *, retry_at: dt.datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 def send(delivery_id: int) -> bool:
-    """POST the delivery; True when the receiver answered 2xx. Raises DeliveryFailed (to be
-    retried) otherwise, and marks the delivery failed after MAX_ATTEMPTS."""
+    """Claim and post the delivery through the one outbound sender; True when it is delivered.
+    Raises DeliveryFailed when a retry is due; False when given up, refused, or held by
+    another run (a redelivered task message finds the claim taken and posts nothing)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    if delivery.state != WebhookDelivery.State.PENDING:
-        return delivery.state == WebhookDelivery.State.DELIVERED
-    body = body_of(delivery)
-    request = urllib.request.Request(  # noqa: S310 (the URL is an http(s) URLField)
-        delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            HEADER: sign(delivery.endpoint.secret, body),
-            "X-Steward-Event": delivery.event,
-            "X-Steward-Delivery": str(delivery.pk),
-        },
+    endpoint = delivery.endpoint
+    state = sender.deliver(
+        delivery, url=endpoint.url, secret=endpoint.secret, event=delivery.event, policy=POLICY
     )
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
-    try:
-        with urllib.request.urlopen(request, timeout=settings.STEWARD_WEBHOOK_TIMEOUT_S) as resp:  # noqa: S310
-            status, error = resp.status, ""
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
-        status, error = None, str(getattr(exc, "reason", exc))[:500]
-    if status is not None and 200 <= status < 300:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            state=WebhookDelivery.State.DELIVERED,
-            response_status=status,
-            last_error="",
-            delivered_at=timezone.now(),
-        )
-        return True
-    failed = delivery.attempts + 1 >= MAX_ATTEMPTS
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        response_status=status,
-        last_error=error,
-        state=WebhookDelivery.State.FAILED if failed else WebhookDelivery.State.PENDING,
-    )
-    if failed:
-        return False
-    raise DeliveryFailed(error or f"HTTP {status}")
+    if state == WebhookDelivery.State.PENDING:
+        last = delivery.error.splitlines()[-1]
+        raise DeliveryFailed(last, retry_at=delivery.next_attempt_at or timezone.now())
+    if not state:  # nothing claimed: say what another run made of it
+        delivery.refresh_from_db(fields=["state"])
+        state = delivery.state
+    return state == WebhookDelivery.State.DELIVERED

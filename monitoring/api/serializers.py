@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from governance.outbound.addresses import validate_outbound_url
 from monitoring.engines.status import Thresholds
 from monitoring.ingestion.services import ON_ERROR_CHOICES
 from monitoring.models import (
@@ -277,7 +278,9 @@ class AlertRuleInput(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.WARNING)
     notify_in_app = serializers.BooleanField(default=True)
     notify_email = serializers.BooleanField(default=False)
-    webhook_url = serializers.URLField(required=False, allow_blank=True, default="")
+    webhook_url = serializers.URLField(
+        required=False, allow_blank=True, default="", validators=[validate_outbound_url]
+    )
     webhook_secret = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
@@ -302,7 +305,9 @@ class AlertRuleUpdate(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     notify_in_app = serializers.BooleanField(required=False)
     notify_email = serializers.BooleanField(required=False)
-    webhook_url = serializers.URLField(required=False, allow_blank=True)
+    webhook_url = serializers.URLField(
+        required=False, allow_blank=True, validators=[validate_outbound_url]
+    )
     webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=200)
     retraining = serializers.BooleanField(required=False)
     active = serializers.BooleanField(required=False)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from governance.outbound.addresses import validate_outbound_url
+from governance.outbound.models import OutboundDelivery
+
 
 class DailyPerformance(models.Model):
     """Metrics of one UTC day of one deployment's predictions that have ground truth. The day
@@ -133,7 +136,7 @@ class AlertRule(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
     notify_in_app = models.BooleanField(default=True)
     notify_email = models.BooleanField(default=False)
-    webhook_url = models.URLField(blank=True)
+    webhook_url = models.URLField(blank=True, validators=[validate_outbound_url])
     webhook_secret = models.CharField(max_length=200, blank=True)
     retraining = models.BooleanField(
         default=False, help_text="Also ask the webhook for a retraining run when the alert opens."
@@ -215,23 +218,16 @@ class AlertNotice(models.Model):
         return self.subject
 
 
-class AlertDelivery(models.Model):
-    """The outcome of one webhook POST for an alert: what was sent, and what came back."""
+class AlertDelivery(OutboundDelivery):
+    """One webhook POST of an alert ("alert" or "retraining"): what is sent, where, and how
+    each attempt went. `governance.outbound` claims, posts, records and retries it."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=20)  # "alert" or "retraining"
-    url = models.URLField()
-    status_code = models.PositiveIntegerField(null=True)
-    ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    payload = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=1)
-    # When a failed delivery is due again; NULL once delivered or given up.
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    url = models.URLField(validators=[validate_outbound_url])
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} delivery of alert {self.alert_id}: {self.status_code}"
+        return f"{self.kind} delivery of alert {self.alert_id}: {self.state}"

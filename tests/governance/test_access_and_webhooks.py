@@ -10,8 +10,8 @@ import pytest
 
 from governance.approvals import events, webhooks
 from governance.approvals.models import ModelWatch, Notification, WebhookDelivery, WebhookEndpoint
-from governance.approvals.signing import HEADER, verify
 from governance.models import AuditEvent
+from governance.outbound.signing import HEADER, verify
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver():
+def receiver(internal_receivers):
     _Receiver.received = []
     _Receiver.status = 200
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
@@ -122,7 +122,7 @@ def test_webhook_receives_hmac_signed_lifecycle_events(model_a, admin, receiver)
     assert payload["event"] == "version.registered"
     assert (payload["model"], payload["version"]) == (model_a.slug, version.number)
     delivery = WebhookDelivery.objects.get()
-    assert (delivery.state, delivery.response_status, delivery.attempts) == ("delivered", 200, 1)
+    assert (delivery.state, delivery.status_code, delivery.attempts) == ("delivered", 200, 1)
 
 
 def test_a_failing_webhook_is_recorded_and_left_for_retry(model_a, admin, receiver):
@@ -134,10 +134,10 @@ def test_a_failing_webhook_is_recorded_and_left_for_retry(model_a, admin, receiv
     with pytest.raises(webhooks.DeliveryFailed):
         webhooks.send(delivery_id)
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
-    assert (delivery.state, delivery.response_status, delivery.last_error) == (
+    assert (delivery.state, delivery.status_code, delivery.error) == (
         "pending",
         500,
-        "HTTP 500",
+        "attempt 1: HTTP 500 Internal Server Error",
     )
 
 

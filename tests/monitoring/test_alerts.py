@@ -14,8 +14,9 @@ from django.core import mail
 from django.utils import timezone
 
 from governance.models import AuditEvent
+from governance.outbound import signing
 from monitoring.alerts import delivery as delivery_module
-from monitoring.alerts import services, signing
+from monitoring.alerts import services
 from monitoring.models import (
     Alert,
     AlertDelivery,
@@ -153,7 +154,7 @@ def _serve(answers: list[int]):
 
 
 @pytest.fixture
-def receiver():
+def receiver(internal_receivers):
     yield from _serve([204])
 
 
@@ -173,20 +174,22 @@ def test_webhook_channel_signs_the_body_and_asks_for_retraining(
     alert_body, retraining_body = (json.loads(body) for _, body in handler.received)
     assert alert_body["deployment"] == deployment.pk and alert_body["value"] == 0.2
     assert set(retraining_body) == {"deployment", "window", "reason"}
-    assert list(AlertDelivery.objects.values_list("kind", "status_code", "ok")) == [
-        ("retraining", 204, True),
-        ("alert", 204, True),
+    assert list(AlertDelivery.objects.values_list("kind", "status_code", "state")) == [
+        ("retraining", 204, "delivered"),
+        ("alert", 204, "delivered"),
     ]
 
 
-def test_an_unreachable_webhook_is_recorded_as_failed(model_a, django_capture_on_commit_callbacks):
+def test_an_unreachable_webhook_is_recorded_as_failed(
+    model_a, internal_receivers, django_capture_on_commit_callbacks
+):
     deployment = deployment_of(model_a)
     accuracy_rule(model_a, webhook_url="http://127.0.0.1:9/hook", webhook_secret="x")
     set_accuracy(deployment, 0.2)
     with django_capture_on_commit_callbacks(execute=True):
         services.alerts_evaluate(deployment=deployment)
     delivery = AlertDelivery.objects.get()
-    assert (delivery.ok, delivery.status_code) == (False, None) and delivery.error
+    assert (delivery.state, delivery.status_code) == ("pending", None) and delivery.error
 
 
 # --- API ---------------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def test_rule_api_needs_exactly_one_scope(api_as, model_a, owner):
 
 
 @pytest.fixture
-def flaky():
+def flaky(internal_receivers):
     """A receiver whose answers each test sets (`handler.answers = [500, 204]`)."""
     yield from _serve([204])
 
@@ -275,23 +278,23 @@ def test_a_failed_webhook_is_retried_with_backoff_until_it_gets_through(
     url, handler = flaky
     handler.answers = [500, 503, 204]
     delivery = failed_delivery(model_a, url, django_capture_on_commit_callbacks)
-    assert (delivery.ok, delivery.status_code, delivery.attempts) == (False, 500, 1)
+    assert (delivery.state, delivery.status_code, delivery.attempts) == ("pending", 500, 1)
     assert delivery.payload["alert"] == delivery.alert_id
 
     first_due = delivery.next_attempt_at
     assert delivery_module.deliveries_retry_due(now=first_due - dt.timedelta(seconds=1)) == 0
     assert delivery_module.deliveries_retry_due(now=first_due) == 1
     delivery.refresh_from_db()
-    assert (delivery.ok, delivery.status_code, delivery.attempts) == (False, 503, 2)
+    assert (delivery.state, delivery.status_code, delivery.attempts) == ("pending", 503, 2)
     assert delivery.next_attempt_at == first_due + dt.timedelta(seconds=120)
 
     assert delivery_module.deliveries_retry_due(now=delivery.next_attempt_at) == 1
     delivery.refresh_from_db()
-    assert (delivery.ok, delivery.status_code, delivery.attempts) == (True, 204, 3)
+    assert (delivery.state, delivery.status_code, delivery.attempts) == ("delivered", 204, 3)
     assert delivery.next_attempt_at is None
     first, second = delivery.error.splitlines()
-    assert first.startswith("attempt 1: HTTP Error 500")
-    assert second.startswith("attempt 2: HTTP Error 503")
+    assert first.startswith("attempt 1: HTTP 500")
+    assert second.startswith("attempt 2: HTTP 503")
     far = timezone.now() + dt.timedelta(days=365)
     assert delivery_module.deliveries_retry_due(now=far) == 0
 
@@ -312,9 +315,9 @@ def test_a_webhook_that_keeps_failing_is_given_up_after_the_cap(
     later = [timezone.now() + dt.timedelta(days=day) for day in (1, 2, 3)]
     assert [delivery_module.deliveries_retry_due(now=when) for when in later] == [1, 1, 0]
     delivery.refresh_from_db()
-    assert (delivery.ok, delivery.attempts, delivery.next_attempt_at) == (False, 3, None)
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == ("failed", 3, None)
     assert len(handler.received) == 3
-    assert delivery.error.splitlines()[-1].startswith("attempt 3: HTTP Error 500")
+    assert delivery.error.splitlines()[-1].startswith("attempt 3: HTTP 500")
 
 
 def test_a_due_retry_is_sent_by_one_run_only(

@@ -1,4 +1,8 @@
-"""HMAC signatures for webhook bodies. Pure: bytes in, header value out."""
+"""HMAC-SHA256 signatures of webhook bodies. Pure: bytes in, header value out.
+
+The header carries ``sha256=<hex digest of the raw body>``; receivers recompute it with the
+shared secret and compare in constant time (`verify`).
+"""
 
 from __future__ import annotations
 
