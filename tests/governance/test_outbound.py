@@ -8,11 +8,13 @@ import ast
 import datetime as dt
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.utils import timezone
 
 from governance.approvals import events, tasks, webhooks
@@ -22,6 +24,7 @@ from governance.outbound.addresses import validate_outbound_url
 from governance.outbound.models import OutboundDelivery
 from monitoring.models import AlertDelivery, AlertRule
 from tests import factories
+from tests.conftest import on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +32,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Counter(BaseHTTPRequestHandler):
-    """Counts the requests it gets; answers `status` (and `location`, for a redirect)."""
+    """Counts the requests it gets; answers the codes of `answers` in turn (the last from then
+    on), with `location` for a redirect, after `delay_s`."""
 
     received: list[tuple[str, dict[str, str]]]
-    status = 200
     location = ""
+    delay_s = 0.0
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         type(self).received.append((self.path, dict(self.headers)))
+        time.sleep(type(self).delay_s)
         answers = type(self).answers
         self.send_response(answers.pop(0) if len(answers) > 1 else answers[0])
         if type(self).location:
@@ -334,6 +339,41 @@ def test_a_delivery_held_by_a_live_worker_is_left_alone_and_a_dead_ones_is_taken
     WebhookDelivery.objects.filter(pk=delivery_id).update(claimed_at=gone)  # it died
     assert webhooks.send(delivery_id) is True and len(handler.received) == 1
     assert WebhookDelivery.objects.get(pk=delivery_id).attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_delivery_at_once_post_it_once(
+    internal_receivers, model_a, admin
+):
+    if not on_postgresql():
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    server, handler = _serve([200])
+    handler.delay_s = 0.5  # both workers are inside the sender while the first post is open
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    WebhookEndpoint.objects.create(name="x", url=url, secret="s" * 20, created_by=admin)
+    factories.model_version(model=model_a)
+    (delivery_id,) = events.dispatch_pending()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait(timeout=10)
+            webhooks.send(delivery_id)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    server.shutdown()
+    server.server_close()
+    assert errors == [] and len(handler.received) == 1
+    assert WebhookDelivery.objects.get(pk=delivery_id).state == "delivered"
 
 
 def test_backoff_doubles_up_to_the_cap_and_stops_after_the_last_attempt():
