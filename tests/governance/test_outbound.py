@@ -146,6 +146,33 @@ def test_a_hostile_url_is_refused_when_sent_and_never_reached(
     assert handler.received == []
 
 
+def test_an_alert_webhook_to_a_loopback_url_is_refused_when_sent(
+    http_allowed, local_receiver, model_a, django_capture_on_commit_callbacks
+):
+    from monitoring.alerts import services
+    from tests.monitoring.test_alerts import deployment_of, set_accuracy
+
+    port, handler = local_receiver
+    deployment = deployment_of(model_a)
+    AlertRule.objects.create(  # stored past the validator, as an old row would be
+        model=model_a,
+        source="metric",
+        name="accuracy",
+        comparator="lt",
+        threshold=0.8,
+        webhook_url=f"http://[::ffff:127.0.0.1]:{port}/hook",
+        webhook_secret="s3cret",
+        created_by=model_a.owner,
+    )
+    set_accuracy(deployment, 0.2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=deployment)
+    row = AlertDelivery.objects.get()
+    assert (row.state, row.attempts, row.next_attempt_at) == ("failed", 1, None)
+    assert "refused" in row.error and "loopback" in row.error
+    assert handler.received == []
+
+
 @pytest.mark.parametrize(
     "template",
     ["http://127.0.0.1:PORT/hook", "http://2130706433:PORT/", "http://169.254.169.254/x"],
