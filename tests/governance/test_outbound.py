@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -321,6 +322,71 @@ def test_the_vetted_address_is_the_one_connected_to_and_the_host_header_is_kept(
     (path, headers) = handler.received[0]
     assert path == "/hook?x=1" and headers["Host"] == f"hooks.example.test:{port}"
     assert dns.lookups == 1
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for `name` (also its own CA) and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("certified", ["hooks.example.test", "other.example.test"])
+def test_https_to_the_vetted_address_checks_the_certificate_of_the_host_name(
+    certified, settings, tmp_path, model_a, admin, monkeypatch
+):
+    settings.STEWARD_WEBHOOK_ALLOWLIST = ["127.0.0.1"]  # https only: the default
+    cert_file, key_file = _certificate(tmp_path, certified)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the receiver's CA, trusted here
+    server, handler = _serve([200])
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert_file, key_file)
+    names: list[str | None] = []
+    tls.sni_callback = lambda sock, name, ctx: names.append(name)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    monkeypatch.setattr(socket, "getaddrinfo", _RebindingDNS(["127.0.0.1"]))
+    try:
+        url = f"https://hooks.example.test:{server.server_port}/hook"
+        WebhookEndpoint.objects.create(name="x", url=url, secret="s" * 20, created_by=admin)
+        factories.model_version(model=model_a)
+        (delivery_id,) = events.dispatch_pending()
+        if certified == "hooks.example.test":
+            assert webhooks.send(delivery_id) is True
+            assert names == ["hooks.example.test"] and len(handler.received) == 1
+        else:  # the certificate is for another name: no request is made
+            with pytest.raises(webhooks.DeliveryFailed, match="CERTIFICATE_VERIFY_FAILED"):
+                webhooks.send(delivery_id)
+            assert handler.received == []
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- the claim ---------------------------------------------------------------------------------
