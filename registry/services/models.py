@@ -26,13 +26,14 @@ EDITABLE_FIELDS = (
 
 
 def _unique_slug(name: str) -> str:
-    """The name's slug, or (when some model, maybe one the actor cannot see, has it) the slug
-    with a random suffix: a counter would tell how many others chose the same name."""
+    """The name's slug with a random suffix, always: slugs are global, and a suffix added only
+    when the plain slug is taken (by a model the actor may not see) would tell that it is, as
+    a counter would tell how many others chose the name."""
     base = slugify(name)[:120] or "model"
-    slug = base
-    while RegisteredModel.objects.filter(slug=slug).exists():
+    while True:
         slug = f"{base}-{secrets.token_hex(3)}"
-    return slug
+        if not RegisteredModel.objects.filter(slug=slug).exists():
+            return slug
 
 
 def _check_name_free(*, name: str, team: str, owner: Any, exclude_pk: int | None = None) -> None:
