@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
@@ -46,6 +46,16 @@ def _check_name_free(*, name: str, team: str, owner: Any, exclude_pk: int | None
         raise ValidationError({"name": f"{where} already has a model named {name!r}"})
 
 
+def _save_named(model: RegisteredModel) -> None:
+    """Save; a same-named model committed since the check (a race) is the same 400."""
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        _check_name_free(name=model.name, team=model.team, owner=model.owner, exclude_pk=model.pk)
+        raise
+
+
 @transaction.atomic
 def model_create(
     *,
@@ -77,7 +87,7 @@ def model_create(
         owner=actor,
     )
     model.full_clean()
-    model.save()
+    _save_named(model)
     for action in (Action.VIEW, Action.CHANGE):
         assign_perm(f"registry.{action}_registeredmodel", actor, model)
     audit.record(
@@ -102,7 +112,7 @@ def model_update(*, model: RegisteredModel, actor: Any, **changes: Any) -> Regis
     for name, value in changes.items():
         setattr(model, name, value)
     model.full_clean()
-    model.save()
+    _save_named(model)
     audit.record(
         actor=actor,
         action="registry.model.updated",
