@@ -1,9 +1,5 @@
-"""Monitoring pages: the background job runs.
-
-A job run belongs to no model (the integrity scan covers every stored file, and its result
-names them), so the whole list is for those who see every model (superusers, auditors,
-reviewers) or hold `monitoring.view_jobrun`; everyone else sees the runs they requested.
-"""
+"""Monitoring pages: the background job runs, as `monitoring.selectors.job_run_list` lets
+each user see them."""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,28 +16,12 @@ from django.views.decorators.http import require_safe
 
 from monitoring.choices import JobState
 from monitoring.models import JobRun
+from monitoring.selectors import job_run_list, sees_all_jobs
 from registry.forms import ANY, ListForm
-from registry.selectors import sees_everything
 
 PAGE_SIZE = 25
 IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
 MAX_PROGRESS_IDS = 100
-
-
-def sees_all_jobs(user: Any) -> bool:
-    return sees_everything(user) or user.has_perm("monitoring.view_jobrun")
-
-
-def job_run_list(*, user: Any, state: str = "", kind: str = "") -> QuerySet[JobRun]:
-    """The runs `user` may see (see the module docstring), newest first."""
-    runs = JobRun.objects.select_related("requested_by")
-    if not sees_all_jobs(user):
-        runs = runs.filter(requested_by=user)
-    if state:
-        runs = runs.filter(state=state)
-    if kind:
-        runs = runs.filter(kind=kind)
-    return runs.order_by("-created_at", "-id")
 
 
 class JobFilterForm(ListForm):

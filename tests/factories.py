@@ -96,13 +96,14 @@ def approved_version(*, model: RegisteredModel | None = None, **fields: Any) -> 
 def production_deployment(
     *,
     version: ModelVersion,
-    endpoint: str = "https://p.example.org/m",
+    endpoint: str | None = None,
     replaces: Deployment | None = None,
     **fields: Any,
 ) -> Deployment:
     """Deploy an approved version to production through an approved production request."""
     from governance.approvals import services as approvals
 
+    endpoint = endpoint or f"https://p.example.org/{version.model.slug}"
     request = approvals.request_production_deployment(
         version=version,
         actor=version.model.owner,
@@ -131,10 +132,12 @@ def deployment(
     *,
     version: ModelVersion | None = None,
     environment: str = "staging",
-    endpoint: str = "https://serving.example.org/predict",
+    endpoint: str | None = None,
     **fields: Any,
 ) -> Deployment:
     version = version or model_version()
+    # An endpoint belongs to the model that first served it: one per model by default.
+    endpoint = endpoint or f"https://serving.example.org/{version.model.slug}/predict"
     return services.deployment_create(
         version=version,
         actor=version.model.owner,

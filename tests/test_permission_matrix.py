@@ -166,13 +166,6 @@ def lineage_nodes(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def audit_readers(role: str, side: str) -> Expected:
-    """The audit API reads the whole log or nothing: superusers and the global view roles."""
-    if role == "anonymous":
-        return 401
-    return 200 if role in ("reviewer", "auditor", "superuser") else 403
-
-
 def every_signed_in_user(role: str, side: str) -> Expected:
     """Objects that belong to no model (checklist templates, approval policies)."""
     return 401 if role == "anonymous" else 200
@@ -223,14 +216,15 @@ def matrix_report_job(side: ms.Side) -> Any:
     )
 
 
-def requester_only(ui: bool) -> Callable[[str, str], Expected]:
-    """A report job is followed by the user who requested it (A's: the owner; B's: bob, no
-    role here) and nobody else, whatever they may view."""
+def job_readers(ui: bool) -> Callable[[str, str], Expected]:
+    """A report job is followed as the job page lists runs (`job_run_list`): by the user who
+    requested it (A's: the owner; B's: bob, no role here) and by those who see every model
+    (the global roles); nobody else, whatever they may view."""
 
     def expect(role: str, side: str) -> Expected:
         if role == "anonymous":
             return LOGIN if ui else 401
-        if (role, side) == ("owner", "A"):
+        if (role, side) == ("owner", "A") or role in GLOBAL_ROLES:
             return PAGE if ui else 200
         return 404
 
@@ -480,10 +474,10 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": s.webhook.pk}),
         methods={"DELETE": Check(expect=webhook_managers)},
     ),
+    # The entry about the model's creation: read by whoever may view the model (audit_visible,
+    # the audit page's rule), so the default expectations hold.
     "api:audit-event-detail": Route(
-        ui=False,
-        kwargs=one(lambda s: {"seq": s.event.seq}),
-        methods={"GET": Check(expect=audit_readers)},
+        ui=False, kwargs=one(lambda s: {"seq": s.event.seq}), methods={"GET": Check()}
     ),
     # --- signed reports (API) ---
     "api:report-export-detail": Route(
@@ -495,7 +489,7 @@ ROUTES: dict[str, Route] = {
     "api:report-job-detail": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
-        methods={"GET": Check(expect=requester_only(ui=False))},
+        methods={"GET": Check(expect=job_readers(ui=False))},
     ),
     # --- pages ---
     "registry:model-detail": Route(
@@ -522,7 +516,7 @@ ROUTES: dict[str, Route] = {
     "reports:job": Route(
         ui=True,
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
-        methods={"GET": Check(expect=requester_only(ui=True))},
+        methods={"GET": Check(expect=job_readers(ui=True))},
     ),
     "approvals:request-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.pending.pk}), methods={"GET": Check(ok=PAGE)}
@@ -845,7 +839,9 @@ def for_a_viewers(status: int = 404) -> Callable[[str], int]:
 
 
 def audit_api_status(role: str) -> int:
-    return 200 if role in ("reviewer", "auditor", "superuser") else 403
+    """The audit API reads by the audit page's rule (audit_visible): every signed-in user gets
+    the entries they may read, so the lists answer 200 and must show nothing of B."""
+    return 401 if role == "anonymous" else 200
 
 
 def versions_of_a(world: World) -> Any:
@@ -1380,6 +1376,38 @@ REFERENCES: dict[str, Reference] = {
         lambda w, ref: {"version": ref},
         lambda w: w.b.v2.pk,
         fmt="",
+    ),
+    "report exports filtered by B's version": Reference(
+        "GET",
+        lambda w: "/api/v1/reports/exports/",
+        lambda w, ref: {"version": ref},
+        lambda w: w.b.v1.pk,
+        fmt="",
+    ),
+    "report exports filtered by B's deployment": Reference(
+        "GET",
+        lambda w: "/api/v1/reports/exports/",
+        lambda w, ref: {"deployment": ref},
+        lambda w: w.b.deployment.pk,
+        fmt="",
+    ),
+    "a report export of B's version": Reference(
+        "POST",
+        lambda w: "/api/v1/reports/exports/",
+        lambda w, ref: {"version": ref},
+        lambda w: w.b.v1.pk,
+    ),
+    "an alert rule on B's deployment": Reference(
+        "POST",
+        lambda w: "/api/v1/alert-rules/",
+        lambda w, ref: {
+            "deployment": ref,
+            "source": "status",
+            "name": "drift",
+            "comparator": "ge",
+            "threshold": 1,
+        },
+        lambda w: w.b.deployment.pk,
     ),
     "the approval request page filtered by B's version": Reference(
         "GET",

@@ -1,7 +1,9 @@
 """Audit log API: the verdict, the entries (read-only, filtered, paginated) and a CSV export.
 
-Readers: superusers and holders of the global view permission (the auditor and reviewer
-roles). Everyone else gets 403; the per-model audit trails for owners live with the pages.
+The entries and the export follow the audit page's rule, `audit_visible`: superusers and
+holders of the global view permission (auditor and reviewer roles) read the whole log, everyone
+else the entries about the registry objects they may view and about their own account. The
+chain's verdict covers the whole log, so it stays with the first group (403 for others).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.filters import OrderingFilter
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +28,7 @@ from governance.audit.export import csv_lines, neutralise
 from governance.audit.models import AuditEvent
 from governance.audit.services import events_export
 from governance.audit.verification import BATCH, audit_report
+from governance.audit_selectors import audit_visible
 from registry.choices import Action
 from registry.querysets import has_global_permission
 
@@ -68,9 +71,9 @@ class AuditVerifyView(APIView):
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """Audit entries in chain order (`?ordering=-seq` for newest first); `{seq}` names one."""
 
-    queryset = AuditEvent.objects.all()
+    queryset = AuditEvent.objects.none()  # for the schema; get_queryset applies the rule
     serializer_class = AuditEventSerializer
-    permission_classes = [CanReadAuditLog]
+    permission_classes = [IsAuthenticated]
     filterset_class = AuditEventFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     lookup_field = "seq"
@@ -79,16 +82,22 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     # Oldest first by default: pages stay put while new entries are appended at the end.
     ordering = ["seq"]
 
+    def get_queryset(self) -> Any:
+        return audit_visible(user=self.request.user)
+
 
 class AuditExportView(generics.GenericAPIView):
     """The filtered entries as CSV (formula-looking cells neutralised). Recorded in the log."""
 
-    queryset = AuditEvent.objects.all()
-    permission_classes = [CanReadAuditLog]
+    queryset = AuditEvent.objects.none()  # for the schema; get_queryset applies the rule
+    permission_classes = [IsAuthenticated]
     filterset_class = AuditEventFilter
     filter_backends = [DjangoFilterBackend]
     renderer_classes = [JSONRenderer, CSVRenderer]
     pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return audit_visible(user=self.request.user)
 
     @extend_schema(
         operation_id="v1_audit_events_export_csv",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from governance.reports import jobs, scheduling, services
 from governance.reports.models import ReportExport, ReportSchedule
 from monitoring.models import JobRun
+from monitoring.selectors import job_run_list
 from monitoring.services import job_create
 from registry.api.base import RestrictedViewSet
 
@@ -94,8 +96,20 @@ def start_export(*, user: Any, data: dict[str, Any]) -> JobRun:
 
 
 def report_jobs(user: Any) -> Any:
-    """A user follows only the export jobs they requested."""
-    return JobRun.objects.filter(kind=jobs.KIND, requested_by=user)
+    """The export jobs among the runs the job list shows `user` (one rule for every list of
+    runs: `monitoring.selectors.job_run_list`)."""
+    return job_run_list(user=user, kind=jobs.KIND)
+
+
+class ExportFilter(django_filters.FilterSet):
+    # Numbers, not choices: a choice filter answers 400 for an id nobody has and an empty
+    # page for one the user cannot see, telling the two apart.
+    version = django_filters.NumberFilter(field_name="version_id")
+    deployment = django_filters.NumberFilter(field_name="deployment_id")
+
+    class Meta:
+        model = ReportExport
+        fields = ["kind", "version", "deployment", "sha256"]
 
 
 class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
@@ -103,7 +117,7 @@ class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
 
     queryset = ReportExport.objects.select_related("version__model")
     serializer_class = ExportSerializer
-    filterset_fields = ["kind", "version", "deployment", "sha256"]
+    filterset_class = ExportFilter
 
     @extend_schema(request=ExportRequestSerializer, responses={202: JobSerializer})
     def create(self, request: Request) -> Response:

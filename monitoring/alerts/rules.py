@@ -14,6 +14,8 @@ from django.db import transaction
 
 from governance import audit
 from monitoring.models import AlertRule
+from registry.choices import Action
+from registry.services.common import require_object
 
 EDITABLE = (
     "comparator",
@@ -33,6 +35,14 @@ class RuleInUse(Exception):
     """The rule has alerts, which must keep pointing at it."""
 
 
+def require_rule_change(actor: Any, *, model: Any = None, deployment: Any = None) -> None:
+    """Rules, and the alerts they raise, are changed by whoever may change their target (the
+    deployment, else the model): PermissionDenied otherwise."""
+    target = deployment if deployment is not None else model
+    if target is not None:
+        require_object(actor, Action.CHANGE, target)
+
+
 def _shown(rule: AlertRule) -> dict[str, Any]:
     """The editable fields as the audit log keeps them: the secret only as set or not."""
     fields = {name: getattr(rule, name) for name in EDITABLE if name != "webhook_secret"}
@@ -43,6 +53,7 @@ def _shown(rule: AlertRule) -> dict[str, Any]:
 def alert_rule_update(*, rule: AlertRule, actor: Any, **changes: Any) -> AlertRule:
     """Apply `changes` (a subset of EDITABLE), validated on the resulting rule, and audit
     the fields before and after. Raises ValidationError when the result is not a valid rule."""
+    require_rule_change(actor, model=rule.model, deployment=rule.deployment)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"not editable: {sorted(unknown)}")
@@ -70,6 +81,7 @@ def alert_rule_update(*, rule: AlertRule, actor: Any, **changes: Any) -> AlertRu
 @transaction.atomic
 def alert_rule_delete(*, rule: AlertRule, actor: Any) -> None:
     """Delete a rule that never fired; RuleInUse when it has alerts."""
+    require_rule_change(actor, model=rule.model, deployment=rule.deployment)
     rule = AlertRule.objects.select_for_update().get(pk=rule.pk)
     if rule.alerts.exists():
         raise RuleInUse(f"rule {rule.pk} has alerts: disable it (active=false) instead")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance import audit
 from monitoring.alerts import canary
 from monitoring.alerts.delivery import alert_deliver
+from monitoring.alerts.rules import require_rule_change
 from monitoring.engines.status import Level
 from monitoring.models import (
     Alert,
@@ -42,7 +43,9 @@ class InvalidTransition(Exception):
 
 @transaction.atomic
 def alert_rule_create(*, actor: Any, **fields: Any) -> AlertRule:
-    """A new rule (scope: `model` or `deployment`), validated and audited."""
+    """A new rule (scope: `model` or `deployment`), validated and audited. Needs "change" on
+    its target."""
+    require_rule_change(actor, model=fields.get("model"), deployment=fields.get("deployment"))
     rule = AlertRule(created_by=actor, **fields)
     rule.full_clean()
     rule.save()
@@ -161,6 +164,7 @@ def alert_resolve(*, alert: Alert, actor: Any) -> Alert:
 
 
 def _transition(alert: Alert, actor: Any, source: Any, target: str, verb: str) -> Alert:
+    require_rule_change(actor, deployment=alert.deployment)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     allowed = source if isinstance(source, tuple) else (source,)
     if alert.state not in allowed:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -166,13 +167,12 @@ def _alert_action(
     back = HttpResponseRedirect(
         f"{reverse('monitoring:alert-list')}?state={_alert_state(request.POST.get('state'))}"
     )
-    if not selectors.alerts_changeable(user=request.user, ids=[alert.pk]):
+    try:
+        service(alert=alert, actor=request.user)  # the service checks "change" on the model
+    except PermissionDenied:
         messages.error(
             request, f"You may not change alert {alert.pk}: that needs change rights on its model."
         )
-        return back
-    try:
-        service(alert=alert, actor=request.user)
     except alert_services.InvalidTransition as exc:
         messages.error(request, f"Nothing changed: {exc}.")
     else:

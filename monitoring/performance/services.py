@@ -36,8 +36,9 @@ from monitoring.models import (
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from monitoring.performance.selectors import windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
-from registry.choices import Task
+from registry.choices import Action, Task
 from registry.models import Deployment
+from registry.services.common import require_object
 
 DAY = dt.timedelta(days=1)
 # The headline figure of the accuracy axis per task; regression has no higher-is-better
@@ -68,7 +69,9 @@ def monitoring_settings_update(
     sensitive_attribute: str | None = None,
 ) -> MonitoringSettings:
     """Replace the given thresholds (validated against `Thresholds`), positive label and drift
-    method overrides (the whole mapping; checked against the deployed version's features)."""
+    method overrides (the whole mapping; checked against the deployed version's features).
+    Needs "change" on the deployment's model (PermissionDenied otherwise)."""
+    require_object(actor, Action.CHANGE, deployment)
     row = MonitoringSettings.objects.select_for_update().get(pk=settings_get(deployment).pk)
     before = {
         "thresholds": row.thresholds,

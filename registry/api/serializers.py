@@ -168,11 +168,6 @@ class ModelCreateInput(serializers.Serializer):
         child=serializers.CharField(max_length=50), required=False, default=list
     )
 
-    def validate_name(self, value: str) -> str:
-        if RegisteredModel.objects.filter(name__iexact=value.strip()).exists():
-            raise serializers.ValidationError(f"a model named {value!r} exists already")
-        return value
-
 
 class ModelUpdateInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)

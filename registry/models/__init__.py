@@ -1,6 +1,7 @@
 from registry.models.artifact import Artifact
 from registry.models.dataset import Dataset
 from registry.models.deployment import Deployment
+from registry.models.endpoint import Endpoint
 from registry.models.registered_model import (
     RegisteredModel,
     RegisteredModelGroupPermission,
@@ -12,6 +13,7 @@ __all__ = [
     "Artifact",
     "Dataset",
     "Deployment",
+    "Endpoint",
     "ModelVersion",
     "RegisteredModel",
     "RegisteredModelGroupPermission",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from registry.choices import RiskTier, Task
@@ -12,9 +13,12 @@ from registry.querysets import RestrictedQuerySet
 
 class RegisteredModel(models.Model):
     """A named model with an owner and a risk tier; its versions, artifacts, datasets and
-    deployments inherit its permissions."""
+    deployments inherit its permissions.
 
-    name = models.CharField(max_length=120, unique=True)
+    Names are unique per team, ignoring case (a model without a team: per owner), so a name
+    used by a team one cannot see is never refused; slugs are unique globally."""
+
+    name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
@@ -36,6 +40,22 @@ class RegisteredModel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                condition=~models.Q(team=""),
+                name="model_name_per_team",
+                violation_error_message="this team already has a model with this name",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "owner",
+                condition=models.Q(team=""),
+                name="model_name_per_owner_without_team",
+                violation_error_message="you already have a model with this name",
+            ),
+        ]
         permissions = [
             ("approve_registeredmodel", "Can approve versions and deployments of the model"),
             ("deploy_registeredmodel", "Can deploy the model"),

@@ -8,7 +8,12 @@ from registry.services.artifacts import (
     artifact_upload,
 )
 from registry.services.datasets import dataset_upload
-from registry.services.deployments import deployment_create, deployment_retire, deployment_rollback
+from registry.services.deployments import (
+    deployment_create,
+    deployment_retire,
+    deployment_rollback,
+    endpoint_move,
+)
 from registry.services.models import model_create, model_update
 from registry.services.versions import (
     version_archive,
@@ -26,6 +31,7 @@ __all__ = [
     "deployment_create",
     "deployment_retire",
     "deployment_rollback",
+    "endpoint_move",
     "model_create",
     "model_update",
     "version_archive",

@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.module_loading import import_string
 
@@ -16,14 +16,38 @@ from governance import audit, lineage
 from governance.lineage.models import Relation
 from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
-from registry.models import Deployment, ModelVersion
+from registry.models import Deployment, Endpoint, ModelVersion, RegisteredModel
+from registry.querysets import has_global_permission
 from registry.services.common import require_object
 
 UNDEPLOYABLE = {Stage.REJECTED, Stage.ARCHIVED}
+# One answer whoever holds the endpoint, visible to the actor or not: it names only the
+# actor's own model, never the holder, its deployments or their traffic shares.
+ENDPOINT_TAKEN = (
+    "this endpoint is not available to model {model}: an endpoint serves only the model that "
+    "first deployed to it (an administrator can move it)"
+)
+
+
+def _claim_endpoint(model: RegisteredModel, environment: str, endpoint: str) -> Endpoint:
+    """The endpoint, locked, created for `model` if nobody served it yet; ValidationError when
+    it belongs to another model. A unique constraint settles two first deployments racing."""
+    found = Endpoint.objects.select_for_update().filter(environment=environment, name=endpoint)
+    row = found.first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = Endpoint.objects.create(environment=environment, name=endpoint, model=model)
+        except IntegrityError:  # another model's first deployment won the race
+            row = found.get()
+    if row.model_id != model.pk:
+        raise ValidationError({"endpoint": ENDPOINT_TAKEN.format(model=model.slug)})
+    return row
 
 
 def _check_traffic(environment: str, endpoint: str, share: Decimal, replacing: set[int]) -> None:
-    """Active deployments behind one endpoint may not take more than 100% of its traffic."""
+    """Active deployments behind one endpoint may not take more than 100% of its traffic. The
+    endpoint belongs to the deploying model, so every share counted here is its own."""
     taken = Deployment.objects.select_for_update().filter(
         environment=environment, endpoint=endpoint, status=DeploymentStatus.ACTIVE
     ).exclude(pk__in=replacing).aggregate(total=Sum("traffic_share"))["total"] or Decimal(0)
@@ -88,6 +112,7 @@ def deployment_create(
                     "deployment can be replaced"
                 }
             )
+    _claim_endpoint(version.model, environment, endpoint)
     _check_traffic(environment, endpoint, share, {replaces.pk} if replaces else set())
     bind = (
         _gate(version, endpoint, actor, is_rollback)
@@ -211,3 +236,35 @@ def deployment_retire(*, deployment: Deployment, actor: Any) -> Deployment:
         after={"status": deployment.status},
     )
     return deployment
+
+
+@transaction.atomic
+def endpoint_move(*, endpoint: Endpoint, to_model: RegisteredModel, actor: Any) -> Endpoint:
+    """Give an endpoint to another model (administrators only: the global manage-access
+    right). Refused while the current model still has active deployments behind it, so one
+    endpoint never routes traffic to two models."""
+    if not has_global_permission(actor, Action.MANAGE_ACCESS):
+        raise PermissionDenied("only administrators may move an endpoint to another model")
+    endpoint = Endpoint.objects.select_for_update().select_related("model").get(pk=endpoint.pk)
+    if endpoint.model_id == to_model.pk:
+        return endpoint
+    serving = Deployment.objects.filter(
+        environment=endpoint.environment, endpoint=endpoint.name, status=DeploymentStatus.ACTIVE
+    ).values_list("pk", flat=True)
+    if serving:
+        raise InvalidTransition(
+            f"{endpoint} still serves {endpoint.model.slug} (active deployments "
+            f"{', '.join(map(str, serving))}): retire them first"
+        )
+    before = {"model": endpoint.model.slug}
+    endpoint.model = to_model
+    endpoint.full_clean()
+    endpoint.save(update_fields=["model", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="registry.endpoint.moved",
+        target=endpoint,
+        before=before,
+        after={"model": to_model.slug, "environment": endpoint.environment, "name": endpoint.name},
+    )
+    return endpoint

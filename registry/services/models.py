@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
@@ -25,11 +26,34 @@ EDITABLE_FIELDS = (
 
 
 def _unique_slug(name: str) -> str:
+    """The name's slug with a random suffix, always: slugs are global, and a suffix added only
+    when the plain slug is taken (by a model the actor may not see) would tell that it is, as
+    a counter would tell how many others chose the name."""
     base = slugify(name)[:120] or "model"
-    slug, n = base, 2
-    while RegisteredModel.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    while True:
+        slug = f"{base}-{secrets.token_hex(3)}"
+        if not RegisteredModel.objects.filter(slug=slug).exists():
+            return slug
+
+
+def _check_name_free(*, name: str, team: str, owner: Any, exclude_pk: int | None = None) -> None:
+    """Names are unique per team ignoring case (per owner for models without a team), so the
+    only models this can name are the actor's own team's or their own."""
+    scope = {"team": team} if team else {"team": "", "owner": owner}
+    taken = RegisteredModel.objects.filter(name__iexact=name, **scope).exclude(pk=exclude_pk)
+    if taken.exists():
+        where = f"team {team!r}" if team else "your models without a team"
+        raise ValidationError({"name": f"{where} already has a model named {name!r}"})
+
+
+def _save_named(model: RegisteredModel) -> None:
+    """Save; a same-named model committed since the check (a race) is the same 400."""
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        _check_name_free(name=model.name, team=model.team, owner=model.owner, exclude_pk=model.pk)
+        raise
 
 
 @transaction.atomic
@@ -48,8 +72,10 @@ def model_create(
     """Register a new model owned by `actor`, who gets every action on it but approval."""
     if not actor.has_perm("registry.add_registeredmodel"):
         raise PermissionDenied("you may not register models")
+    name = name.strip()
+    _check_name_free(name=name, team=team, owner=actor)
     model = RegisteredModel(
-        name=name.strip(),
+        name=name,
         slug=_unique_slug(name),
         task=task,
         description=description,
@@ -61,7 +87,7 @@ def model_create(
         owner=actor,
     )
     model.full_clean()
-    model.save()
+    _save_named(model)
     for action in (Action.VIEW, Action.CHANGE):
         assign_perm(f"registry.{action}_registeredmodel", actor, model)
     audit.record(
@@ -78,11 +104,15 @@ def model_update(*, model: RegisteredModel, actor: Any, **changes: Any) -> Regis
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if "team" in changes and changes["team"] != model.team:
+        _check_name_free(
+            name=model.name, team=changes["team"], owner=model.owner, exclude_pk=model.pk
+        )
     before = audit.snapshot(model, fields=changes)
     for name, value in changes.items():
         setattr(model, name, value)
     model.full_clean()
-    model.save()
+    _save_named(model)
     audit.record(
         actor=actor,
         action="registry.model.updated",

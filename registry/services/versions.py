@@ -11,9 +11,9 @@ from django.db.models import Max
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
-from registry.choices import Action, Stage
+from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
-from registry.models import Dataset, ModelVersion, RegisteredModel
+from registry.models import Dataset, Deployment, ModelVersion, RegisteredModel
 from registry.services.common import clean_mapping, clean_schema, require_object
 
 # Which stage may follow which. Approval and rejection come from the governance workflow.
@@ -101,6 +101,26 @@ def version_register(
     return version
 
 
+def _refuse_if_serving_production(version: ModelVersion) -> None:
+    """An archived version may not serve: its production deployments go first (retired, or
+    replaced by another version). The deployments named are the version's own."""
+    serving = list(
+        Deployment.objects.select_for_update()
+        .filter(
+            version=version,
+            environment=Environment.PRODUCTION,
+            status=DeploymentStatus.ACTIVE,
+        )
+        .order_by("pk")
+    )
+    if serving:
+        where = ", ".join(f"deployment {d.pk} at {d.endpoint}" for d in serving)
+        raise InvalidTransition(
+            f"{version} still serves production ({where}): retire or replace those "
+            "deployments before archiving it"
+        )
+
+
 @transaction.atomic
 def version_transition(
     *, version: ModelVersion, to: str, actor: Any, reason: str = ""
@@ -116,6 +136,8 @@ def version_transition(
             f"{version} is {version.get_stage_display().lower()}; "
             f"it cannot move to {Stage(to).label.lower()}"
         )
+    if to == Stage.ARCHIVED:
+        _refuse_if_serving_production(version)
     before = {"stage": version.stage}
     version.stage = to
     version.save(update_fields=["stage", "updated_at"])

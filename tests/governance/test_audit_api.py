@@ -1,5 +1,5 @@
-"""The audit log API: verdict, entries and CSV export, for auditors, reviewers and
-superusers only."""
+"""The audit log API: verdict (auditors, reviewers and superusers), entries and CSV export
+(everyone, by the audit page's rule)."""
 
 from __future__ import annotations
 
@@ -59,12 +59,36 @@ def test_auditors_reviewers_and_superusers_read_the_log(api_as, readers, model_a
     assert [client.get(url).status_code for url in URLS] == [200] * len(URLS)
 
 
-def test_owners_and_outsiders_get_403_and_export_nothing(api_as, owner, outsider, model_a):
-    before = AuditEvent.objects.count()
+def test_owners_and_outsiders_may_not_verify_the_whole_chain(api_as, owner, outsider, model_a):
     for user in (owner, outsider):
-        client = api_as(user)
-        assert [client.get(url).status_code for url in URLS] == [403] * len(URLS)
-    assert AuditEvent.objects.count() == before
+        assert api_as(user).get(VERIFY).status_code == 403
+
+
+def test_an_owner_reads_the_same_entries_in_the_api_as_on_the_audit_page(
+    api_as, client, owner, model_a, model_b
+):
+    """One rule (`audit_visible`) for both: the entries about the owner's model, not about
+    the other one, and the same ids."""
+    factories.model_version(model=model_a)
+    factories.model_version(model=model_b)
+    client.force_login(owner)
+    page = client.get("/governance/audit/?page=1")
+    on_page = {event.seq for event in page.context["page_obj"].object_list}
+    in_api = {row["seq"] for row in api_as(owner).get(EVENTS).json()["results"]}
+    assert on_page and in_api == on_page
+    assert not AuditEvent.objects.filter(seq__in=in_api, target_repr__startswith="Churn").exists()
+    hidden = AuditEvent.objects.filter(target_repr__startswith="Churn").first()
+    assert api_as(owner).get(f"{EVENTS}{hidden.seq}/").status_code == 404
+    exported = csv_rows(api_as(owner).get(EXPORT))
+    assert {int(row["seq"]) for row in exported} <= on_page | in_api
+
+
+def test_an_outsider_reads_only_the_entries_about_their_own_account(api_as, outsider, model_a):
+    audit.record(actor=outsider, action="auth.login", target=outsider)
+    rows = api_as(outsider).get(EVENTS).json()["results"]
+    assert rows and {(r["target_type"], r["target_id"]) for r in rows} == {
+        ("auth.user", str(outsider.pk))
+    }
 
 
 def test_anonymous_callers_must_authenticate(api, model_a):

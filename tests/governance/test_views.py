@@ -96,7 +96,7 @@ def test_audit_trail_is_newest_first_paginated_and_links_targets(client, reviewe
     assert len(client.get("/governance/audit/?page=2").context["page_obj"].object_list) > 0
     linked = client.get("/governance/audit/?target_type=registry.modelversion")
     urls = {e.target_url for e in linked.context["events"]}
-    assert f"/registry/models/credit-risk/v{history.number}/" in urls
+    assert f"/registry/models/{history.model.slug}/v{history.number}/" in urls
 
 
 def test_audit_trail_shows_before_and_after_as_json(client, owner, model_a):

@@ -448,3 +448,46 @@ def test_metric_rules_read_the_mean_over_their_window_set_through_the_api(api_as
     assert services.alerts_evaluate(deployment=deployment)["resolved"] == 1  # 0.9 alone
     bad = api_as(owner).patch(f"/api/v1/alert-rules/{rule_id}/", {"window_days": 0}, format="json")
     assert bad.status_code == 400 and "window_days" in str(bad.json())
+
+
+# The services check the actor themselves (not only the API views in front of them) ---------
+
+
+def test_rule_services_refuse_an_actor_without_change_rights(model_a, reviewer):
+    from django.core.exceptions import PermissionDenied
+
+    from monitoring.alerts import rules
+
+    with pytest.raises(PermissionDenied):
+        services.alert_rule_create(
+            actor=reviewer, model=model_a, source="metric", name="accuracy", comparator="lt",
+            threshold=0.8,
+        )  # fmt: skip
+    rule = accuracy_rule(model_a)
+    with pytest.raises(PermissionDenied):
+        rules.alert_rule_update(rule=rule, actor=reviewer, threshold=0.5)
+    with pytest.raises(PermissionDenied):
+        rules.alert_rule_delete(rule=rule, actor=reviewer)
+    assert AlertRule.objects.get().threshold == 0.8
+
+
+def test_alert_services_refuse_an_actor_without_change_rights(open_alert, reviewer):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.alert_acknowledge(alert=open_alert, actor=reviewer)
+    with pytest.raises(PermissionDenied):
+        services.alert_resolve(alert=open_alert, actor=reviewer)
+    open_alert.refresh_from_db()
+    assert open_alert.state == "open"
+
+
+def test_monitoring_settings_service_refuses_an_actor_without_change_rights(model_a, reviewer):
+    from django.core.exceptions import PermissionDenied
+
+    from monitoring.performance.services import monitoring_settings_update
+
+    with pytest.raises(PermissionDenied):
+        monitoring_settings_update(
+            deployment=deployment_of(model_a), actor=reviewer, positive_label="yes"
+        )

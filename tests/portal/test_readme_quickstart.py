@@ -41,7 +41,7 @@ def test_readme_quickstart_works_as_written(live_server, tmp_path, settings):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.split()
     expected = hashlib.sha256((tmp_path / "model.bin").read_bytes()).hexdigest()
-    artifact = Artifact.objects.get(version__model__slug="loan-default")
+    artifact = Artifact.objects.get(version__model__name="Loan default")
     assert artifact.sha256 == expected
     # Step 4 prints the server's digest, then sha256sum's: they are the same.
     assert lines.count(expected) == 2

@@ -137,3 +137,21 @@ def test_only_an_active_deployment_can_be_replaced(model_a):
     with pytest.raises(ValidationError) as err:
         factories.deployment(version=v2, replaces=first)
     assert "only an active deployment" in str(err.value.error_dict["replaces"])
+
+
+def test_a_version_serving_production_cannot_be_archived(model_a):
+    version = factories.approved_version(model=model_a)
+    serving = factories.production_deployment(version=version)
+    with pytest.raises(InvalidTransition, match="retire or replace") as err:
+        services.version_archive(version=version, actor=model_a.owner)
+    assert f"deployment {serving.pk}" in str(err.value)
+    services.deployment_retire(deployment=serving, actor=model_a.owner)
+    assert services.version_archive(version=version, actor=model_a.owner).stage == "archived"
+
+
+def test_archiving_a_version_serving_production_answers_409(api_as, model_a):
+    version = factories.approved_version(model=model_a)
+    factories.production_deployment(version=version)
+    response = api_as(model_a.owner).post(f"/api/v1/versions/{version.pk}/archive/")
+    assert response.status_code == 409
+    assert "still serves production" in response.json()["detail"]

@@ -85,10 +85,24 @@ def test_another_users_export_job_and_report_are_404(
     detail = reverse("api:report-export-detail", kwargs={"pk": export.pk})
     assert api.get(detail).status_code == 404
     assert api.get(reverse("api:report-export-list")).json()["results"] == []
-    # A reviewer may view every model, so sees the report, but not the owner's job.
+    # A reviewer may view every model, so sees the report, and every job run, as the job
+    # page shows them (one rule for every list of runs).
     api = api_as(reviewer)
     assert api.get(detail).status_code == 200
-    assert api.get(reverse("api:report-job-detail", kwargs={"pk": job.pk})).status_code == 404
+    assert api.get(reverse("api:report-job-detail", kwargs={"pk": job.pk})).status_code == 200
+
+
+def test_the_report_job_view_follows_the_job_pages_rule(client, api_as, approved, reviewer):
+    from monitoring.selectors import job_run_list
+
+    owner = approved.model.owner
+    job = JobRun.objects.create(kind=KIND, requested_by=owner, params={})
+    for user in (owner, reviewer, factories.UserFactory(username="nemo")):
+        client.force_login(user)
+        on_page = {run.pk for run in client.get("/monitoring/jobs/").context["page_obj"]}
+        follow = api_as(user).get(reverse("api:report-job-detail", kwargs={"pk": job.pk}))
+        assert (job.pk in on_page) == (follow.status_code == 200)
+        assert (job.pk in on_page) == job_run_list(user=user).filter(pk=job.pk).exists()
 
 
 def test_ui_export_button_starts_a_job_and_shows_its_progress_page(
