@@ -9,7 +9,7 @@ from registry.services.artifacts import (
 )
 from registry.services.datasets import dataset_upload
 from registry.services.deployments import deployment_create, deployment_retire, deployment_rollback
-from registry.services.models import model_create, model_update
+from registry.services.models import model_create, model_set_risk_tier, model_update
 from registry.services.versions import (
     version_archive,
     version_register,
@@ -27,6 +27,7 @@ __all__ = [
     "deployment_retire",
     "deployment_rollback",
     "model_create",
+    "model_set_risk_tier",
     "model_update",
     "version_archive",
     "version_register",
