@@ -248,7 +248,7 @@ class PolicyInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class PolicyViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     """Approval policies per risk tier. Admins change one with PATCH (audited, versioned);
     an open request keeps the version it was opened under."""
 
@@ -256,7 +256,6 @@ class PolicyViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PolicySerializer
     lookup_field = "risk_tier"
     pagination_class = None
-    http_method_names = ["get", "head", "options", "patch"]
 
     @extend_schema(request=PolicyInput, responses=PolicySerializer)
     def partial_update(self, request: Request, risk_tier: str) -> Response:
