@@ -1,18 +1,37 @@
-"""Grants and revocations of per-model rights, each audited."""
+"""Grants and revocations of per-model rights, each audited.
+
+Who may hand out what: anyone with manage_access on a model may grant and revoke view and
+change on it; every other right (approve above all, and deploy, delete, manage_access, which
+would let an owner's friend route around review) is for admins, who hold manage_access on
+every model through their role. An owner therefore cannot make themselves or a colleague an
+approver of their own model.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from guardian.shortcuts import assign_perm, get_group_perms, get_user_perms, remove_perm
 
 from governance import audit
 from registry.choices import Action
 from registry.models import RegisteredModel
-from registry.querysets import codename_for
+from registry.querysets import codename_for, has_global_permission
 from registry.services.common import require_object
+
+# What a model's manager who is not an admin may grant or revoke.
+MANAGER_GRANTABLE = (Action.VIEW, Action.CHANGE)
+
+
+def grantable_actions(actor: Any) -> list[str]:
+    """The actions `actor` may grant or revoke on a model they manage: all of them for
+    admins (manage_access on every model), view and change for anyone else."""
+    if has_global_permission(actor, Action.MANAGE_ACCESS):
+        return list(Action.values)
+    return [a.value for a in MANAGER_GRANTABLE]
 
 
 def _subject(principal: Any) -> dict[str, str]:
@@ -34,6 +53,11 @@ def _change(
     model: RegisteredModel, principal: Any, actions: list[str], actor: Any, *, grant: bool
 ) -> list[str]:
     require_object(actor, Action.MANAGE_ACCESS, model)
+    refused = sorted(set(actions) - set(grantable_actions(actor)))
+    if refused:
+        raise PermissionDenied(
+            f"only admins may {'grant' if grant else 'revoke'} {', '.join(refused)} on {model}"
+        )
     apply = assign_perm if grant else remove_perm
     before = _current(model, principal)
     for action in actions:

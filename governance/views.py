@@ -116,6 +116,12 @@ class AccessForm(forms.Form):
     action = forms.ChoiceField(choices=Action.choices)
     change = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
 
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Offer only what the actor may grant; the service enforces the same rule.
+        grantable = access.grantable_actions(actor)
+        self.fields["action"].choices = [c for c in Action.choices if c[0] in grantable]
+
 
 @login_required
 @require_POST
@@ -124,7 +130,7 @@ def model_access(request: HttpRequest, slug: str) -> HttpResponse:
     model = get_object_or_404(
         RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
     )
-    form = AccessForm(request.POST)
+    form = AccessForm(request.POST, actor=request.user)
     if not form.is_valid():
         messages.error(request, "Name a user or group, an action, and grant or revoke.")
         return redirect("registry:model-detail", slug=slug)

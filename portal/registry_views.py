@@ -81,7 +81,8 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS).filter(pk=model.pk).exists():
         context["access"] = access.access_list(model=model)
-        context["actions"] = Action.choices
+        grantable = access.grantable_actions(user)
+        context["actions"] = [c for c in Action.choices if c[0] in grantable]
     return render(request, "registry/model_detail.html", context)
 
 

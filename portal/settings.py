@@ -255,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Production is protected: registry deployments to it ask this gate (governance's approvals).
 STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
+# Governance hears of changes to what a pending approval binds, inside the changing
+# transaction (registry/hooks.py): a version's release manifest, a model's risk tier.
+STEWARD_REGISTRY_HOOKS = {
+    "manifest_changed": ["governance.approvals.hooks.manifest_changed"],
+    "risk_tier_changed": ["governance.approvals.hooks.risk_tier_changed"],
+}
 STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
 # Webhooks (lifecycle and alert) go to public https addresses only (governance/outbound,

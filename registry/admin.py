@@ -20,11 +20,11 @@ from guardian.admin import (
     GuardedModelAdmin,
 )
 
-from governance.access import access_grant, access_revoke
+from governance.access import access_grant, access_revoke, grantable_actions
 from registry import services
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
-from registry.services.models import EDITABLE_FIELDS
+from registry.services.models import EDITABLE_FIELDS, tier_rank
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,6 +40,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RegisteredModelForm(forms.ModelForm):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the risk tier changes; required to lower it (audited).",
+    )
+
+    class Meta:
+        model = RegisteredModel
+        fields = EDITABLE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        tier, was = data.get("risk_tier"), self.instance.risk_tier
+        if tier and was and tier_rank(tier) < tier_rank(was) and not data.get("reason", "").strip():
+            self.add_error("reason", "Lowering a model's risk tier needs a reason.")
+        return data
+
+
 @admin.register(RegisteredModel)
 class RegisteredModelAdmin(GuardedModelAdmin):
     list_display = ("name", "owner", "team", "task", "risk_tier", "updated_at")
@@ -47,7 +66,17 @@ class RegisteredModelAdmin(GuardedModelAdmin):
     search_fields = ("name", "slug", "description", "team", "owner__username")
     list_select_related = ("owner",)
     readonly_fields = ("name", "slug", "owner", "task", "created_at", "updated_at")
-    fields = ("name", "slug", "owner", "task", *EDITABLE_FIELDS, "created_at", "updated_at")
+    fields = (
+        "name",
+        "slug",
+        "owner",
+        "task",
+        *EDITABLE_FIELDS,
+        "reason",
+        "created_at",
+        "updated_at",
+    )
+    form = RegisteredModelForm
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Registration assigns ownership and grants: it goes through the API's service.
@@ -63,7 +92,10 @@ class RegisteredModelAdmin(GuardedModelAdmin):
         changes = {name: value for name, value in changes.items() if name in EDITABLE_FIELDS}
         if changes:
             saved = services.model_update(
-                model=RegisteredModel.objects.get(pk=obj.pk), actor=request.user, **changes
+                model=RegisteredModel.objects.get(pk=obj.pk),
+                actor=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+                **changes,
             )
             obj.updated_at = saved.updated_at
 
@@ -85,12 +117,18 @@ def audited_grant_form(base: type[forms.Form], *, actor: Any) -> type[forms.Form
 
     class AuditedGrantForm(base):  # type: ignore[misc, valid-type]
         def get_obj_perms_field_choices(self) -> list[tuple[str, str]]:
-            # `add` is not a per-model right: a model cannot be added to itself.
-            return [c for c in super().get_obj_perms_field_choices() if _action_of(c[0])]
+            # `add` is not a per-model right: a model cannot be added to itself. Only what
+            # the actor may grant is offered (governance.access enforces the same).
+            grantable = set(grantable_actions(actor))
+            return [
+                c for c in super().get_obj_perms_field_choices() if _action_of(c[0]) in grantable
+            ]
 
         def save_obj_perms(self) -> None:
             chosen = {_action_of(c) for c in self.cleaned_data[self.get_obj_perms_field_name()]}
-            held = {_action_of(c) for c in self.get_obj_perms_field_initial()}
+            # Rights the actor may not hand out are neither offered nor taken away here.
+            grantable = set(grantable_actions(actor))
+            held = {_action_of(c) for c in self.get_obj_perms_field_initial()} & grantable
             principal = getattr(self, "user", None) or self.group
             common = {"model": self.obj, "principal": principal, "actor": actor}
             if revoked := sorted(a for a in held - chosen if a):

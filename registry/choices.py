@@ -35,6 +35,15 @@ class ArtifactKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class DigestSource(models.TextChoices):
+    """Where an artifact's sha256 comes from, and so how far it can be trusted."""
+
+    COMPUTED = "computed", "Computed by Steward on upload"
+    PINNED = "pinned", "Pinned in a content-addressed URI"
+    DECLARED = "declared", "Declared by the client, not verified"
+    NONE = "none", "No digest"
+
+
 class DatasetKind(models.TextChoices):
     TRAINING = "training", "Training"
     VALIDATION = "validation", "Validation"

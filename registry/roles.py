@@ -9,12 +9,13 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 
-ADMINS, DATA_SCIENTISTS, REVIEWERS, AUDITORS, VIEWERS = (
+ADMINS, DATA_SCIENTISTS, REVIEWERS, AUDITORS, VIEWERS, RISK_OFFICERS = (
     "admins",
     "data-scientists",
     "reviewers",
     "auditors",
     "viewers",
+    "risk-officers",
 )
 
 # role -> global permissions ("app.codename"); a global permission opens every model.
@@ -27,11 +28,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.deploy_registeredmodel",
         "registry.approve_registeredmodel",
         "registry.manage_access_registeredmodel",
+        "registry.lower_risk_tier_registeredmodel",
     ],
     DATA_SCIENTISTS: ["registry.add_registeredmodel"],
     REVIEWERS: ["registry.view_registeredmodel", "registry.approve_registeredmodel"],
     AUDITORS: ["registry.view_registeredmodel"],
     VIEWERS: [],
+    # Risk officers see every model and may lower a risk tier (with a reason); raising one
+    # is open to anyone who may change the model.
+    RISK_OFFICERS: ["registry.view_registeredmodel", "registry.lower_risk_tier_registeredmodel"],
 }
 
 

@@ -194,7 +194,9 @@ def _side(owner: User, marker: str, name: str) -> Side:
     services.artifact_link(
         version=v3,
         actor=owner,
-        uri=f"s3://{marker}-bucket/model.bin",
+        # Pinned by digest: a version under approval takes no sha256 on a client's word.
+        uri=f"oci://{marker}-registry.example.org/model@sha256:"
+        + hashlib.sha256(marker.encode()).hexdigest(),
         sha256=hashlib.sha256(marker.encode()).hexdigest(),
         kind="model",
     )

@@ -166,6 +166,13 @@ def lineage_nodes(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def policy_editors(role: str, side: str) -> Expected:
+    """Approval policies are changed by admins (here: the superuser) only."""
+    if role == "anonymous":
+        return 401
+    return 200 if role == "superuser" else 403
+
+
 def every_signed_in_user(role: str, side: str) -> Expected:
     """Objects that belong to no model (checklist templates, approval policies)."""
     return 401 if role == "anonymous" else 200
@@ -422,6 +429,17 @@ ROUTES: dict[str, Route] = {
     "api:approval-policy-detail": Route(
         ui=False,
         # A policy belongs to a risk tier, not to a model: each column names its model's tier.
+        kwargs=one(lambda s: {"risk_tier": s.model.risk_tier}),
+        methods={
+            "GET": Check(expect=every_signed_in_user),
+            # Policies are edited by admins only (issue #11).
+            "PATCH": Check(
+                expect=policy_editors, body={"min_approvals": 2, "reason": "matrix"}, fmt="json"
+            ),
+        },
+    ),
+    "api:approval-policy-versions": Route(
+        ui=False,
         kwargs=one(lambda s: {"risk_tier": s.model.risk_tier}),
         methods={"GET": Check(expect=every_signed_in_user)},
     ),

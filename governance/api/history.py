@@ -51,7 +51,7 @@ def _row(row: dict) -> dict:
                 "request": r.pk,
                 "kind": r.kind,
                 "closed_at": r.closed_at,
-                "artifact_digest": r.artifact_digest,
+                "manifest_digest": r.manifest_digest,
                 "approvers": [
                     d.reviewer.username for d in r.decisions.all() if d.verdict == "approve"
                 ],

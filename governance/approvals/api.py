@@ -19,12 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import access
-from governance.approvals import selectors, services
+from governance.approvals import policies, selectors, services
 from governance.approvals import webhooks as webhooks_service
 from governance.approvals.choices import RequestKind, Verdict
 from governance.approvals.models import (
     ApprovalDecision,
     ApprovalPolicy,
+    ApprovalPolicyVersion,
     ApprovalRequest,
     ModelWatch,
     Notification,
@@ -38,6 +39,7 @@ from registry.models import Deployment, ModelVersion, RegisteredModel
 
 class DecisionSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username")
+    verdict_label = serializers.CharField(source="get_verdict_display")
 
     class Meta:
         model = ApprovalDecision
@@ -45,8 +47,9 @@ class DecisionSerializer(serializers.ModelSerializer):
             "id",
             "reviewer",
             "verdict",
+            "verdict_label",
             "comment",
-            "artifact_digest",
+            "manifest_digest",
             "reviewer_groups",
             "created_at",
         ]
@@ -57,6 +60,7 @@ class RequestSerializer(serializers.ModelSerializer):
     version_number = serializers.IntegerField(source="version.number")
     requested_by = serializers.CharField(source="requested_by.username")
     state_label = serializers.CharField(source="get_state_display")
+    kind_label = serializers.CharField(source="get_kind_display")
     decisions = DecisionSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField()
 
@@ -65,13 +69,17 @@ class RequestSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "kind_label",
             "model",
             "version",
             "version_number",
             "state",
             "state_label",
             "policy",
-            "artifact_digest",
+            "policy_version",
+            "manifest_digest",
+            "digest_scheme",
+            "manifest",
             "comment",
             "endpoint",
             "decision_threshold",
@@ -120,6 +128,13 @@ class RequestInput(serializers.Serializer):
 class DecisionInput(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+    manifest_digest = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The manifest digest you reviewed; the decision is refused if it moved on.",
+    )
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -133,7 +148,9 @@ class RequestFilter(django_filters.FilterSet):
 
 
 class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
-    """Approval requests. States: PendingManualApproval, Approved, Rejected, Withdrawn, Expired."""
+    """Approval requests. `state` is a code (pending, approved, rejected, withdrawn, expired);
+    `state_label` reads it as words ("Pending manual approval"). `manifest` is the release
+    manifest the request binds and `manifest_digest` its hash."""
 
     queryset = ApprovalRequest.objects.select_related(
         "version__model", "requested_by"
@@ -193,11 +210,14 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
 
 class PolicySerializer(serializers.ModelSerializer):
     required_groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    risk_tier_label = serializers.CharField(source="get_risk_tier_display", read_only=True)
 
     class Meta:
         model = ApprovalPolicy
         fields = [
             "risk_tier",
+            "risk_tier_label",
+            "version",
             "required_groups",
             "min_approvals",
             "separation_of_duties",
@@ -207,11 +227,51 @@ class PolicySerializer(serializers.ModelSerializer):
         ]
 
 
+class PolicyVersionSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by.username", default=None)
+
+    class Meta:
+        model = ApprovalPolicyVersion
+        fields = ["risk_tier", "number", "snapshot", "reason", "changed_by", "created_at"]
+
+
+class PolicyInput(serializers.Serializer):
+    required_groups = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Group.objects.all(), required=False
+    )
+    min_approvals = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    separation_of_duties = serializers.BooleanField(required=False)
+    require_readiness = serializers.BooleanField(required=False)
+    expiry_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Approval policies per risk tier. Admins change one with PATCH (audited, versioned);
+    an open request keeps the version it was opened under."""
+
     queryset = ApprovalPolicy.objects.prefetch_related("required_groups")
     serializer_class = PolicySerializer
     lookup_field = "risk_tier"
     pagination_class = None
+
+    @extend_schema(request=PolicyInput, responses=PolicySerializer)
+    def partial_update(self, request: Request, risk_tier: str) -> Response:
+        data = PolicyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = policies.policy_update(
+            policy=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(PolicySerializer(ApprovalPolicy.objects.get(pk=policy.pk)).data)
+
+    @extend_schema(responses=PolicyVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, risk_tier: str) -> Response:
+        """Every version of the tier's policy, newest first."""
+        rows = selectors.policy_versions(risk_tier=self.get_object().risk_tier)
+        return Response(PolicyVersionSerializer(rows, many=True).data)
 
 
 class AccessInput(serializers.Serializer):
@@ -220,6 +280,17 @@ class AccessInput(serializers.Serializer):
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=Action.choices), min_length=1
     )
+
+    def validate_actions(self, value: list[str]) -> list[str]:
+        # Offer only what the requesting user may grant (the service enforces it too).
+        grantable = access.grantable_actions(self.context["actor"])
+        refused = sorted(set(value) - set(grantable))
+        if refused:
+            raise serializers.ValidationError(
+                f"you may grant and revoke only {', '.join(grantable)} "
+                f"(approval rights are given by admins); not: {', '.join(refused)}"
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("user")) == bool(attrs.get("group")):
@@ -265,7 +336,7 @@ class ModelAccessView(APIView):
 
     def _change(self, request: Request, slug: str, service: Any) -> Response:
         model = _visible_model(request, slug)
-        data = AccessInput(data=request.data)
+        data = AccessInput(data=request.data, context={"actor": request.user})
         data.is_valid(raise_exception=True)
         held = service(
             model=model,

@@ -7,8 +7,8 @@ class RequestKind(models.TextChoices):
 
 
 class RequestState(models.TextChoices):
-    # The labels follow the vocabulary users know from SageMaker's model registry.
-    PENDING = "pending", "PendingManualApproval"
+    # SageMaker's model registry calls this PendingManualApproval; people read words.
+    PENDING = "pending", "Pending manual approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from governance.approvals.models import ApprovalPolicy
+from governance.approvals.policies import ensure_policy_versions
 
 # tier -> (minimum distinct approvals, groups that must each approve, expiry in days)
 DEFAULT_POLICIES: dict[str, tuple[int, list[str], int | None]] = {
@@ -25,3 +26,10 @@ def ensure_default_policies(**_: Any) -> None:
         )
         if created:
             policy.required_groups.set([Group.objects.get_or_create(name=g)[0] for g in groups])
+    ensure_policy_versions()
+    # Admins edit the policies (policies.policy_update); nobody else does.
+    Group.objects.get_or_create(name="admins")[0].permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="approvals", codename="change_approvalpolicy"
+        )
+    )

@@ -14,6 +14,10 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when you reject. Decisions are final and audited.",
     )
+    # The manifest digest shown on the page: a decision is refused if it moved on since.
+    manifest_digest = forms.RegexField(
+        regex=r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput
+    )
 
 
 class RequestForm(forms.Form):

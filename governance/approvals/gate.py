@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from governance.approvals.choices import RequestKind, RequestState
-from governance.approvals.digests import model_digest
+from governance.approvals.digests import current_digest
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.selectors import version_approval_is_valid
 from registry.errors import InvalidTransition
@@ -25,7 +25,7 @@ def production_gate(
     if not version_approval_is_valid(version):
         raise InvalidTransition(
             f"{version}'s approval does not hold: it was never approved through a request, or "
-            "its model artifact changed since"
+            "its release manifest changed since"
         )
     if (
         is_rollback
@@ -55,9 +55,9 @@ def production_gate(
             "production is protected: deployments to it need an approved production request "
             "(POST /api/v1/approvals/ with kind=production)"
         )
-    if request.artifact_digest != model_digest(version):
+    if request.manifest_digest != current_digest(version, request.digest_scheme):
         raise InvalidTransition(
-            "the model artifact changed since the production request was approved"
+            "the release manifest changed since the production request was approved"
         )
 
     def bind(deployment: Deployment) -> None:

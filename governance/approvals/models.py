@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 
 from governance.approvals.choices import RequestKind, RequestState, Verdict
+from governance.approvals.manifest import SCHEME as MANIFEST_SCHEME
 from governance.outbound.addresses import validate_outbound_url
 from governance.outbound.models import OutboundDelivery
 from registry.choices import RiskTier
@@ -33,6 +34,8 @@ class ApprovalPolicy(models.Model):
         default=True, help_text="Required checklist items must be answered before approval."
     )
     expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Raised by one on every change (`policy_update`), which also stores the new version.
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -45,6 +48,7 @@ class ApprovalPolicy(models.Model):
     def as_snapshot(self) -> dict[str, Any]:
         return {
             "risk_tier": self.risk_tier,
+            "version": self.version,
             "required_groups": sorted(g.name for g in self.required_groups.all()),
             "min_approvals": self.min_approvals,
             "separation_of_duties": self.separation_of_duties,
@@ -53,12 +57,44 @@ class ApprovalPolicy(models.Model):
         }
 
 
+class ApprovalPolicyVersion(models.Model):
+    """One version of a tier's policy, as it was saved. Never edited."""
+
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices)
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["risk_tier", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["risk_tier", "number"], name="policy_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_risk_tier_display()} tier policy v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("policy versions are never edited")
+        super().save(*args, **kwargs)
+
+
 class ApprovalRequest(models.Model):
     """A request to approve a version, or to deploy an approved version to production.
 
-    The policy is copied when the request opens, so later policy edits do not move the goal
-    posts. `artifact_digest` is the sha256 of the version's model artifact at that moment;
-    approvals count only while the artifact still has that digest.
+    The policy (with its version) is copied when the request opens, so later policy edits do
+    not move the goal posts; raising the model's risk tier while it is open replaces it with
+    the stricter tier's policy, and lowering it leaves it. `manifest` is the version's release
+    manifest (governance/approvals/manifest.py) and `manifest_digest` its hash; approvals count
+    only while the version's manifest still has that hash. A change to the manifest while the
+    request is pending rebinds the request to the new manifest, which voids the decisions
+    taken on the old one. Requests of the legacy digest scheme were opened before manifests
+    were bound: their digest covers the model artifacts only.
     """
 
     kind = models.CharField(max_length=20, choices=RequestKind.choices)
@@ -69,7 +105,10 @@ class ApprovalRequest(models.Model):
         max_length=20, choices=RequestState.choices, default=RequestState.PENDING, db_index=True
     )
     policy = models.JSONField()
-    artifact_digest = models.CharField(max_length=64, blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    manifest_digest = models.CharField(max_length=64, blank=True)
+    digest_scheme = models.CharField(max_length=20, default=MANIFEST_SCHEME)
     comment = models.TextField(blank=True)
     # Production deployment target (kind == production).
     endpoint = models.CharField(max_length=300, blank=True)
@@ -115,7 +154,8 @@ class DecisionQuerySet(models.QuerySet):
 
 
 class ApprovalDecision(models.Model):
-    """One reviewer's verdict, bound to the artifact digest they reviewed. Never edited."""
+    """One reviewer's verdict, bound to the manifest digest they reviewed. Never edited. A
+    reviewer decides once per manifest: after the manifest changes they may decide again."""
 
     request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
     reviewer = models.ForeignKey(
@@ -123,7 +163,7 @@ class ApprovalDecision(models.Model):
     )
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
     comment = models.TextField(blank=True)
-    artifact_digest = models.CharField(max_length=64, blank=True)
+    manifest_digest = models.CharField(max_length=64, blank=True)
     reviewer_groups = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,7 +173,8 @@ class ApprovalDecision(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "reviewer"], name="one_decision_per_reviewer"
+                fields=["request", "reviewer", "manifest_digest"],
+                name="one_decision_per_reviewer_and_manifest",
             )
         ]
 

@@ -77,3 +77,18 @@ def request_closed(request: ApprovalRequest) -> None:
         subject=f"{request.get_kind_display()} of {request.version}: {request.get_state_display()}",
         url=request_url(request),
     )
+
+
+def manifest_changed(request: ApprovalRequest, *, reviewers: Iterable[Any]) -> None:
+    """The version's release manifest changed while the request was open: those who decided
+    on the old one, and everyone who may decide, are asked to review the new one."""
+    users = [*reviewers, *eligible_approvers(request), request.requested_by]
+    notify(
+        users,
+        subject=f"Release manifest changed: {request.version} (request {request.pk})",
+        body=(
+            "An artifact of the version changed while its approval request was open. "
+            "Decisions taken on the earlier manifest no longer count; review the new one."
+        ),
+        url=request_url(request),
+    )

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from governance.approvals.choices import RequestState, Verdict
-from governance.approvals.digests import model_digest
-from governance.approvals.models import ApprovalDecision, ApprovalRequest
+from governance.approvals.digests import current_digest
+from governance.approvals.models import ApprovalDecision, ApprovalPolicyVersion, ApprovalRequest
 from registry.choices import Action
 
 
@@ -18,7 +18,7 @@ class Progress:
     approvals: int
     needed: int
     missing_groups: list[str] = field(default_factory=list)
-    voided: int = 0  # approvals bound to a digest the artifact no longer has
+    voided: int = 0  # approvals bound to a manifest the version no longer has
 
     @property
     def complete(self) -> bool:
@@ -26,10 +26,12 @@ class Progress:
 
 
 def approval_progress(request: ApprovalRequest) -> Progress:
-    """Count distinct approvers whose decision is bound to the artifact's current digest."""
-    current = model_digest(request.version)
+    """Count distinct approvers whose decision is bound to the request's manifest, while the
+    version's manifest still hashes to it (a change behind the registry's back voids all)."""
+    current = current_digest(request.version, request.digest_scheme)
+    bound = request.manifest_digest if current == request.manifest_digest else None
     approvals = [d for d in request.decisions.all() if d.verdict == Verdict.APPROVE]
-    valid = [d for d in approvals if d.artifact_digest == current]
+    valid = [d for d in approvals if d.manifest_digest == bound]
     covered = {g for d in valid for g in d.reviewer_groups}
     missing = sorted(set(request.policy["required_groups"]) - covered)
     return Progress(
@@ -41,19 +43,24 @@ def approval_progress(request: ApprovalRequest) -> Progress:
 
 
 def version_approval_is_valid(version: Any) -> bool:
-    """Is the version's approval still bound to its model artifact's current digest?"""
+    """Does the version's approval still bind what it has: the release manifest (or, for an
+    approval given before manifests were bound, the model artifacts)?"""
     latest = (
         ApprovalRequest.objects.filter(version=version, kind="version", state=RequestState.APPROVED)
         .order_by("-closed_at")
         .first()
     )
-    return latest is not None and latest.artifact_digest == model_digest(version)
+    return latest is not None and latest.manifest_digest == current_digest(
+        version, latest.digest_scheme
+    )
 
 
 def inbox(*, user: Any) -> QuerySet[ApprovalRequest]:
-    """Pending requests this user may decide and has not decided yet (separation of duties
-    applied: not their own requests, not their own models)."""
-    decided = ApprovalDecision.objects.filter(request=OuterRef("pk"), reviewer=user)
+    """Pending requests this user may decide and has not decided on their current manifest
+    (separation of duties applied: not their own requests, not their own models)."""
+    decided = ApprovalDecision.objects.filter(
+        request=OuterRef("pk"), reviewer=user, manifest_digest=OuterRef("manifest_digest")
+    )
     return (
         ApprovalRequest.objects.restrict(user, Action.APPROVE)
         .filter(state=RequestState.PENDING)
@@ -70,3 +77,8 @@ def request_list(*, user: Any) -> QuerySet[ApprovalRequest]:
         .select_related("version__model", "requested_by", "deployment")
         .prefetch_related("decisions__reviewer")
     )
+
+
+def policy_versions(*, risk_tier: str) -> QuerySet[ApprovalPolicyVersion]:
+    """A tier's policy versions, newest first."""
+    return ApprovalPolicyVersion.objects.filter(risk_tier=risk_tier).select_related("changed_by")

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import audit
+from governance.approvals import manifest as mf
 from governance.approvals import notifications
 from governance.approvals.choices import RequestKind, RequestState, Verdict
-from governance.approvals.digests import model_digest
+from governance.approvals.digests import version_manifest
 from governance.approvals.errors import ApprovalRefused
 from governance.approvals.models import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from governance.approvals.selectors import approval_progress
@@ -36,12 +37,27 @@ def _policy_for(version: ModelVersion) -> ApprovalPolicy:
     return policy
 
 
+def approvable_manifest(version: ModelVersion) -> dict[str, Any]:
+    """The version's manifest, refused unless it has a model artifact and every artifact's
+    sha256 was computed by Steward or pinned by a content-addressed URI."""
+    manifest = version_manifest(version)
+    if not mf.has_model_artifact(manifest):
+        raise ApprovalRefused(f"{version} has no model artifact to approve")
+    unverified = mf.unverified(manifest)
+    if unverified:
+        raise ApprovalRefused(
+            f"{version}: every artifact of a version under approval needs a sha256 that "
+            "Steward computed (an upload) or that its URI pins (oci://…@sha256:…); "
+            f"not so for: {', '.join(unverified)}"
+        )
+    return manifest
+
+
 def _open(
     *, version: ModelVersion, kind: str, actor: Any, comment: str, **target: Any
 ) -> ApprovalRequest:
-    digest = model_digest(version)
-    if not digest:
-        raise ApprovalRefused(f"{version} has no model artifact with a digest to approve")
+    manifest = approvable_manifest(version)
+    digest = mf.digest(manifest)
     if ApprovalRequest.objects.filter(
         version=version, kind=kind, state=RequestState.PENDING
     ).exists():
@@ -51,7 +67,10 @@ def _open(
         kind=kind,
         version=version,
         policy=policy.as_snapshot(),
-        artifact_digest=digest,
+        policy_version=policy.version,
+        manifest=manifest,
+        manifest_digest=digest,
+        digest_scheme=mf.SCHEME,
         comment=comment,
         requested_by=actor,
         expires_at=(
@@ -63,7 +82,7 @@ def _open(
         actor=actor,
         action=f"governance.approval.{kind}.requested",
         target=request,
-        after={"version": version.pk, "digest": digest, "policy": request.policy}
+        after={"version": version.pk, "manifest_digest": digest, "policy": request.policy}
         | {k: str(v) if isinstance(v, Decimal) else getattr(v, "pk", v) for k, v in target.items()},
     )
     notifications.request_opened(request)
@@ -135,7 +154,9 @@ def _check_reviewer(request: ApprovalRequest, reviewer: Any) -> list[str]:
             raise PermissionDenied(
                 f"separation of duties: you own {model}, so another reviewer must decide it"
             )
-    if request.decisions.filter(reviewer=reviewer).exists():
+    if request.decisions.filter(
+        reviewer=reviewer, manifest_digest=request.manifest_digest
+    ).exists():
         raise ApprovalRefused("you have already decided this request; decisions are final")
     groups = set(reviewer.groups.values_list("name", flat=True))
     required = set(request.policy["required_groups"])
@@ -175,13 +196,20 @@ def _close(request: ApprovalRequest, state: str, *, actor: Any) -> None:
 
 
 def decide(
-    *, request: ApprovalRequest, actor: Any, verdict: str, comment: str = ""
+    *,
+    request: ApprovalRequest,
+    actor: Any,
+    verdict: str,
+    comment: str = "",
+    manifest_digest: str = "",
 ) -> ApprovalRequest:
     """Record one reviewer's decision; complete the request when the policy is met.
 
-    A rejection needs a comment and closes the request. An approval is bound to the model
-    artifact's digest at this moment, and counts only while the artifact keeps it. A request
-    found past its expiry is closed as expired (that is kept) and the decision refused.
+    A rejection needs a comment and closes the request. An approval is bound to the release
+    manifest's digest, and counts only while the version keeps that manifest; when the
+    reviewer says which digest they reviewed (`manifest_digest`), it must be the request's.
+    A request found past its expiry is closed as expired (that is kept) and the decision
+    refused.
     """
     with transaction.atomic():
         request = (
@@ -193,27 +221,43 @@ def decide(
             raise ApprovalRefused(f"this request is {request.get_state_display()}, not pending")
         expired = _expire_if_due(request)
         if not expired:
-            return _decide_locked(request, actor, verdict, comment)
+            return _decide_locked(request, actor, verdict, comment, manifest_digest)
     raise ApprovalRefused("this request has expired; open a new one")
 
 
+def _check_manifest(request: ApprovalRequest, seen: str) -> None:
+    """Refuse an approval unless the version still has the manifest the request binds, the
+    reviewer saw that one, and it is approvable."""
+    if request.digest_scheme != mf.SCHEME:
+        raise ApprovalRefused(
+            "this request was opened before approvals bound the whole release manifest; "
+            "withdraw it and open a new one"
+        )
+    if seen and seen != request.manifest_digest:
+        raise ApprovalRefused(
+            "the release manifest changed after you loaded this request; review it again"
+        )
+    manifest = approvable_manifest(request.version)
+    if mf.digest(manifest) != request.manifest_digest:
+        raise ApprovalRefused(
+            "the release manifest changed since this request opened; withdraw it and open a new one"
+        )
+
+
 def _decide_locked(
-    request: ApprovalRequest, actor: Any, verdict: str, comment: str
+    request: ApprovalRequest, actor: Any, verdict: str, comment: str, seen: str
 ) -> ApprovalRequest:
     groups = _check_reviewer(request, actor)
     if verdict == Verdict.REJECT and not comment.strip():
         raise ValidationError({"comment": "a rejection needs a comment saying why"})
-    digest = model_digest(request.version)
     if verdict == Verdict.APPROVE:
         # Lock the version too, so no checklist answer or artifact changes under the check.
         ModelVersion.objects.select_for_update().get(pk=request.version_id)
-        if digest != request.artifact_digest:
-            raise ApprovalRefused(
-                "the model artifact changed since this request opened; "
-                "withdraw it and open a new one"
-            )
+        _check_manifest(request, seen)
         if request.kind == RequestKind.VERSION and request.policy["require_readiness"]:
-            missing = open_required_items(version=request.version)
+            missing = open_required_items(
+                version=request.version, at_least=request.policy["risk_tier"]
+            )
             if missing:
                 keys = ", ".join(item.key for item in missing)
                 raise ApprovalRefused(f"required readiness items are open: {keys}")
@@ -222,14 +266,18 @@ def _decide_locked(
         reviewer=actor,
         verdict=verdict,
         comment=comment,
-        artifact_digest=digest,
+        manifest_digest=request.manifest_digest,
         reviewer_groups=groups,
     )
     audit.record(
         actor=actor,
         action=f"governance.approval.decision.{verdict}",
         target=request,
-        after={"decision": decision.pk, "comment": comment, "digest": digest},
+        after={
+            "decision": decision.pk,
+            "comment": comment,
+            "manifest_digest": request.manifest_digest,
+        },
     )
     if verdict == Verdict.REJECT:
         _close(request, RequestState.REJECTED, actor=actor)

@@ -19,7 +19,7 @@ from governance.readiness.models import (
     ChecklistTemplate,
 )
 from governance.readiness.scoring import Tally, tally
-from registry.choices import Stage
+from registry.choices import RiskTier, Stage
 from registry.models import ModelVersion
 
 # A reviewed checklist is frozen like the version's artifacts.
@@ -111,15 +111,21 @@ def _open_required(
     ]
 
 
-def open_required_items(*, version: ModelVersion) -> list[ChecklistItem]:
+def open_required_items(
+    *, version: ModelVersion, at_least: str | None = None
+) -> list[ChecklistItem]:
     """The items the model's risk tier requires that are not settled (answered yes with the
     evidence the item asks for, or not applicable with a reason), in checklist order.
-    Empty means the checklist does not stand in the way of approval."""
+    Empty means the checklist does not stand in the way of approval. `at_least` names a tier
+    to hold the version to when it is stricter than the model's (an approval request keeps
+    the strictest tier the model had while it was open)."""
     template = template_for(version=version)
     if template is None:
         return []
     items = template_items(template)
     tier = ModelVersion.objects.values_list("model__risk_tier", flat=True).get(pk=version.pk)
+    if at_least is not None and RiskTier.values.index(at_least) > RiskTier.values.index(tier):
+        tier = at_least
     return _open_required(items, answers_by_item(version=version, items=items), tier)
 
 

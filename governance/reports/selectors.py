@@ -126,12 +126,12 @@ def approvals(version: ModelVersion, evidence: Evidence) -> list[ApprovalRequest
         .order_by("requested_at", "id")
     )
     for r in requests:
-        evidence.add("approval_request", f"request {r.pk} ({r.kind})", r.artifact_digest)
+        evidence.add("approval_request", f"request {r.pk} ({r.kind})", r.manifest_digest)
         for d in r.decisions.all():
             evidence.add(
                 "approval_decision",
                 f"request {r.pk}: {d.reviewer.get_username()} {d.verdict}",
-                d.artifact_digest,
+                d.manifest_digest,
             )
     return requests
 

@@ -176,6 +176,12 @@ class ModelUpdateInput(serializers.Serializer):
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
     intended_use = serializers.CharField(required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why the risk tier changes (required to lower it; admins and risk officers).",
+    )
 
 
 class FeatureInput(serializers.Serializer):

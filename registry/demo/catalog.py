@@ -77,7 +77,9 @@ def endpoint(slug: str, environment: str) -> str:
 
 
 def image_uri(slug: str, number: int) -> str:
-    return f"oci://registry.example.org/{slug}:v{number}"
+    """The serving image, pinned by digest (a tag could be moved after the review)."""
+    digest = hashlib.sha256(f"image {slug}:v{number}".encode()).hexdigest()
+    return f"oci://registry.example.org/{slug}@sha256:{digest}"
 
 
 BREAST_CANCER = DemoModel(

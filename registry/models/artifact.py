@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 
-from registry.choices import ArtifactKind
+from registry.choices import ArtifactKind, DigestSource
 from registry.querysets import RestrictedQuerySet
+
+# Schemes whose references name content by digest: the registry and the client that pulls
+# `oci://host/repo@sha256:<hex>` check the bytes against it, so that reference cannot change.
+CONTENT_ADDRESSED_SCHEMES = ("oci", "docker")
+PINNED_DIGEST_RE = re.compile(r"@sha256:([0-9a-f]{64})$")
+
+
+def pinned_digest(uri: str) -> str:
+    """The sha256 a content-addressed URI pins (`oci://…@sha256:<hex>`), else ""."""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    match = PINNED_DIGEST_RE.search(uri)
+    return match.group(1) if scheme in CONTENT_ADDRESSED_SCHEMES and match else ""
 
 
 def artifact_upload_to(instance: Artifact, filename: str) -> str:
@@ -54,3 +68,15 @@ class Artifact(models.Model):
     @property
     def is_external(self) -> bool:
         return not self.file
+
+    @property
+    def digest_source(self) -> str:
+        """Computed (an uploaded file, hashed by Steward), pinned (a content-addressed URI
+        whose digest is the recorded one), declared (a client's word) or none."""
+        if not self.sha256:
+            return DigestSource.NONE
+        if self.file:
+            return DigestSource.COMPUTED
+        if pinned_digest(self.uri) == self.sha256:
+            return DigestSource.PINNED
+        return DigestSource.DECLARED

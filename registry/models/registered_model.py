@@ -60,6 +60,8 @@ class RegisteredModel(models.Model):
             ("approve_registeredmodel", "Can approve versions and deployments of the model"),
             ("deploy_registeredmodel", "Can deploy the model"),
             ("manage_access_registeredmodel", "Can grant and revoke access to the model"),
+            # Global only (admins, risk officers): the tier picks the approval policy.
+            ("lower_risk_tier_registeredmodel", "Can lower a model's risk tier"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from registry.services.deployments import (
     deployment_rollback,
     endpoint_move,
 )
-from registry.services.models import model_create, model_update
+from registry.services.models import model_create, model_set_risk_tier, model_update
 from registry.services.versions import (
     version_archive,
     version_register,
@@ -33,6 +33,7 @@ __all__ = [
     "deployment_rollback",
     "endpoint_move",
     "model_create",
+    "model_set_risk_tier",
     "model_update",
     "version_archive",
     "version_register",

@@ -12,9 +12,11 @@ from django.db import transaction
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry import hooks
 from registry.choices import Action
 from registry.errors import FrozenError
 from registry.models import Artifact, ModelVersion
+from registry.models.artifact import pinned_digest
 from registry.services.common import require_object
 from registry.services.files import check_upload_size, digest_upload, removed_on_failure
 
@@ -54,6 +56,7 @@ def _after_create(artifact: Artifact, actor: Any) -> Artifact:
     lineage.link(
         upstream=artifact.version, downstream=artifact, relation=Relation.PRODUCED_BY, actor=actor
     )
+    hooks.fire(hooks.MANIFEST_CHANGED, version=artifact.version, actor=actor)
     return artifact
 
 
@@ -103,7 +106,12 @@ def artifact_link(
     size: int | None = None,
     description: str = "",
 ) -> Artifact:
-    """Record an artifact that lives elsewhere (object store, registry, repository)."""
+    """Record an artifact that lives elsewhere (object store, registry, repository).
+
+    Steward cannot read the bytes behind a URI, so a sha256 sent with it stays the client's
+    word ("declared"), which an approval does not accept. A content-addressed reference
+    (`oci://host/repo@sha256:<hex>`) is different: whoever pulls it gets those bytes or an
+    error, so its digest is taken from the URI ("pinned")."""
     version = _locked_version(version, actor)
     parsed = urlparse(uri)
     if parsed.scheme not in URI_SCHEMES or not (parsed.netloc or parsed.path):
@@ -112,6 +120,10 @@ def artifact_link(
         )
     if sha256 and not SHA256_RE.match(sha256):
         raise ValidationError({"sha256": "must be 64 lower-case hexadecimal characters"})
+    pinned = pinned_digest(uri)
+    if pinned and sha256 and sha256 != pinned:
+        raise ValidationError({"sha256": "differs from the digest the uri pins (@sha256:…)"})
+    sha256 = sha256 or pinned
     name = (name or parsed.path.rsplit("/", 1)[-1] or parsed.netloc).strip()
     _check_name_free(version, name)
     artifact = Artifact(
@@ -149,17 +161,19 @@ def artifact_update(*, artifact: Artifact, actor: Any, **changes: Any) -> Artifa
         before=before,
         after=audit.snapshot(artifact, fields=changes),
     )
+    hooks.fire(hooks.MANIFEST_CHANGED, version=artifact.version, actor=actor)
     return artifact
 
 
 @transaction.atomic
 def artifact_delete(*, artifact: Artifact, actor: Any) -> None:
     """Remove an artifact and its file; refused once the version is approved."""
-    _locked_version(artifact.version, actor)
+    version = _locked_version(artifact.version, actor)
     before = audit.snapshot(artifact) | {"sha256": artifact.sha256}
     stored_name = artifact.file.name if artifact.file else ""
     storage = artifact.file.storage
     audit.record(actor=actor, action="registry.artifact.deleted", target=artifact, before=before)
     artifact.delete()
+    hooks.fire(hooks.MANIFEST_CHANGED, version=version, actor=actor)
     if stored_name:
         transaction.on_commit(lambda: storage.delete(stored_name))

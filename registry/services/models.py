@@ -11,9 +11,13 @@ from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
 from governance import audit
-from registry.choices import Action
+from registry import hooks
+from registry.choices import Action, RiskTier
 from registry.models import RegisteredModel
 from registry.services.common import require_object
+
+# Held globally by admins and risk officers (registry/roles.py); never granted per model.
+LOWER_RISK_TIER = "registry.lower_risk_tier_registeredmodel"
 
 EDITABLE_FIELDS = (
     "description",
@@ -96,14 +100,66 @@ def model_create(
     return model
 
 
+def tier_rank(tier: str) -> int:
+    """0 for low … 3 for critical: a higher rank is a stricter tier."""
+    return list(RiskTier.values).index(tier)
+
+
 @transaction.atomic
-def model_update(*, model: RegisteredModel, actor: Any, **changes: Any) -> RegisteredModel:
-    """Change a model's descriptive fields; the name, slug, task and owner stay."""
-    require_object(actor, Action.CHANGE, model)
+def model_set_risk_tier(
+    *, model: RegisteredModel, actor: Any, risk_tier: str, reason: str = ""
+) -> RegisteredModel:
+    """Change a model's risk tier: a governed change, since the tier picks the approval policy.
+
+    Raising it takes the change right on the model; lowering it takes an admin or a risk
+    officer and a reason. Either is audited on its own (`registry.model.risk_tier_changed`)
+    and told to governance, which tightens any open approval request (registry/hooks.py).
+    """
+    require_object(actor, Action.VIEW, model)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    before = model.risk_tier
+    if risk_tier == before:
+        return model
+    if risk_tier not in RiskTier.values:
+        raise ValidationError({"risk_tier": f"must be one of {', '.join(RiskTier.values)}"})
+    lowering = tier_rank(risk_tier) < tier_rank(before)
+    if lowering:
+        if not actor.has_perm(LOWER_RISK_TIER):
+            raise PermissionDenied("lowering a model's risk tier takes an admin or a risk officer")
+        if not reason.strip():
+            raise ValidationError({"reason": "lowering a model's risk tier needs a reason"})
+    else:
+        require_object(actor, Action.CHANGE, model)
+    model.risk_tier = risk_tier
+    model.full_clean()
+    model.save(update_fields=["risk_tier", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="registry.model.risk_tier_changed",
+        target=model,
+        before={"risk_tier": before},
+        after={"risk_tier": risk_tier, "reason": reason.strip()},
+    )
+    hooks.fire(hooks.RISK_TIER_CHANGED, model=model, before=before, after=risk_tier, actor=actor)
+    return model
+
+
+@transaction.atomic
+def model_update(
+    *, model: RegisteredModel, actor: Any, reason: str = "", **changes: Any
+) -> RegisteredModel:
+    """Change a model's descriptive fields; the name, slug, task and owner stay. A new risk
+    tier goes through `model_set_risk_tier` (with `reason`)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    tier = changes.pop("risk_tier", None)
+    if tier is not None:
+        model = model_set_risk_tier(model=model, actor=actor, risk_tier=tier, reason=reason)
+        if not changes:
+            return model
+    require_object(actor, Action.CHANGE, model)
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     if "team" in changes and changes["team"] != model.team:
         _check_name_free(
             name=model.name, team=changes["team"], owner=model.owner, exclude_pk=model.pk

@@ -32,7 +32,10 @@ def test_reviewer_sees_the_request_in_the_inbox_and_approves_it(client, reviewer
     assert f"#{pending.pk}" in inbox.content.decode()
     detail = client.get(reverse("approvals:request-detail", args=[pending.pk]))
     html = detail.content.decode()
-    assert "PendingManualApproval" in html and "Readiness checklist" in html
+    # The state reads as words, never as an enum name.
+    assert "Pending manual approval" in html and "PendingManualApproval" not in html
+    assert "Readiness checklist" in html
+    assert "Release manifest" in html and pending.manifest_digest in html
     assert "Record decision" in html
     response = client.post(
         reverse("approvals:decide", args=[pending.pk]),

@@ -49,13 +49,13 @@ def test_low_tier_version_is_approved_by_one_reviewer(model_a, reviewer):
     request = services.request_version_approval(version=version, actor=model_a.owner)
     version.refresh_from_db()
     assert version.stage == Stage.PENDING_REVIEW
-    assert request.get_state_display() == "PendingManualApproval"
+    assert request.get_state_display() == "Pending manual approval"
     services.decide(request=request, actor=reviewer, verdict="approve", comment="looks right")
     request.refresh_from_db()
     version.refresh_from_db()
     assert (request.state, version.stage) == (RequestState.APPROVED, Stage.APPROVED)
     decision = ApprovalDecision.objects.get()
-    assert decision.artifact_digest == request.artifact_digest != ""
+    assert decision.manifest_digest == request.manifest_digest != ""
 
 
 def test_the_owner_may_not_approve_their_own_model(model_a, owner):
@@ -144,11 +144,12 @@ def test_decisions_cannot_be_edited(model_a, reviewer):
         ApprovalDecision.objects.update(verdict="reject")
 
 
-def test_a_changed_artifact_voids_earlier_approvals(owner):
+def test_a_changed_artifact_voids_earlier_approvals_and_asks_again(owner):
     model = factories.registered_model(owner=owner, name="Loans", risk_tier="high")
     version = _version_with_artifact(model)
     request = services.request_version_approval(version=version, actor=owner)
-    services.decide(request=request, actor=_reviewer("r1"), verdict="approve")
+    first, second = _reviewer("r1"), _reviewer("r2")
+    services.decide(request=request, actor=first, verdict="approve")
     artifact = version.artifacts.get(kind="model")
     registry.artifact_delete(artifact=artifact, actor=owner)
     registry.artifact_upload(
@@ -156,8 +157,21 @@ def test_a_changed_artifact_voids_earlier_approvals(owner):
     )
     request.refresh_from_db()
     assert approval_progress(request).voided == 1
-    with pytest.raises(ApprovalRefused, match="artifact changed"):
-        services.decide(request=request, actor=_reviewer("r2"), verdict="approve")
+    assert Notification.objects.filter(recipient=first, subject__contains="manifest").exists()
+    services.decide(request=request, actor=second, verdict="approve")
+    request.refresh_from_db()
+    assert request.state == RequestState.PENDING  # the first approval was of another manifest
+    services.decide(request=request, actor=first, verdict="approve")  # on the new one
+    request.refresh_from_db()
+    assert request.state == RequestState.APPROVED
+
+
+def test_a_manifest_changed_behind_the_registrys_back_cannot_be_approved(model_a, reviewer):
+    version = _version_with_artifact(model_a)
+    request = services.request_version_approval(version=version, actor=model_a.owner)
+    version.artifacts.filter(kind="model").update(name="other.joblib")
+    with pytest.raises(ApprovalRefused, match="manifest changed"):
+        services.decide(request=request, actor=reviewer, verdict="approve")
 
 
 def test_changing_an_approved_versions_artifact_voids_its_approval_for_production(

@@ -26,7 +26,11 @@ def test_request_decide_and_inbox_through_the_api(api_as, model_a, reviewer):
     )
     assert opened.status_code == 201, opened.content
     body = opened.json()
-    assert body["state_label"] == "PendingManualApproval"
+    # A code for programs, words beside it for people.
+    assert (body["state"], body["state_label"]) == ("pending", "Pending manual approval")
+    assert (body["kind"], body["kind_label"]) == ("version", "Version approval")
+    assert body["manifest_digest"] and body["digest_scheme"] == "manifest-v1"
+    assert [a["kind"] for a in body["manifest"]["artifacts"]] == ["model"]
     assert body["progress"] == {
         "approvals": 0,
         "needed": 1,
@@ -44,7 +48,8 @@ def test_request_decide_and_inbox_through_the_api(api_as, model_a, reviewer):
     )
     assert decided.status_code == 200, decided.content
     assert decided.json()["state"] == "approved"
-    assert decided.json()["decisions"][0]["artifact_digest"] == body["artifact_digest"]
+    assert decided.json()["decisions"][0]["manifest_digest"] == body["manifest_digest"]
+    assert decided.json()["decisions"][0]["verdict_label"] == "Approve"
 
 
 def test_owner_deciding_gets_403_with_the_rule(api_as, model_a, reviewer):

@@ -97,7 +97,8 @@ def test_every_version_has_model_metrics_requirements_and_image_artifacts(seeded
         kinds = sorted(version.artifacts.values_list("kind", flat=True))
         assert kinds == sorted(["model", "metrics", "requirements", "image"])
         image = version.artifacts.get(kind=ArtifactKind.IMAGE)
-        assert image.uri == f"oci://registry.example.org/{version.model.slug}:v{version.number}"
+        assert image.uri.startswith(f"oci://registry.example.org/{version.model.slug}@sha256:")
+        assert image.digest_source == "pinned"
 
 
 def test_every_stored_file_matches_its_recorded_sha256(seeded):

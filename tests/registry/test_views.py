@@ -456,7 +456,9 @@ def test_admin_edit_of_a_model_goes_through_the_audited_service(client, admin, c
     model.refresh_from_db()
     assert (model.description, model.risk_tier) == ("Edited in the admin.", "high")
     event = AuditEvent.objects.filter(action="registry.model.updated").last()
-    assert event.actor_name == admin.username and event.after["risk_tier"] == "high"
+    assert event.actor_name == admin.username and event.after["description"]
+    tier = AuditEvent.objects.filter(action="registry.model.risk_tier_changed").last()
+    assert (tier.actor_name, tier.after["risk_tier"]) == (admin.username, "high")
 
 
 def test_admin_access_grant_is_audited(client, admin, catalogue, outsider):

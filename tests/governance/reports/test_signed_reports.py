@@ -71,7 +71,7 @@ def test_report_text_has_approvals_checklist_answers_and_the_chain_head(exported
     assert decisions
     for decision in decisions:
         assert squeeze(decision.reviewer.get_username()) in text
-        assert decision.artifact_digest in text
+        assert decision.manifest_digest in text
     answers = ChecklistAnswer.objects.filter(version=approved)
     assert answers.exists()
     for answer in answers:
