@@ -254,6 +254,14 @@ def performance_days_compute(
     return rows
 
 
+def performance_days_list_compute(
+    *, deployment: Deployment, days: list[dt.date]
+) -> list[DailyPerformance]:
+    """Daily performance for each of the given UTC days that has predictions."""
+    rows = [daily_performance_compute(deployment=deployment, day=day) for day in sorted(days)]
+    return [row for row in rows if row is not None]
+
+
 def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float | None]:
     """Error rate, request-weighted p95 latency and silence over the last day's hourly rows."""
     hours = list(
