@@ -38,27 +38,38 @@ def drift_features(version: ModelVersion) -> dict[str, str]:
     }
 
 
-def reference_dataset(version: ModelVersion) -> Dataset:
-    """The version's own reference data, never another version's: the dataset an owner chose
-    (`ReferenceChoice`), else the one its lineage says it was trained on (the newest, if
-    several), else a reference-kind dataset linked to it. `ReferenceMissing` otherwise."""
+# Where a version's reference came from (`reference_origin`).
+CHOSEN, TRAINED_ON, LINKED = "chosen", "trained on", "linked reference"
+
+
+def reference_origin(version: ModelVersion) -> tuple[Dataset, str]:
+    """The version's own reference data and where it comes from, never another version's:
+    the dataset an owner chose (`ReferenceChoice`), else the one its lineage says it was
+    trained on (the newest, if several), else a reference-kind dataset linked to it.
+    `ReferenceMissing` otherwise. At most three queries."""
     choice = ReferenceChoice.objects.filter(version=version).select_related("dataset").first()
     if choice is not None:
-        return choice.dataset
+        return choice.dataset, CHOSEN
     edges = LineageEdge.objects.filter(
         downstream_kind=NodeKind.VERSION, downstream_id=version.pk, upstream_kind=NodeKind.DATASET
     )
     own = Dataset.objects.filter(model_id=version.model_id).order_by("-created_at", "-id")
     trained = own.filter(pk__in=edges.filter(relation=Relation.TRAINED_ON).values("upstream_id"))
-    dataset = trained.first() or (
-        own.filter(pk__in=edges.values("upstream_id"), kind=DatasetKind.REFERENCE).first()
+    dataset = trained.first()
+    if dataset is not None:
+        return dataset, TRAINED_ON
+    linked = own.filter(pk__in=edges.values("upstream_id"), kind=DatasetKind.REFERENCE).first()
+    if linked is not None:
+        return linked, LINKED
+    raise ReferenceMissing(
+        f"no reference data: version {version.number} was not trained on a registered "
+        "dataset and has no reference dataset linked to it"
     )
-    if dataset is None:
-        raise ReferenceMissing(
-            f"no reference data: version {version.number} was not trained on a registered "
-            "dataset and has no reference dataset linked to it"
-        )
-    return dataset
+
+
+def reference_dataset(version: ModelVersion) -> Dataset:
+    """The version's reference dataset (see `reference_origin`)."""
+    return reference_origin(version)[0]
 
 
 def layout_for(values: Any, feature_type: str) -> Layout:

@@ -90,10 +90,11 @@ def reference_choose(*, version: ModelVersion, dataset: Dataset, actor: Any) -> 
 
 
 @transaction.atomic
-def monitoring_rebuild(*, deployment: Deployment, since: dt.date, actor: Any) -> JobRun:
+def monitoring_rebuild(*, deployment: Deployment, since: dt.date, actor: Any) -> tuple[JobRun, int]:
     """Mark every hour of the deployment's events from `since` (a UTC day) stale and queue a
     monitoring run, which rebuilds them with their drift windows and days (its progress is
-    the job's). Needs "change" on the model; `actor` None is an operator at the shell."""
+    the job's). Returns the run and the number of hours marked. Needs "change" on the
+    model; `actor` None is an operator at the shell."""
     if actor is not None:
         require_object(actor, Action.CHANGE, deployment)
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
@@ -108,4 +109,4 @@ def monitoring_rebuild(*, deployment: Deployment, since: dt.date, actor: Any) ->
         target=deployment,
         after={"since": since.isoformat(), "hours_marked_stale": marked, "job": job.pk},
     )
-    return job
+    return job, marked
