@@ -312,3 +312,40 @@ def test_reference_api_shows_and_chooses_the_versions_dataset(
     assert response.json()["chosen"] is True
     assert response.json()["profile_digest"]
     assert api_as(owner).post(target, {"dataset": 999_999}).status_code == 400
+
+
+def test_many_days_at_once_give_the_rows_of_one_day_at_a_time(deployment):
+    from monitoring.performance import services as performance
+
+    performance.monitoring_settings_update(
+        deployment=deployment, actor=deployment.version.model.owner, sensitive_attribute="region"
+    )
+    start = dt.datetime(2026, 11, 1, 20, tzinfo=dt.UTC)
+    post_events(deployment, start, hours=30, per_hour=12)  # three UTC days, none whole
+    truth = [
+        {"request_id": f"e-{start + (i // 12) * HOUR:%Y%m%d%H}-{i}", "label": str(i % 2)}
+        for i in range(0, 360, 3)
+    ]
+    ground_truth_ingest(
+        deployment=deployment,
+        body="\n".join(json.dumps(row) for row in truth).encode(),
+        content_type="application/x-ndjson",
+        on_error="reject",
+        actor=deployment.version.model.owner,
+    )
+    days = [start.date() + dt.timedelta(days=n) for n in range(4)]  # the last has no events
+    one_by_one = {
+        row.day: (row.predictions, row.labelled, row.metrics, row.fairness)
+        for day in days
+        if (row := performance.daily_performance_compute(deployment=deployment, day=day))
+    }
+    DailyPerformance.objects.all().delete()
+    rows = performance.performance_days_list_compute(deployment=deployment, days=days)
+    at_once = {
+        row.day: (row.predictions, row.labelled, row.metrics, row.fairness)
+        for row in DailyPerformance.objects.filter(deployment=deployment)
+    }
+    assert len(rows) == 3 and set(at_once) == set(days[:3])
+    assert at_once == one_by_one
+    assert sum(v[0] for v in at_once.values()) == 360
+    assert all(v[3]["attribute"] == "region" for v in at_once.values())
