@@ -372,6 +372,39 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    "api:deployment-monitoring-rebuild": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"POST": Check(ok=202, needs="change", body={"since": "2026-11-01"}, fmt="json")},
+    ),
+    # The body names model A's dataset: for model B's version it is not one of its model's.
+    "api:version-monitoring-reference": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.v1.pk}),
+        methods={
+            "GET": Check(),
+            "POST": Check(
+                needs="change",
+                body=lambda w: {"dataset": w.a.dataset.pk},
+                fmt="json",
+                overrides={("superuser", "B"): 400},
+                why="model A's dataset is no reference for a version of model B",
+            ),
+        },
+    ),
+    "monitoring:deployment-reference": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body=lambda w: {"dataset": w.a.dataset.pk},
+                overrides={("superuser", "B"): REFUSED},
+                why="model A's dataset is no reference for a version of model B",
+            )
+        },
+    ),
     "api:alert-acknowledge": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),

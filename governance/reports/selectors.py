@@ -187,11 +187,15 @@ def drift(subject: Subject, evidence: Evidence) -> dict[str, Any]:
     """Per feature: the windows inside the period and the latest verdict, and one chart of
     every feature's statistic over the windows."""
     assert subject.deployment is not None
-    rows = DriftResult.objects.filter(
-        deployment=subject.deployment,
-        window_start__gte=subject.since,
-        window_end__lte=subject.until,
-    ).order_by("feature", "window_end")
+    rows = (
+        DriftResult.objects.filter(
+            deployment=subject.deployment,
+            window_start__gte=subject.since,
+            window_end__lte=subject.until,
+        )
+        .select_related("reference_dataset")
+        .order_by("feature", "window_end")
+    )
     by_feature: dict[str, list[DriftResult]] = {}
     for row in rows:
         by_feature.setdefault(row.feature, []).append(row)
@@ -202,7 +206,8 @@ def drift(subject: Subject, evidence: Evidence) -> dict[str, Any]:
             "drift",
             f"{feature} {latest.window_start:%Y-%m-%d}..{latest.window_end:%Y-%m-%d}",
             latest.current_digest,
-            reference_sha256=latest.reference_digest,
+            reference_sha256=latest.reference_sha256,
+            reference_digest=latest.reference_digest,
             method=latest.method,
         )
         features.append(
@@ -218,7 +223,25 @@ def drift(subject: Subject, evidence: Evidence) -> dict[str, Any]:
         [(f["feature"], f["values"], f["latest"].threshold) for f in features],
         title="Drift statistic per window (dashed: threshold)",
     )
-    return {"features": features, "svg": charts.data_uri(chart) if features else ""}
+    return {
+        "features": features,
+        "svg": charts.data_uri(chart) if features else "",
+        "references": drift_references(rows),
+    }
+
+
+def drift_references(rows: Any) -> list[dict[str, Any]]:
+    """The reference datasets the period's drift rows were computed against (usually one;
+    more when an owner changed the version's reference during the period), oldest first."""
+    seen: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r.window_end):
+        if row.reference_sha256 and row.reference_sha256 not in seen:
+            seen[row.reference_sha256] = {
+                "dataset": row.reference_dataset,
+                "sha256": row.reference_sha256,
+                "profile_digest": row.profile_digest,
+            }
+    return list(seen.values())
 
 
 def weekly(rows: list[DailyPerformance], names: list[str]) -> list[dict[str, Any]]:

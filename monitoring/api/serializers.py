@@ -25,6 +25,7 @@ from monitoring.models import (
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from registry.api.fields import ObjectIdField
+from registry.models import Dataset
 
 
 class IngestQuery(serializers.Serializer):
@@ -109,6 +110,9 @@ class DriftResultSerializer(serializers.ModelSerializer):
             "engine_version",
             "reference_digest",
             "current_digest",
+            "profile_digest",
+            "reference_dataset",
+            "reference_sha256",
             "computed_at",
         ]
 
@@ -345,3 +349,42 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_by",
         ]
         read_only_fields = fields
+
+
+class RebuildInput(serializers.Serializer):
+    since = serializers.DateField(help_text="first UTC day to rebuild (YYYY-MM-DD)")
+
+
+class RebuildAccepted(serializers.Serializer):
+    job = serializers.IntegerField()
+    hours_marked_stale = serializers.IntegerField()
+
+
+class ReferenceDataset(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    rows = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class ReferenceSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    dataset = ReferenceDataset(allow_null=True)
+    origin = serializers.CharField(help_text='"chosen", "trained on", "linked reference" or ""')
+    chosen = serializers.BooleanField()
+    profile_digest = serializers.CharField()
+    missing = serializers.CharField(help_text="why there is no reference data, if there is none")
+
+
+class ReferenceInput(serializers.Serializer):
+    """Needs the version in its context: the dataset must be one of its model's."""
+
+    dataset = serializers.IntegerField()
+
+    def validate_dataset(self, value: int) -> Dataset:
+        version = self.context["version"]
+        dataset = Dataset.objects.filter(model_id=version.model_id, pk=value).first()
+        if dataset is None:
+            raise serializers.ValidationError("no such dataset of this version's model")
+        return dataset

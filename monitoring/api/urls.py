@@ -15,9 +15,11 @@ from monitoring.api.views import (
     DeploymentPerformanceView,
     DeploymentStatusView,
     GroundTruthBatchView,
+    MonitoringRebuildView,
     MonitoringSettingsView,
     PortfolioView,
     PredictionBatchView,
+    VersionReferenceView,
 )
 
 urlpatterns = [
@@ -43,6 +45,16 @@ urlpatterns = [
         "deployments/<int:pk>/monitoring-settings/",
         MonitoringSettingsView.as_view(),
         name="deployment-monitoring-settings",
+    ),
+    path(
+        "deployments/<int:pk>/monitoring-rebuild/",
+        MonitoringRebuildView.as_view(),
+        name="deployment-monitoring-rebuild",
+    ),
+    path(
+        "versions/<int:pk>/monitoring-reference/",
+        VersionReferenceView.as_view(),
+        name="version-monitoring-reference",
     ),
     path("monitoring/portfolio/", PortfolioView.as_view(), name="monitoring-portfolio"),
     path("alert-rules/", AlertRuleListView.as_view(), name="alert-rule-list"),

@@ -26,8 +26,9 @@ from monitoring.models import Alert, AlertRule, GroundTruth, PredictionEvent
 from monitoring.performance import selectors as performance_selectors
 from monitoring.performance import services as performance_services
 from monitoring.rollups import selectors as rollup_selectors
+from monitoring.rollups import services as rollup_services
 from registry.choices import Action
-from registry.models import Deployment, RegisteredModel
+from registry.models import Deployment, ModelVersion, RegisteredModel
 
 ON_ERROR = OpenApiParameter(
     "on_error", str, enum=list(services.ON_ERROR_CHOICES), description="reject (default) or skip"
@@ -241,6 +242,65 @@ class MonitoringSettingsView(_RollupView):
             deployment=deployment, actor=request.user, **data.validated_data
         )
         return Response(s.MonitoringSettingsSerializer(row).data)
+
+
+class MonitoringRebuildView(_RollupView):
+    """POST {"since": day}: mark every hour of the deployment's events from that UTC day
+    stale and queue a monitoring run that rebuilds them (owners: "change"; audited). 202 with
+    the run's id, whose progress is the job's."""
+
+    serializer_class = s.RebuildAccepted
+
+    @extend_schema(request=s.RebuildInput, responses={202: s.RebuildAccepted})
+    def post(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        if not Deployment.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
+            raise PermissionDenied("rebuilding monitoring needs change rights")
+        data = s.RebuildInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job, marked = rollup_services.monitoring_rebuild(
+            deployment=deployment, since=data.validated_data["since"], actor=request.user
+        )
+        body = {"job": job.pk, "hours_marked_stale": marked}
+        return Response(s.RebuildAccepted(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VersionReferenceView(generics.GenericAPIView):
+    """GET what a version's drift is compared with; POST {"dataset": id} to choose one of its
+    model's datasets instead (owners: "change"; audited; the profile is rebuilt at once)."""
+
+    serializer_class = s.ReferenceSerializer
+    queryset = ModelVersion.objects.none()  # for the schema's path parameter; reads restrict
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    def version(self) -> ModelVersion:
+        visible = rollup_selectors.version_visible(user=self.request.user, pk=self.kwargs["pk"])
+        return get_object_or_404(visible.select_related("model"))
+
+    @extend_schema(responses={200: s.ReferenceSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        version = self.version()
+        return Response(
+            s.ReferenceSerializer(rollup_selectors.reference_describe(version=version)).data
+        )
+
+    @extend_schema(request=s.ReferenceInput, responses={200: s.ReferenceSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        version = self.version()
+        if not ModelVersion.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
+            raise PermissionDenied("choosing reference data needs change rights")
+        data = s.ReferenceInput(data=request.data, context={"version": version})
+        data.is_valid(raise_exception=True)
+        try:
+            rollup_services.reference_choose(
+                version=version, dataset=data.validated_data["dataset"], actor=request.user
+            )
+        except DjangoValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            s.ReferenceSerializer(rollup_selectors.reference_describe(version=version)).data
+        )
 
 
 class PortfolioView(generics.GenericAPIView):

@@ -33,9 +33,9 @@ from monitoring.models import (
 from monitoring.performance.selectors import thresholds_effective
 from monitoring.performance.services import HEADLINE
 from monitoring.rollups.profiles import PREDICTION_FEATURE
-from monitoring.rollups.selectors import drift_latest
+from monitoring.rollups.selectors import drift_latest, reference_describe
 from registry.choices import Action, Task
-from registry.models import Deployment
+from registry.models import Dataset, Deployment
 
 DAY = dt.timedelta(days=1)
 # How far back, from the newest drift window, older per-feature results are still shown.
@@ -235,7 +235,30 @@ def drift_results(*, deployment: Deployment) -> list[DriftResult]:
 
 def reference_profile(deployment: Deployment) -> ReferenceProfile | None:
     """The version's profile without its reference sample (only multivariate tests use it)."""
-    return ReferenceProfile.objects.filter(version_id=deployment.version_id).defer("sample").first()
+    return (
+        ReferenceProfile.objects.filter(version_id=deployment.version_id)
+        .select_related("dataset")
+        .defer("sample")
+        .first()
+    )
+
+
+def reference_panel(*, deployment: Deployment, user: Any) -> dict[str, Any]:
+    """What the deployment's version is compared with (dataset, sha256, where it comes from,
+    or why there is none) and, for a user who may change the model, the model's datasets to
+    choose from instead. At most six queries."""
+    panel = reference_describe(version=deployment.version)
+    may_change = Deployment.objects.restrict(user, Action.CHANGE).filter(pk=deployment.pk).exists()
+    choices = (
+        list(
+            Dataset.objects.filter(model_id=deployment.version.model_id)
+            .order_by("name", "-number")
+            .only("pk", "name", "number", "kind", "row_count")
+        )
+        if may_change
+        else []
+    )
+    return panel | {"may_change": may_change, "choices": choices}
 
 
 def window_summary_dicts(
@@ -312,6 +335,7 @@ def drift_view(*, deployment: Deployment) -> dict[str, Any]:
         "features": features,
         "others": [r for r in rows if r["kind"] != DriftKind.FEATURE],
         "window": (newest.window_start, newest.window_end) if newest else None,
+        "reference_sha256": newest.reference_sha256 if newest else "",
         "drifted": sum(r["drifted"] for r in features),
     }
 

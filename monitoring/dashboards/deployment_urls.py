@@ -16,4 +16,9 @@ urlpatterns = [
     ),
     path("deployments/<int:pk>/drift/", views.deployment_drift, name="deployment-drift"),
     path("deployments/<int:pk>/data/", views.deployment_data, name="deployment-data"),
+    path(
+        "deployments/<int:pk>/reference/",
+        views.deployment_reference,
+        name="deployment-reference",
+    ),
 ]

@@ -8,16 +8,19 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from monitoring.dashboards import deployment_selectors as selectors
 from monitoring.dashboards import deployment_shaping as shaping
 from monitoring.dashboards.deployment_forms import DateRangeForm, FeatureForm, PerformanceForm
-from registry.models import Deployment
+from monitoring.rollups.services import reference_choose
+from registry.models import Dataset, Deployment
 
 TABS = {
     "health": "monitoring:deployment-health",
@@ -212,6 +215,7 @@ def deployment_drift(request: HttpRequest, pk: int) -> HttpResponse:
     }
     context = _base(request, deployment, "drift") | {
         "view": view,
+        "reference": selectors.reference_panel(deployment=deployment, user=request.user),
         "chart": chart,
         "table": table,
         "sort": sort if sort in shaping.DRIFT_SORT_KEYS else "",
@@ -280,6 +284,7 @@ def deployment_data(request: HttpRequest, pk: int) -> HttpResponse:
     form = FeatureForm(request.GET, features=view["options"])
     context = _base(request, deployment, "data") | {
         "form": form,
+        "reference": selectors.reference_panel(deployment=deployment, user=request.user),
         "first": first,
         "last": last,
         "view": view,
@@ -293,3 +298,33 @@ def deployment_data(request: HttpRequest, pk: int) -> HttpResponse:
         "prediction_rows": _share_rows(view["prediction"]),
     }
     return render(request, "monitoring/deployment_data.html", context)
+
+
+@login_required
+@require_POST
+def deployment_reference(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose the version's reference dataset (owners; audited by the service), then back to
+    the "Training vs production" tab."""
+    deployment = selectors.deployment_get(user=request.user, pk=pk)
+    back = HttpResponseRedirect(reverse("monitoring:deployment-data", args=[deployment.pk]))
+    dataset = (
+        Dataset.objects.filter(
+            model_id=deployment.version.model_id, pk=request.POST.get("dataset") or 0
+        ).first()
+        if str(request.POST.get("dataset", "")).isdigit()
+        else None
+    )
+    if dataset is None:
+        messages.error(request, "Nothing changed: choose one of this model's datasets.")
+        return back
+    try:
+        reference_choose(version=deployment.version, dataset=dataset, actor=request.user)
+    except PermissionDenied:
+        messages.error(request, "Choosing reference data needs change rights on the model.")
+        return back
+    messages.success(
+        request,
+        f"Reference data is now {dataset} (sha256 {dataset.sha256[:12]}…): the profile was "
+        "rebuilt, and the next monitoring run summarises every hour on it again.",
+    )
+    return back

@@ -20,6 +20,7 @@ from governance import audit
 from monitoring.ingestion import parsing, storage
 from monitoring.ingestion.validation import Report, validate_ground_truth, validate_predictions
 from monitoring.models import GroundTruth, PredictionEvent
+from monitoring.rollups import staleness
 from registry.choices import Action
 from registry.models import Deployment
 from registry.services.common import require_object
@@ -109,10 +110,23 @@ def _store(
             storage.activity_add(
                 deployment_id=deployment.pk, added=accepted, timestamps=report.valid["timestamp"]
             )
+        if accepted:
+            _mark_stale(model, deployment.pk, report.valid)
         counts = {"format": fmt, "received": report.received, "accepted": accepted}
         counts |= {"duplicates": duplicates, "rejected_rows": report.rejected_rows}
         audit.record(actor=actor, action=action, target=deployment, after=counts)
     return IngestResult(report.received, accepted, duplicates, report)
+
+
+def _mark_stale(model: type[models.Model], deployment_id: int, frame: pd.DataFrame) -> None:
+    """Mark the hours the batch changes, in its transaction: its events' hours, or for ground
+    truth the hours of the predictions it labels (a prediction still to come marks its own)."""
+    if model is PredictionEvent:
+        hours = staleness.hours_of(frame["timestamp"])
+    else:
+        ids = frame["request_id"].astype(str).tolist()
+        hours = staleness.prediction_hours(deployment_id=deployment_id, request_ids=ids)
+    staleness.hours_mark_stale(deployment_id=deployment_id, hours=hours)
 
 
 def predictions_ingest(

@@ -23,7 +23,9 @@ from monitoring.models.rollups import (
     DriftResult,
     HourlyHealth,
     HourlySummary,
+    ReferenceChoice,
     ReferenceProfile,
+    StaleHour,
 )
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "JobRun",
     "MonitoringSettings",
     "PredictionEvent",
+    "ReferenceChoice",
     "ReferenceProfile",
     "Severity",
+    "StaleHour",
 ]

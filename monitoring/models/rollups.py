@@ -9,6 +9,7 @@ builders are idempotent (one row per key, updated in place).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -34,6 +35,44 @@ class ReferenceProfile(models.Model):
 
     def __str__(self) -> str:
         return f"reference profile of version {self.version_id}"
+
+
+class ReferenceChoice(models.Model):
+    """The dataset an owner chose as a version's reference, overriding its lineage (the
+    dataset it was trained on). Kept apart from the profile, which is derived data."""
+
+    version = models.OneToOneField(
+        "registry.ModelVersion", on_delete=models.CASCADE, related_name="reference_choice"
+    )
+    dataset = models.ForeignKey("registry.Dataset", on_delete=models.PROTECT, related_name="+")
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reference of version {self.version_id}: dataset {self.dataset_id}"
+
+
+class StaleHour(models.Model):
+    """A (deployment, UTC hour) whose rollups no longer match its rows: ingestion marks it in
+    the batch's transaction, the monitoring job rebuilds it and removes the mark. `marked_at`
+    moves on every new mark, so a job removes only the marks it has seen."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["deployment_id", "hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "hour"], name="stale_hour_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"stale {self.hour:%Y-%m-%d %H}:00 of deployment {self.deployment_id}"
 
 
 class HourlySummary(models.Model):
@@ -123,6 +162,13 @@ class DriftResult(models.Model):
     engine_version = models.CharField(max_length=40)
     reference_digest = models.CharField(max_length=64)
     current_digest = models.CharField(max_length=64)
+    # The profile compared with and the dataset it was built from: a later change of the
+    # version's reference does not rewrite what this row was computed against.
+    profile_digest = models.CharField(max_length=64, blank=True)
+    reference_dataset = models.ForeignKey(
+        "registry.Dataset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reference_sha256 = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -138,8 +139,10 @@ def joined_day(
     truth_fields = ["request_id", "label", "value"]
     truth = pd.DataFrame.from_records(
         list(
+            # A subquery, not the day's ids as parameters: thousands of bound ids cost more
+            # to send and plan than the join.
             GroundTruth.objects.filter(
-                deployment=deployment, request_id__in=list(events["request_id"])
+                deployment=deployment, request_id__in=rows.values("request_id")
             ).values(*truth_fields)
         ),
         columns=truth_fields,
@@ -255,6 +258,96 @@ def performance_days_compute(
             rows.append(row)
         day += DAY
     return rows
+
+
+def _day_runs(days: list[dt.date]) -> Q:
+    """The days as timestamp ranges, consecutive days merged into one range."""
+    condition, run_start, previous = Q(), None, None
+    for day in [*sorted(set(days)), None]:
+        if run_start is not None and (day is None or day != previous + DAY):
+            start, _ = day_bounds(run_start)
+            _, end = day_bounds(previous)
+            condition |= Q(timestamp__gte=start, timestamp__lt=end)
+            run_start = None
+        if day is not None and run_start is None:
+            run_start = day
+        previous = day
+    return condition
+
+
+def joined_days(
+    deployment: Deployment, days: list[dt.date], *, attribute: str = ""
+) -> tuple[pd.Series, pd.DataFrame]:
+    """`joined_day` for many days at once, in two queries: (predictions per day, the labelled
+    rows with a "day" column)."""
+    fields = ["request_id", "timestamp", "prediction_label", "prediction_score"]
+    rows = PredictionEvent.objects.filter(_day_runs(days), deployment=deployment, status="ok")
+    if attribute:
+        rows = rows.annotate(group=KT(f"features__{attribute}"))
+        fields.append("group")
+    events = pd.DataFrame.from_records(list(rows.values_list(*fields)), columns=fields)
+    if events.empty:
+        return pd.Series(dtype="int64"), events
+    events["day"] = pd.to_datetime(events.pop("timestamp"), utc=True).dt.date
+    truth_fields = ["request_id", "label", "value"]
+    truth = pd.DataFrame.from_records(
+        list(
+            GroundTruth.objects.filter(
+                deployment=deployment, request_id__in=rows.values("request_id")
+            ).values_list(*truth_fields)
+        ),
+        columns=truth_fields,
+    )
+    return events.groupby("day").size(), events.merge(truth, on="request_id", how="inner")
+
+
+def performance_days_list_compute(
+    *, deployment: Deployment, days: list[dt.date]
+) -> list[DailyPerformance]:
+    """Daily performance for each of the given UTC days that has predictions: the same rows
+    as `daily_performance_compute` day by day, in a constant number of statements (two
+    reads, one upsert) however many days."""
+    if not days:
+        return []
+    task = deployment.version.model.task
+    settings_row = settings_get(deployment)
+    attribute = settings_row.sensitive_attribute if task == Task.BINARY else ""
+    counts, joined = joined_days(deployment, days, attribute=attribute)
+    threshold = float(deployment.decision_threshold) if deployment.decision_threshold else 0.5
+    positive = settings_row.positive_label
+    by_day = dict(iter(joined.groupby("day"))) if not joined.empty else {}
+    rows = []
+    for day, predictions in sorted(counts.items()):
+        labelled = by_day.get(day, joined.iloc[0:0]).drop(columns="day")
+        figures = task_metrics(task, labelled, threshold=threshold, positive=positive)
+        figures.pop("n", None)
+        report = (
+            fairness_figures(labelled, threshold=threshold, positive=positive)
+            if attribute
+            else None
+        )
+        fairness: dict[str, Any] = {}
+        if report is not None:
+            fairness = {"attribute": attribute} | report.to_dict()
+            figures["demographic_parity_difference"] = report.demographic_parity_difference
+            figures["disparate_impact_ratio"] = report.disparate_impact_ratio
+        rows.append(
+            DailyPerformance(
+                deployment=deployment,
+                day=day,
+                task=task,
+                predictions=int(predictions),
+                labelled=len(labelled),
+                metrics=_clean(figures),
+                fairness=fairness,
+            )
+        )
+    return DailyPerformance.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["deployment", "day"],
+        update_fields=["task", "predictions", "labelled", "metrics", "fairness", "computed_at"],
+    )
 
 
 def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float | None]:

@@ -191,6 +191,12 @@ def drift_compute(
         currents = {name: raw_current[name] for name in currents if name in raw_current}
     settings_row = MonitoringSettings.objects.filter(deployment=deployment).first()
     overrides = settings_row.drift_methods if settings_row else {}
+    # Which reference each row was computed against, kept on the row itself.
+    provenance = {
+        "profile_digest": profile.digest,
+        "reference_dataset_id": profile.dataset_id,
+        "reference_sha256": profile.dataset_sha256,
+    }
     stored = []
     for feature, current in sorted(currents.items()):
         reference = references.get(feature)
@@ -207,10 +213,11 @@ def drift_compute(
         if verdict is None:
             continue
         kind = DriftKind.PREDICTION if feature == PREDICTION_FEATURE else DriftKind.FEATURE
-        stored.append(_store(deployment, start, end, feature, _row_values(verdict, kind)))
+        values = _row_values(verdict, kind) | provenance
+        stored.append(_store(deployment, start, end, feature, values))
     if multivariate:
         for method, verdict in _multivariate(deployment, profile, start, end):
-            values = _row_values(verdict, DriftKind.MULTIVARIATE)
+            values = _row_values(verdict, DriftKind.MULTIVARIATE) | provenance
             stored.append(_store(deployment, start, end, MULTIVARIATE_FEATURES[method], values))
     return stored
 

@@ -3,26 +3,23 @@ daily performance against ground truth and the deployment's status."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from monitoring import services
 from monitoring.alerts import services as alerting
 from monitoring.choices import JobState
-from monitoring.models import JobRun
+from monitoring.models import DriftResult, JobRun
 from monitoring.performance import services as performance
+from monitoring.rollups import staleness
 from monitoring.rollups.drift import drift_compute
-from monitoring.rollups.hourly import (
-    HOUR,
-    floor_hour,
-    hour_runs,
-    hours_to_build,
-    summaries_build,
-)
+from monitoring.rollups.hourly import HOUR, floor_hour, hours_build, hours_to_build
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
@@ -45,36 +42,93 @@ def deployment_monitor(
     end: dt.datetime,
     progress: Callable[[float], None] = lambda fraction: None,
 ) -> dict[str, Any]:
-    """Build the window's missing or stale hours, then store its drift. Safe to repeat."""
+    """Rebuild the stale hours (anywhere in time) and the window's missing or outdated ones,
+    recompute the drift windows and days they belong to, then status and alerts. Each step
+    adds its keys to the result. Safe to repeat."""
+    result: dict[str, Any] = {"deployment": deployment.pk}
     try:
         profile = reference_profile_get_or_build(deployment.version)
     except ReferenceMissing as exc:
-        # Performance and status need no reference data: keep them current regardless.
-        return {"deployment": deployment.pk, "skipped": str(exc)} | _quality(deployment, start, end)
-    hours = hours_to_build(deployment, start, end, profile.digest)
-    runs = hour_runs(hours)
-    for done, (run_start, run_end) in enumerate(runs, start=1):
-        summaries_build(deployment, run_start, run_end)
-        progress(0.8 * done / len(runs))
-    results = drift_compute(deployment, start, end)
-    quality = _quality(deployment, start, end)
+        # Performance and status need no reference data: keep them current regardless. The
+        # stale marks stay until hours can be summarised on a reference.
+        days = window_days(start, end) | days_of(staleness.stale_marks(deployment_id=deployment.pk))
+        return result | {"skipped": str(exc)} | _quality(deployment, days)
+    hours = _rollups(deployment, start, end, profile.digest)
+    progress(0.6)
+    result |= {"window": [start.isoformat(), end.isoformat()], "hours_built": len(hours)}
+    result |= _drift(deployment, start, end, hours)
+    progress(0.8)
+    result |= _quality(deployment, window_days(start, end) | days_of(hours))
     progress(1.0)
+    return result
+
+
+@transaction.atomic
+def _rollups(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
+) -> list[dt.datetime]:
+    """Claim the stale marks and rebuild their hours plus the window's hours that are missing
+    or built on another profile, in one transaction: a failure leaves the marks in place."""
+    marks = staleness.marks_claim(deployment_id=deployment.pk)
+    hours = sorted(set(marks) | set(hours_to_build(deployment, start, end, profile_digest)))
+    hours_build(deployment, hours)
+    return hours
+
+
+def _drift(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, hours: list[dt.datetime]
+) -> dict[str, Any]:
+    """The current window's drift, and again that of every stored window holding a rebuilt
+    hour (its rows now summarise events it did not have before)."""
+    results = drift_compute(deployment, start, end)
+    for window_start, window_end in stored_windows(deployment, hours):
+        if (window_start, window_end) != (start, end):
+            drift_compute(deployment, window_start, window_end)
     return {
-        "deployment": deployment.pk,
-        "window": [start.isoformat(), end.isoformat()],
-        "hours_built": len(hours),
         "features": len(results),
         "drifted": [row.feature for row in results if row.drifted],
-    } | quality
+    }
 
 
-def _quality(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """Daily performance of the window's days, then the status from it, drift and health,
+def stored_windows(
+    deployment: Deployment, hours: list[dt.datetime]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The windows of stored drift results that contain at least one of the hours."""
+    if not hours:
+        return []
+    windows = (
+        DriftResult.objects.filter(
+            deployment=deployment, window_start__lte=hours[-1], window_end__gt=hours[0]
+        )
+        .order_by("window_start", "window_end")
+        .values_list("window_start", "window_end")
+        .distinct()
+    )
+    return [
+        (ws, we)
+        for ws, we in windows
+        if (i := bisect.bisect_left(hours, ws)) < len(hours) and hours[i] < we
+    ]
+
+
+def window_days(start: dt.datetime, end: dt.datetime) -> set[dt.date]:
+    """The UTC days touching [start, end)."""
+    first = start.astimezone(dt.UTC).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+    return {first + dt.timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+def days_of(hours: Iterable[dt.datetime]) -> set[dt.date]:
+    return {hour.astimezone(dt.UTC).date() for hour in hours}
+
+
+def _quality(deployment: Deployment, days: set[dt.date]) -> dict[str, Any]:
+    """Daily performance of the given days, then the status from it, drift and health,
     then the alert rules against both."""
-    days = performance.performance_days_compute(deployment=deployment, start=start, end=end)
+    rows = performance.performance_days_list_compute(deployment=deployment, days=sorted(days))
     verdicts = performance.deployment_status_compute(deployment=deployment)
     return {
-        "performance_days": len(days),
+        "performance_days": len(rows),
         "status": {axis: getattr(verdicts, f"{axis}_level") for axis in verdicts.AXES},
         "alerts": alerting.alerts_evaluate(deployment=deployment),
     }

@@ -8,16 +8,15 @@ from typing import Any
 import pandas as pd
 from django.db import IntegrityError, transaction
 
+from governance.lineage.models import LineageEdge, NodeKind, Relation
 from monitoring.engines import CategoricalLayout, NumericLayout, summarize, summary_from_dict
 from monitoring.engines.drift import feature_kind
 from monitoring.engines.summaries import Layout, Summary, sha256_hex
-from monitoring.models import ReferenceProfile
+from monitoring.models import ReferenceChoice, ReferenceProfile
 from registry.choices import DatasetKind, Task
 from registry.models import Dataset, ModelVersion
 from registry.profiling import read_table
 
-# Preferred first: the data the version learnt from, then a dataset kept as a reference.
-DATASET_KINDS = (DatasetKind.TRAINING, DatasetKind.REFERENCE)
 # The pseudo-feature holding the predictions: compared with the reference's target column
 # (labels for classifiers, values for regression), it gives prediction drift.
 PREDICTION_FEATURE = "__prediction__"
@@ -26,7 +25,8 @@ REFERENCE_SAMPLE_ROWS = 1_000
 
 
 class ReferenceMissing(Exception):
-    """The version's model has no training or reference dataset to profile."""
+    """The version has no reference data: no chosen dataset, none it was trained on, no
+    reference dataset linked to it."""
 
 
 def drift_features(version: ModelVersion) -> dict[str, str]:
@@ -38,17 +38,38 @@ def drift_features(version: ModelVersion) -> dict[str, str]:
     }
 
 
+# Where a version's reference came from (`reference_origin`).
+CHOSEN, TRAINED_ON, LINKED = "chosen", "trained on", "linked reference"
+
+
+def reference_origin(version: ModelVersion) -> tuple[Dataset, str]:
+    """The version's own reference data and where it comes from, never another version's:
+    the dataset an owner chose (`ReferenceChoice`), else the one its lineage says it was
+    trained on (the newest, if several), else a reference-kind dataset linked to it.
+    `ReferenceMissing` otherwise. At most three queries."""
+    choice = ReferenceChoice.objects.filter(version=version).select_related("dataset").first()
+    if choice is not None:
+        return choice.dataset, CHOSEN
+    edges = LineageEdge.objects.filter(
+        downstream_kind=NodeKind.VERSION, downstream_id=version.pk, upstream_kind=NodeKind.DATASET
+    )
+    own = Dataset.objects.filter(model_id=version.model_id).order_by("-created_at", "-id")
+    trained = own.filter(pk__in=edges.filter(relation=Relation.TRAINED_ON).values("upstream_id"))
+    dataset = trained.first()
+    if dataset is not None:
+        return dataset, TRAINED_ON
+    linked = own.filter(pk__in=edges.values("upstream_id"), kind=DatasetKind.REFERENCE).first()
+    if linked is not None:
+        return linked, LINKED
+    raise ReferenceMissing(
+        f"no reference data: version {version.number} was not trained on a registered "
+        "dataset and has no reference dataset linked to it"
+    )
+
+
 def reference_dataset(version: ModelVersion) -> Dataset:
-    """The newest training dataset of the version's model, else its newest reference one."""
-    for kind in DATASET_KINDS:
-        dataset = (
-            Dataset.objects.filter(model_id=version.model_id, kind=kind)
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        if dataset is not None:
-            return dataset
-    raise ReferenceMissing(f"model {version.model_id} has no training or reference dataset")
+    """The version's reference dataset (see `reference_origin`)."""
+    return reference_origin(version)[0]
 
 
 def layout_for(values: Any, feature_type: str) -> Layout:

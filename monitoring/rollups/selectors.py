@@ -9,8 +9,9 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from monitoring.models import DriftResult, HourlyHealth
-from registry.models import Deployment
+from monitoring.models import DriftResult, HourlyHealth, ReferenceProfile
+from monitoring.rollups.profiles import CHOSEN, ReferenceMissing, reference_origin
+from registry.models import Deployment, ModelVersion
 
 DAY_SECONDS = 86_400.0
 
@@ -81,3 +82,41 @@ def health_daily(*, deployment: Deployment, days: int = 7) -> list[dict[str, Any
         {"day": day.date(), **{k: (None if pd.isna(v) else v) for k, v in values.items()}}
         for day, values in out.sort_index().to_dict("index").items()
     ]
+
+
+def version_visible(*, user: Any, pk: int) -> QuerySet[ModelVersion]:
+    """The version `pk` if `user` may view it (an empty queryset otherwise)."""
+    return ModelVersion.objects.restrict(user, "view").filter(pk=pk)
+
+
+def reference_describe(*, version: ModelVersion) -> dict[str, Any]:
+    """What the version's drift is compared with: the dataset, where it comes from (chosen,
+    trained on, linked reference), the stored profile's digest; or why there is none."""
+    profile = ReferenceProfile.objects.filter(version=version).only("digest", "dataset_id").first()
+    try:
+        dataset, origin = reference_origin(version)
+    except ReferenceMissing as exc:
+        return {
+            "version": version.pk,
+            "dataset": None,
+            "origin": "",
+            "chosen": False,
+            "profile_digest": "",
+            "missing": str(exc),
+        }
+    current = profile is not None and profile.dataset_id == dataset.pk
+    return {
+        "version": version.pk,
+        "dataset": {
+            "id": dataset.pk,
+            "name": str(dataset),
+            "kind": dataset.kind,
+            "rows": dataset.row_count,
+            "sha256": dataset.sha256,
+        },
+        "origin": origin,
+        "chosen": origin == CHOSEN,
+        # Empty until the profile is (re)built on this dataset by the next monitoring run.
+        "profile_digest": profile.digest if current else "",
+        "missing": "",
+    }

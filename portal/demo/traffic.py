@@ -6,6 +6,7 @@ Predictions come from the version's stored joblib model. Idempotent: a deploymen
 already has events is skipped (and its request ids are derived from the deployment, so a
 re-post would be de-duplicated anyway); a monitoring job is queued per deployment unless one
 exists. Each deployment's traffic is one transaction: a failure leaves none of it behind.
+Last, each model's deployments are back-dated to its first traffic.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import joblib
 import pandas as pd
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from sklearn.base import BaseEstimator
 
 from monitoring.alerts.services import alert_rule_create
 from monitoring.ingestion.services import ground_truth_ingest, predictions_ingest
-from monitoring.models import AlertRule, JobRun, PredictionEvent
+from monitoring.models import AlertRule, DeploymentActivity, JobRun, PredictionEvent
 from monitoring.performance.services import monitoring_settings_update
 from monitoring.services import job_create
 from registry.choices import ArtifactKind, DeploymentStatus
@@ -217,4 +219,24 @@ def seed_traffic(
         summary = seed_deployment(deployment, spec, problems, actor, end=end)
         progress(_line(summary))
         summaries.append(summary)
+    seeded = {d.version.model_id for d, s in zip(deployments, summaries, strict=True) if s.created}
+    backdate_deployments(seeded)
     return summaries
+
+
+def backdate_deployments(model_ids: set[int]) -> int:
+    """Move each model's deployments back in time, together, so that the newest starts when
+    its model's demo traffic does (the traffic spans 31 days; "deployed 2 minutes ago" beside
+    it would not be true). One shift per model keeps the order of its deployments, which
+    rollbacks rely on. Returns the deployments moved."""
+    moved = 0
+    for model_id in sorted(model_ids):
+        deployments = Deployment.objects.filter(version__model_id=model_id)
+        first = DeploymentActivity.objects.filter(deployment__in=deployments).aggregate(
+            first=Min("first_prediction_at")
+        )["first"]
+        newest = deployments.aggregate(newest=Max("deployed_at"))["newest"]
+        if first is None or newest is None or newest <= first:
+            continue
+        moved += deployments.update(deployed_at=F("deployed_at") - (newest - first))
+    return moved

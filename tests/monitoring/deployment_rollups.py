@@ -74,13 +74,14 @@ def monitored_deployment(
         reference = with_outcome(reference, seed=4, positive_share=0.3)
         RegisteredModel.objects.filter(pk=model.pk).update(target_column="outcome")
         model.refresh_from_db()
-    registry.dataset_upload(
+    dataset = registry.dataset_upload(
         model=model,
         actor=model.owner,
         upload=factories.csv_upload(reference.to_csv(index=False)),
         name=f"train-{n_features}",
         kind="training",
     )
+    version_fields.setdefault("training_datasets", [dataset.pk])
     importance = {f["name"]: round(1.0 / (i + 1), 6) for i, f in enumerate(schema)}
     version_fields.setdefault("feature_importance", importance)
     version = factories.model_version(model=model, input_schema=schema, **version_fields)

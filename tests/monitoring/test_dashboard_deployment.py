@@ -27,10 +27,12 @@ from monitoring.models import (
     DriftResult,
     HourlyHealth,
     MonitoringSettings,
+    ReferenceChoice,
     ReferenceProfile,
 )
 from monitoring.rollups import selectors as rollup_selectors
 from monitoring.rollups.profiles import PREDICTION_FEATURE
+from registry import services as registry
 from registry.models import Deployment, RegisteredModel
 from tests import factories
 from tests.monitoring import deployment_rollups as rollups
@@ -654,8 +656,10 @@ def add_other_deployments(model, count: int) -> None:
     )
 
 
-# Of which 6 are the session, the user, its permissions (2) and the navigation counts (2).
-PINNED_QUERIES = {"detail": 17, "health": 10, "performance": 11, "drift": 12, "data": 10}
+# Of which 6 are the session, the user, its permissions (2) and the navigation counts (2); the
+# detail page's lineage reads 2 for the training dataset the version was trained on; the drift
+# and data pages' reference panel 5 (choice, lineage, profile, change right, the datasets).
+PINNED_QUERIES = {"detail": 19, "health": 10, "performance": 11, "drift": 17, "data": 15}
 
 
 def test_pages_issue_a_fixed_number_of_queries(client, owner, model_a):
@@ -709,3 +713,32 @@ def test_a_discrete_reference_gets_one_bar_per_value():
 )
 def test_drift_score_is_one_at_the_threshold_and_capped(statistic, p_value, threshold, score):
     assert shaping.drift_score(statistic, p_value, threshold) == pytest.approx(score)
+
+
+def test_the_data_and_drift_tabs_name_the_reference_and_owners_may_choose_another(
+    client, owner, reviewer, model_a
+):
+    deployment, _params = monitored_world(model_a, n_features=3, days=2)
+    profile = ReferenceProfile.objects.get(version=deployment.version)
+    other = registry.dataset_upload(
+        model=model_a,
+        actor=owner,
+        upload=factories.csv_upload("f0,f1,f2\n1,2,3\n4,5,6\n"),
+        name="holdout",
+        kind="reference",
+    )
+    client.force_login(reviewer)
+    for name in ("drift", "data"):
+        page = client.get(page_url(name, deployment.pk)).content.decode()
+        assert profile.dataset.name in page and profile.dataset_sha256 in page
+        assert "Use another dataset" not in page  # reviewers cannot choose
+    target = reverse("monitoring:deployment-reference", args=[deployment.pk])
+    client.post(target, {"dataset": other.pk})
+    assert not ReferenceChoice.objects.exists()
+    client.force_login(owner)
+    assert "Use another dataset" in client.get(page_url("data", deployment.pk)).content.decode()
+    response = client.post(target, {"dataset": other.pk})
+    assert response.status_code == 302
+    assert ReferenceChoice.objects.get(version=deployment.version).dataset == other
+    page = client.get(page_url("data", deployment.pk)).content.decode()
+    assert other.sha256 in page and "chosen by an owner" in page

@@ -14,6 +14,7 @@ from monitoring import engines
 from monitoring.choices import JobState
 from monitoring.models import DriftResult, HourlyHealth, HourlySummary, JobRun, PredictionEvent
 from monitoring.rollups import hourly, jobs, profiles
+from monitoring.rollups import services as rollup_services
 from monitoring.rollups.drift import drift_compute, window_summaries
 from monitoring.tasks import run_job
 from registry import services as registry
@@ -49,7 +50,8 @@ def dataset(model_a):
 
 @pytest.fixture
 def deployment(model_a, dataset):
-    return factories.deployment(version=factories.model_version(model=model_a))
+    version = factories.model_version(model=model_a, training_datasets=[dataset.pk])
+    return factories.deployment(version=version)
 
 
 def add_events(
@@ -202,7 +204,7 @@ def test_a_deployment_without_reference_data_is_skipped_not_failed(model_b):
     run_job.run(job.pk)
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED
-    assert "no training or reference dataset" in job.result["skipped"]
+    assert job.result["skipped"].startswith("no reference data")
 
 
 def test_schedule_queues_one_run_per_active_deployment_and_does_not_stack(deployment):
@@ -282,7 +284,7 @@ def test_predictions_are_compared_with_the_reference_target(model_a):
     rng = np.random.default_rng(3)
     frame = reference_frame()
     frame["label"] = rng.choice(["approve", "decline"], len(frame), p=[0.7, 0.3])
-    registry.dataset_upload(
+    dataset = registry.dataset_upload(
         model=model_a,
         actor=model_a.owner,
         upload=factories.csv_upload(frame.to_csv(index=False)),
@@ -290,7 +292,8 @@ def test_predictions_are_compared_with_the_reference_target(model_a):
         kind="training",
     )
     type(model_a).objects.filter(pk=model_a.pk).update(target_column="label")
-    deployment = factories.deployment(version=factories.model_version(model=model_a))
+    version = factories.model_version(model=model_a, training_datasets=[dataset.pk])
+    deployment = factories.deployment(version=version)
     start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
     add_events(deployment, start, hours=1, per_hour=400)
     # the model now declines most requests: far more than the 30 % of the reference
@@ -311,7 +314,7 @@ def test_predictions_are_compared_with_the_reference_target(model_a):
 def test_a_regression_compares_predictions_only_with_a_prediction_column(model_a):
     frame = reference_frame()
     frame["amount"] = frame["income"] / 10
-    registry.dataset_upload(
+    dataset = registry.dataset_upload(
         model=model_a,
         actor=model_a.owner,
         upload=factories.csv_upload(frame.to_csv(index=False)),
@@ -319,18 +322,18 @@ def test_a_regression_compares_predictions_only_with_a_prediction_column(model_a
         kind="training",
     )
     type(model_a).objects.filter(pk=model_a.pk).update(target_column="amount", task="regression")
-    version = factories.model_version(model=model_a)
+    version = factories.model_version(model=model_a, training_datasets=[dataset.pk])
     assert profiles.PREDICTION_FEATURE not in profiles.reference_profile_build(version).layouts
 
     frame["prediction"] = frame["amount"] * 0.9
-    registry.dataset_upload(
+    scored = registry.dataset_upload(
         model=model_a,
         actor=model_a.owner,
         upload=factories.csv_upload(frame.to_csv(index=False)),
-        name="training",
-        kind="training",
+        name="scored",
+        kind="reference",
     )
-    profile = profiles.reference_profile_build(version)
+    profile = rollup_services.reference_choose(version=version, dataset=scored, actor=model_a.owner)
     assert profile.feature_types[profiles.PREDICTION_FEATURE] == "numeric"
     summary = engines.summary_from_dict(profile.summaries[profiles.PREDICTION_FEATURE])
     assert summary.mean == pytest.approx(float(frame["prediction"].mean()))

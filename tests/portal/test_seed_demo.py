@@ -16,12 +16,21 @@ from rest_framework.authtoken.models import Token
 from sklearn.metrics import accuracy_score, r2_score
 
 from governance.models import AuditEvent, LineageEdge
-from monitoring.models import JobRun
+from monitoring.models import (
+    DailyPerformance,
+    DeploymentActivity,
+    HourlyHealth,
+    JobRun,
+    ReferenceProfile,
+    StaleHour,
+)
+from monitoring.tasks import run_job
 from portal.demo import seeding
 from registry import services
 from registry.choices import ArtifactKind, DeploymentStatus, Stage
 from registry.demo import catalog, training
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
+from tests.conftest import on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +266,40 @@ def test_the_seeded_audit_trail_verifies(seeded):
     verdict = verify_stored_log()
     assert verdict.ok, verdict.reason
     assert verdict.count == AuditEvent.objects.count()
+
+
+def test_on_postgresql_the_jobs_profile_each_version_on_its_own_training_data_and_cover_31_days(
+    seeded,
+):
+    """Issue #11: each active deployment's reference is the dataset its version was trained
+    on (heart v1 in production: heart-cohort-training v1, not v2's larger set), and every day
+    of the demo traffic is rolled up, not only the last monitoring window."""
+    if not on_postgresql():
+        pytest.skip("the demo's monitoring runs are checked on PostgreSQL")
+    for job in JobRun.objects.filter(kind="deployment_monitoring").order_by("pk"):
+        run_job.run(job.pk)
+        job.refresh_from_db()
+        assert job.state == "succeeded", job.error
+    active = Deployment.objects.filter(status=DeploymentStatus.ACTIVE).select_related("version")
+    for deployment in active:
+        trained_on = LineageEdge.objects.get(
+            downstream_kind="version", downstream_id=deployment.version_id, relation="trained_on"
+        ).upstream_id
+        profile = ReferenceProfile.objects.get(version=deployment.version)
+        assert profile.dataset_id == trained_on, deployment
+        first = DeploymentActivity.objects.get(deployment=deployment).first_prediction_at
+        assert deployment.deployed_at <= first
+    heart = ReferenceProfile.objects.get(
+        version__model__name="Heart attack risk", version__number=1
+    )
+    assert (heart.dataset.name, heart.dataset.number) == ("heart-cohort-training", 1)
+    breast = active.get(
+        version__model__name="Breast cancer diagnosis",
+        version__number=1,
+        environment="production",
+    )
+    performance_days = DailyPerformance.objects.filter(deployment=breast, labelled__gt=0)
+    assert performance_days.count() >= 28
+    hours = HourlyHealth.objects.filter(deployment=breast).values_list("hour", flat=True)
+    assert len({hour.date() for hour in hours}) >= 28
+    assert not StaleHour.objects.filter(deployment=breast).exists()

@@ -8,14 +8,20 @@ import datetime as dt
 from django.utils import timezone
 
 from monitoring.models import Alert, AlertRule, DailyPerformance, DriftResult, HourlyHealth
-from registry.models import Deployment
+from registry.models import Dataset, Deployment
 
 
 def monitoring_history(
-    deployment: Deployment, *, days: int, features: list[str], end: dt.datetime | None = None
+    deployment: Deployment,
+    *,
+    days: int,
+    features: list[str],
+    end: dt.datetime | None = None,
+    reference: Dataset | None = None,
 ) -> dt.datetime:
-    """`days` days of daily performance, hourly health (every 6 h), daily drift per feature,
-    and one alert that was resolved; returns the period's end."""
+    """`days` days of daily performance, hourly health (every 6 h), daily drift per feature
+    (computed against `reference`, when given), and one alert that was resolved; returns the
+    period's end."""
     end = (end or timezone.now()).replace(minute=0, second=0, microsecond=0)
     start = end - dt.timedelta(days=days)
     perf, health, drift = [], [], []
@@ -61,6 +67,8 @@ def monitoring_history(
                     engine_version="test",
                     reference_digest=f"{j:064x}",
                     current_digest=f"{i * 1000 + j:064x}",
+                    reference_dataset=reference,
+                    reference_sha256=reference.sha256 if reference else "",
                 )
             )
     DailyPerformance.objects.bulk_create(perf)

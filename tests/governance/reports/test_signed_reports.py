@@ -21,6 +21,7 @@ from governance.lineage.models import LineageEdge
 from governance.readiness.models import ChecklistAnswer
 from governance.reports import identity, rendering, services, signing
 from governance.reports.models import ReportExport
+from registry import services as registry_services
 from tests import factories
 from tests.governance.reports.builders import monitoring_history
 
@@ -174,7 +175,14 @@ def test_deployment_report_covers_the_period_monitoring(signing_identity):
     version = factories.approved_version()
     deployment = factories.production_deployment(version=version)
     features = ["age", "income", "region"]
-    end = monitoring_history(deployment, days=10, features=features)
+    reference = registry_services.dataset_upload(
+        model=version.model,
+        actor=version.model.owner,
+        upload=factories.csv_upload("age,income,region\n40,50000,north\n"),
+        name="cohort-training",
+        kind="training",
+    )
+    end = monitoring_history(deployment, days=10, features=features, reference=reference)
     export = services.report_export(
         actor=version.model.owner,
         deployment_id=deployment.pk,
@@ -192,6 +200,11 @@ def test_deployment_report_covers_the_period_monitoring(signing_identity):
     assert "Disparateimpactratio" in text and "0.8500" in text  # fairness, weekly
     drift_digests = {e["sha256"] for e in export.manifest["digests"] if e["kind"] == "drift"}
     assert len(drift_digests) == len(features)
+    # The drift section names the reference dataset and its sha256, as does the manifest.
+    assert "Comparedwithreferencedatacohort-trainingv1" in text
+    assert reference.sha256 in text
+    drift_entries = [e for e in export.manifest["digests"] if e["kind"] == "drift"]
+    assert {e["reference_sha256"] for e in drift_entries} == {reference.sha256}
 
 
 def test_outsider_cannot_export_a_model_they_cannot_view(approved, outsider, signing_identity):
