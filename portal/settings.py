@@ -166,6 +166,12 @@ REST_FRAMEWORK = {
     # JSON only. The browsable API renders forms whose choice lists come from unrestricted
     # querysets (every model's versions); people explore the API through /api/docs/ instead.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON through orjson with depth, object-size and 64-bit integer limits (registry/safe_json).
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
