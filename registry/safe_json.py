@@ -56,13 +56,13 @@ def check_shape(value: Any, *, max_depth: int = MAX_DEPTH, max_keys: int = MAX_K
     while level:
         if depth > max_depth:
             raise JSONInputError(f"nested deeper than {max_depth} levels")
-        below: list[Any] = []
-        for node in level:
-            if type(node) is dict:
-                if len(node) > max_keys:
-                    raise JSONInputError(f"an object has more than {max_keys:,} members")
-                node = node.values()
-            below += [child for child in node if type(child) in _CONTAINERS]
+        # Whole levels per comprehension: an ingestion batch is one list of 5,000 objects.
+        objects = [node for node in level if type(node) is dict]
+        if objects and max(map(len, objects)) > max_keys:
+            raise JSONInputError(f"an object has more than {max_keys:,} members")
+        below = [child for obj in objects for child in obj.values() if type(child) in _CONTAINERS]
+        if len(objects) < len(level):
+            below += [c for n in level if type(n) is list for c in n if type(c) in _CONTAINERS]
         level = below
         depth += 1
 
