@@ -34,10 +34,12 @@ browser:
 	  echo "Installing Debian's fonts-dejavu-core for the signed reports"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
+# DEBUG stays off: STEWARD_DEMO=1 is production's settings over plain HTTP on loopback, with a
+# secret key made on first start under var/keys/ (portal/demo_settings.py).
 demo: install
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/demo.sh
+	STEWARD_DEMO=1 $(BIN)/python manage.py migrate --noinput
+	STEWARD_DEMO=1 $(BIN)/python manage.py seed_demo
+	STEWARD_DEMO=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/demo.sh
 
 lint: install
 	$(BIN)/ruff check .

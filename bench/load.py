@@ -135,8 +135,8 @@ def seed_world() -> World:
     from django.contrib.auth.models import Group, User
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
+    from portal.security.tokens import token_create
     from registry import services
     from registry.roles import DATA_SCIENTISTS
 
@@ -156,10 +156,10 @@ def seed_world() -> World:
     deployment = services.deployment_create(
         version=version, actor=owner, environment="staging", endpoint="https://load.example.org/"
     )
-    token, _ = Token.objects.get_or_create(user=owner)
+    _, token = token_create(user=owner, name="load drill")
     browser = Client()
     browser.force_login(owner)
-    return World(deployment.pk, token.key, browser.cookies["sessionid"].value)
+    return World(deployment.pk, token, browser.cookies["sessionid"].value)
 
 
 def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from governance.api.history import ProductionAtView
 from governance.api.views import LineageEdgeView, LineageGraphView
-from portal.security.token_views import TokenView
+from portal.security.token_views import TokenDetailView, TokenListView, TokenView
 from registry.api.views import (
     ArtifactViewSet,
     DatasetViewSet,
@@ -24,6 +24,8 @@ router.register("deployments", DeploymentViewSet, basename="deployment")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/tokens/", TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
     path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
     path("audit/production-at/", ProductionAtView.as_view(), name="audit-production-at"),

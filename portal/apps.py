@@ -6,6 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Steward portal"
 
     def ready(self) -> None:
-        from portal.security import lockout
+        from portal.security import accounts, lockout
 
         lockout.connect()
+        accounts.connect()

@@ -12,22 +12,29 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.demo_settings import demo_secret_key
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-_DEV_KEY = "steward-insecure-development-key-change-me-0123456789abcdefghijklmnop"
-SECRET_KEY = env_str("SECRET_KEY", _DEV_KEY if DEBUG else "")
-if not SECRET_KEY:
-    # Without DEBUG a real key is mandatory; `make demo` sets DEBUG=1 and so never needs one.
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# `make demo`: DEBUG off (no tracebacks on the wire) over plain HTTP on loopback, with a
+# secret key made on first start and kept under the storage folder (portal/demo_settings.py).
+STEWARD_DEMO = env_bool("STEWARD_DEMO", False)
 
 # Where uploaded artifacts, datasets, the embedded broker's queue and signing material live.
 STORAGE_DIR = Path(env_str("STEWARD_STORAGE_DIR", str(BASE_DIR / "var"))).resolve()
 STORAGE_DIR.mkdir(parents=True, exist_ok=True)  # SQLite and the embedded broker live here
+
+_DEV_KEY = "steward-insecure-development-key-change-me-0123456789abcdefghijklmnop"
+SECRET_KEY = env_str(
+    "SECRET_KEY", _DEV_KEY if DEBUG else demo_secret_key(STORAGE_DIR) if STEWARD_DEMO else ""
+)
+if not SECRET_KEY:
+    # Without DEBUG a real key is mandatory; the demo (STEWARD_DEMO=1) makes its own.
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 (STORAGE_DIR / "static").mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env_str("STEWARD_MEDIA_DIR", str(STORAGE_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
@@ -71,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.caching.NoStoreAPIMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.security.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -146,7 +154,7 @@ USE_TZ = True
 
 # Production serves hashed, compressed static files from `collectstatic`; development and the
 # test suite serve them straight from the app folders.
-STATIC_MANIFEST = env_bool("STEWARD_STATIC_MANIFEST", not DEBUG)
+STATIC_MANIFEST = env_bool("STEWARD_STATIC_MANIFEST", not (DEBUG or STEWARD_DEMO))
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "registry.storage.AtomicFileSystemStorage"},
@@ -166,6 +174,12 @@ REST_FRAMEWORK = {
     # JSON only. The browsable API renders forms whose choice lists come from unrestricted
     # querysets (every model's versions); people explore the API through /api/docs/ instead.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON through orjson with depth, object-size and 64-bit integer limits (registry/safe_json).
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -292,10 +306,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    _HTTPS = not STEWARD_DEMO  # the demo is plain HTTP on 127.0.0.1
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -330,6 +345,8 @@ AXES_VERBOSE = False
 # API tokens expire this many hours after they were issued; `DELETE /api/v1/auth/token/` and
 # `manage.py revoke_tokens USER` revoke them sooner.
 STEWARD_TOKEN_TTL_HOURS = env_int("STEWARD_TOKEN_TTL_HOURS", 30 * 24, minimum=1)
+# Live tokens one user may hold (each client its own); one more revokes the oldest.
+STEWARD_MAX_TOKENS_PER_USER = env_int("STEWARD_MAX_TOKENS_PER_USER", 20, minimum=1)
 
 LOGGING = {
     "version": 1,

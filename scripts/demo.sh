@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# DEBUG off, plain HTTP, a generated secret key (portal/settings.py, STEWARD_DEMO).
+export STEWARD_DEMO=${STEWARD_DEMO:-1}
 mkdir -p var/log
 
 "$BIN/celery" -A portal worker --beat --loglevel=INFO --concurrency=1 \

@@ -9,12 +9,13 @@ each counted from 1.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from registry import safe_json
 
 PREDICTION_FIELDS = (
     "request_id",
@@ -88,9 +89,9 @@ def parse_batch(
 
 def _json_records(body: bytes) -> tuple[list[Any], np.ndarray]:
     try:
-        records = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"the body is not valid JSON: {exc}") from exc
+        records = safe_json.loads(body)
+    except safe_json.JSONInputError as exc:
+        raise ParseError(f"the body: {exc}") from exc
     if not isinstance(records, list):
         raise ParseError("the body must be a JSON array of objects")
     return records, np.arange(1, len(records) + 1)
@@ -101,17 +102,17 @@ def _ndjson_records(body: bytes) -> tuple[list[Any], np.ndarray]:
     numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
     try:
         # One decode of the whole body as an array is far faster than a loads() per line.
-        records = json.loads(b"[" + b",".join(lines[n - 1] for n in numbers) + b"]")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        records = safe_json.loads(b"[" + b",".join(lines[n - 1] for n in numbers) + b"]")
+    except safe_json.JSONInputError:
         records = [_ndjson_line(lines[n - 1], n) for n in numbers]
     return records, np.asarray(numbers, dtype=np.int64)
 
 
 def _ndjson_line(line: bytes, number: int) -> Any:
     try:
-        return json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"line {number} is not valid JSON: {exc}") from exc
+        return safe_json.loads(line)
+    except safe_json.JSONInputError as exc:
+        raise ParseError(f"line {number}: {exc}") from exc
 
 
 def _from_records(

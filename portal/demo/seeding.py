@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from governance.approvals import services as approvals
 from governance.approvals.models import ApprovalRequest
@@ -30,6 +30,8 @@ from monitoring.models import JobRun
 from monitoring.services import job_create
 from portal.demo.reports import seed_reports
 from portal.demo.traffic import seed_traffic
+from portal.models import ApiToken
+from portal.security.tokens import token_create
 from registry import services
 from registry.choices import ArtifactKind, DatasetKind, Environment, Stage
 from registry.demo import catalog, training
@@ -62,7 +64,8 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 
 @dataclass(frozen=True)
 class DemoUsers:
-    """The demo's users by name, and the scientist's API token."""
+    """The demo's users by name, and the scientist's API token: its secret when this run
+    issued it, "" when an earlier seed did (a secret is shown once)."""
 
     by_name: dict[str, User]
     token: str
@@ -96,7 +99,8 @@ def _ensure_user(login: DemoLogin) -> User:
     user, _ = User.objects.get_or_create(
         username=login.username, defaults={"email": f"{login.username}@example.org"}
     )
-    user.set_password(login.password)
+    if not user.check_password(login.password):
+        user.set_password(login.password)  # which revokes the user's tokens
     user.is_active = True
     user.is_superuser = user.is_staff = login.superuser
     user.save()
@@ -108,8 +112,11 @@ def ensure_users() -> DemoUsers:
     """Get or create the demo users with their documented passwords and role groups."""
     ensure_roles()
     users = {login.username: _ensure_user(login) for login in DEMO_LOGINS}
-    token, _ = Token.objects.get_or_create(user=users["scientist"])
-    return DemoUsers(by_name=users, token=token.key)
+    scientist = users["scientist"]
+    if ApiToken.objects.filter(user=scientist, name="demo", expires_at__gt=timezone.now()):
+        return DemoUsers(by_name=users, token="")
+    _, secret = token_create(user=scientist, name="demo")
+    return DemoUsers(by_name=users, token=secret)
 
 
 @contextmanager

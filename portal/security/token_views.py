@@ -1,11 +1,18 @@
-"""POST /api/v1/auth/token/ issues (or returns) your token; DELETE revokes it."""
+"""API tokens over the API.
+
+`POST /api/v1/auth/token/` exchanges a user name and password for a new token; `DELETE` on it
+revokes the token the request came with (with a session: all of the caller's tokens).
+`/api/v1/auth/tokens/` lists the caller's tokens and creates a named one; `DELETE
+/api/v1/auth/tokens/{id}/` revokes one. Secrets are in the creation answer only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from axes.helpers import get_cool_off
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,33 +20,56 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.models import ApiToken
 from portal.security.lockout import LOCKED_OUT_STATUS, lockout_message
-from portal.security.tokens import expires_at, token_issue, token_revoke, token_ttl
+from portal.security.tokens import token_create, token_issue, token_revoke, token_revoke_one
 
-TOKEN_BODY = inline_serializer(
-    "IssuedToken", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
-)
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "expires_at"]
+
+
+class IssuedTokenSerializer(TokenSerializer):
+    token = serializers.CharField(help_text="The secret: shown in this answer only.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+
+
+class PasswordTokenInput(AuthTokenSerializer):
+    name = serializers.CharField(max_length=100, required=False, default="api")
+
+
+class TokenCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+def _issued(token: ApiToken, secret: str) -> dict[str, Any]:
+    return TokenSerializer(token).data | {"token": secret}
 
 
 class TokenView(APIView):
-    """Exchange a user name and password for an API token; revoke the token you hold."""
+    """Exchange a user name and password for a new API token; revoke the token you hold."""
 
-    serializer_class = AuthTokenSerializer
+    serializer_class = PasswordTokenInput
     throttle_classes = ()
 
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
 
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=PasswordTokenInput,
         responses={
-            200: TOKEN_BODY,
+            200: IssuedTokenSerializer,
             400: OpenApiResponse(description="wrong credentials"),
             429: OpenApiResponse(description="locked out after repeated failures"),
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = PasswordTokenInput(data=request.data, context={"request": request})
         if not serializer.is_valid():
             # django-axes flags the DRF request when the pair is (or just became) locked out.
             if getattr(request, "axes_locked_out", False):
@@ -48,10 +78,42 @@ class TokenView(APIView):
                     status=LOCKED_OUT_STATUS,
                 )
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        token = token_issue(user=serializer.validated_data["user"])
-        return Response({"token": token.key, "expires_at": expires_at(token.created, token_ttl())})
+        data = serializer.validated_data
+        token, secret = token_issue(user=data["user"], name=data["name"])
+        return Response(_issued(token, secret))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
-        token_revoke(actor=request.user, user=request.user, reason="revoked by its holder")
+        if isinstance(request.auth, ApiToken):
+            token_revoke_one(actor=request.user, token=request.auth, reason="revoked by its holder")
+        else:
+            token_revoke(actor=request.user, user=request.user, reason="revoked by their holder")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """Your API tokens (never their secrets); create a named one."""
+
+    serializer_class = TokenCreateInput
+
+    @extend_schema(responses=TokenSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        tokens = ApiToken.objects.filter(user=request.user)
+        return Response(TokenSerializer(tokens, many=True).data)
+
+    @extend_schema(request=TokenCreateInput, responses={201: IssuedTokenSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, secret = token_create(user=request.user, **serializer.validated_data)
+        return Response(_issued(token, secret), status=status.HTTP_201_CREATED)
+
+
+class TokenDetailView(APIView):
+    """Revoke one of your tokens; your other clients keep theirs."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+        token_revoke_one(actor=request.user, token=token, reason="revoked by its holder")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,24 +1,30 @@
-"""API tokens that expire and can be revoked.
+"""API tokens that expire and can be revoked, several per user.
 
-A token is DRF's `authtoken.Token` (one per user). It is valid for STEWARD_TOKEN_TTL_HOURS
-after it was issued; asking for a token again after that issues a new key. Revoking deletes
-the key, so the next request with it is a 401. Issue and revocation are audited (never the key).
+A token is an `ApiToken` row: a name, the SHA-256 of a random secret (the secret itself is
+shown once, at creation), a creation and an expiry time (at most STEWARD_TOKEN_TTL_HOURS
+after creation). A user may hold STEWARD_MAX_TOKENS_PER_USER live tokens; creating one more
+revokes the oldest, so a script that signs in on every run cannot pile them up. Revoking
+deletes the row, so the next request with its secret is a 401. Every token of a user is
+revoked when their password is set or their account is deactivated (`portal.security.accounts`).
+Creation and revocation are audited, never the secret.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from governance.audit.recording import record
+from portal.models import ApiToken
 
 ISSUED = "auth.token_issued"
 REVOKED = "auth.token_revoked"
@@ -37,55 +43,122 @@ def is_expired(created: dt.datetime, *, now: dt.datetime, ttl: dt.timedelta) -> 
     return now >= expires_at(created, ttl)
 
 
-class ExpiringTokenAuthentication(TokenAuthentication):
-    """DRF's `Authorization: Token <key>`, refusing revoked and expired keys with a 401 that
-    says which."""
+def digest(secret: str) -> str:
+    """What is stored for a secret. The secret is 160 random bits, so a plain hash suffices."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        try:
-            token = Token.objects.select_related("user").get(key=key)
-        except Token.DoesNotExist as exc:
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """DRF's `Authorization: Token <secret>`, refusing revoked and expired tokens with a 401
+    that says which."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
+        token = ApiToken.objects.select_related("user").filter(digest=digest(key)).first()
+        if token is None:
             raise AuthenticationFailed(
                 "Invalid token: it was revoked or never issued. Ask for a new one at "
                 "POST /api/v1/auth/token/."
-            ) from exc
+            )
         if not token.user.is_active:
             raise AuthenticationFailed("This token's user is inactive or deleted.")
-        if is_expired(token.created, now=timezone.now(), ttl=token_ttl()):
+        if timezone.now() >= token.expires_at:
             raise AuthenticationFailed(
-                "This token expired at "
-                f"{expires_at(token.created, token_ttl()).isoformat(timespec='seconds')}. "
+                f"This token expired at {token.expires_at.isoformat(timespec='seconds')}. "
                 "Ask for a new one at POST /api/v1/auth/token/."
             )
         return token.user, token
 
 
+def _described(tokens: list[ApiToken]) -> list[str]:
+    return [f"#{t.pk} {t}" for t in tokens]
+
+
+def _expiry(requested: dt.datetime | None, *, now: dt.datetime) -> dt.datetime:
+    latest = now + token_ttl()
+    if requested is None:
+        return latest
+    if requested <= now:
+        raise ValidationError({"expires_at": "must be in the future"})
+    if requested > latest:
+        raise ValidationError(
+            {"expires_at": f"may be at most {settings.STEWARD_TOKEN_TTL_HOURS} hours from now"}
+        )
+    return requested
+
+
 @transaction.atomic
-def token_issue(*, user: Any) -> Token:
-    """The user's current token, or a new one when there is none or it has expired."""
-    current = Token.objects.select_for_update().filter(user=user).first()
-    if current is not None:
-        if not is_expired(current.created, now=timezone.now(), ttl=token_ttl()):
-            return current
-        current.delete()
-    token = Token.objects.create(user=user)
+def token_create(
+    *, user: Any, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `user` (who must be active) and its secret, which is not kept.
+    Expired tokens of the user are removed; past the per-user limit the oldest is revoked."""
+    if not user.is_active:
+        raise PermissionDenied("An inactive user cannot hold API tokens.")
+    # The user's row lock serialises concurrent creations, so the limit holds.
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    now = timezone.now()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+    live = list(ApiToken.objects.filter(user=user).order_by("created_at", "pk"))
+    surplus = live[: max(len(live) - settings.STEWARD_MAX_TOKENS_PER_USER + 1, 0)]
+    if surplus:
+        _revoke(actor=user, user=user, tokens=surplus, reason="token limit reached")
+    secret = secrets.token_hex(20)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        prefix=secret[:8],
+        digest=digest(secret),
+        created_at=now,
+        expires_at=_expiry(expires_at, now=now),
+    )
+    token.full_clean()
+    token.save()
     record(
         actor=user,
         action=ISSUED,
         target=user,
-        after={"expires_at": expires_at(token.created, token_ttl()).isoformat()},
+        after={"token": _described([token])[0], "expires_at": token.expires_at.isoformat()},
     )
-    return token
+    return token, secret
+
+
+def token_issue(*, user: Any, name: str = "") -> tuple[ApiToken, str]:
+    """POST /api/v1/auth/token/: a new token for a user who gave their password."""
+    return token_create(user=user, name=name or "api")
+
+
+def _revoke(*, actor: Any, user: Any, tokens: list[ApiToken], reason: str) -> int:
+    if not tokens:
+        return 0
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    record(
+        actor=actor,
+        action=REVOKED,
+        target=user,
+        after={"reason": reason[:200], "tokens": _described(tokens)},
+    )
+    return len(tokens)
+
+
+def _require_holder_or_admin(actor: Any, user: Any) -> None:
+    is_person = not isinstance(actor, str)
+    if is_person and actor.pk != user.pk and not actor.is_superuser:
+        raise PermissionDenied("Only an administrator may revoke another user's tokens.")
 
 
 @transaction.atomic
 def token_revoke(*, actor: Any, user: Any, reason: str = "") -> int:
-    """Delete `user`'s tokens. A person may revoke their own; a superuser anyone's; a named
-    system process (a management command) passes its name as `actor`. Returns how many."""
-    is_person = not isinstance(actor, str)
-    if is_person and actor.pk != user.pk and not actor.is_superuser:
-        raise PermissionDenied("Only an administrator may revoke another user's tokens.")
-    deleted, _ = Token.objects.filter(user=user).delete()
-    if deleted:
-        record(actor=actor, action=REVOKED, target=user, after={"reason": reason[:200]})
-    return deleted
+    """Revoke every token of `user`. A person may revoke their own; a superuser anyone's; a
+    named system process (a management command, an account change) passes its name as
+    `actor`. Returns how many."""
+    _require_holder_or_admin(actor, user)
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user))
+    return _revoke(actor=actor, user=user, tokens=tokens, reason=reason)
+
+
+@transaction.atomic
+def token_revoke_one(*, actor: Any, token: ApiToken, reason: str = "") -> None:
+    """Revoke one token; the holder's other clients keep working."""
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    _require_holder_or_admin(actor, token.user)
+    _revoke(actor=actor, user=token.user, tokens=[token], reason=reason)

@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
+from registry import safe_json
+
 # Primary keys are 64-bit (BigAutoField): a larger number names no object, and the databases
 # refuse to compare with it (SQLite raises OverflowError), so it is refused as input instead.
 MAX_OBJECT_ID = 2**63 - 1
@@ -43,3 +45,16 @@ class UtcDateTimeFilter(django_filters.DateTimeFilter):
     """A date-time filter whose value is validated and moved to UTC (UtcDateTimeField)."""
 
     field_class = UtcDateTimeField
+
+
+class JSONField(serializers.JSONField):
+    """DRF's JSONField, reading a JSON string (a form field, or `binary=True`) through
+    `registry.safe_json`: too deep, too large or not JSON is a 400 on this field."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.binary or getattr(data, "is_json_string", False):
+            try:
+                return safe_json.loads(data)
+            except safe_json.JSONInputError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return super().to_internal_value(data)

@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from registry.api.fields import ObjectIdField
+from registry.api.fields import JSONField, ObjectIdField
 from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 
@@ -247,7 +247,7 @@ class DatasetCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DatasetKind.choices)
     file = serializers.FileField(allow_empty_file=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    schema = serializers.JSONField(
+    schema = JSONField(
         required=False, default=None, help_text='Declared columns: [{"name": ..., "type": ...}]'
     )
     derived_from = ObjectIdField(required=False, allow_null=True, default=None)

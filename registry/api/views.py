@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +19,7 @@ from registry import services
 from registry.api import filters
 from registry.api import serializers as s
 from registry.api.base import RestrictedViewSet
+from registry.api.parsers import JSONParser
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from decimal import Decimal
 
 import joblib
@@ -12,7 +13,6 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from sklearn.metrics import accuracy_score, r2_score
 
 from governance.models import AuditEvent, LineageEdge
@@ -26,6 +26,8 @@ from monitoring.models import (
 )
 from monitoring.tasks import run_job
 from portal.demo import seeding
+from portal.models import ApiToken
+from portal.security.tokens import digest
 from registry import services
 from registry.choices import ArtifactKind, DeploymentStatus, Stage
 from registry.demo import catalog, training
@@ -76,7 +78,7 @@ def _counts() -> dict[str, int]:
     return counts | {
         "AuditEvent": AuditEvent.objects.count(),
         "User": User.objects.count(),
-        "Token": Token.objects.count(),
+        "ApiToken": ApiToken.objects.count(),
         "JobRun": JobRun.objects.count(),
     }
 
@@ -225,7 +227,7 @@ def test_demo_users_log_in_with_the_documented_passwords(seeded):
         assert user is not None, login.username
         assert user.groups.filter(name=login.group).exists()
         assert user.is_superuser == login.superuser
-    assert Token.objects.filter(user__username="scientist").exists()
+    assert ApiToken.objects.filter(user__username="scientist").exists()
 
 
 def test_output_lists_each_model_and_the_demo_logins(db):
@@ -236,7 +238,8 @@ def test_output_lists_each_model_and_the_demo_logins(db):
         assert name in text
     for login in seeding.DEMO_LOGINS:
         assert login.password in text
-    assert Token.objects.get(user__username="scientist").key in text
+    [secret] = re.findall(r"Authorization: Token (\w+)", text)
+    assert ApiToken.objects.get(user__username="scientist").digest == digest(secret)
 
 
 def test_quiet_prints_nothing(db):

@@ -12,13 +12,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.readiness import selectors, services
 from governance.readiness.api import serializers as s
+from registry.api.parsers import JSONParser
 from registry.choices import Action
 from registry.models import ModelVersion
 

@@ -41,8 +41,14 @@ def logins_block(users: DemoUsers) -> list[str]:
     for login in DEMO_LOGINS:
         role = f"{login.group} (superuser)" if login.superuser else login.group
         lines.append(f"  {login.username:<10} {login.password:<18} {role}")
-    lines.append(f"  API token of scientist: {users.token}")
-    lines.append(f"  (use it as the header  Authorization: Token {users.token})")
+    if users.token:
+        lines.append(f"  API token of scientist: {users.token}")
+        lines.append(f"  (use it as the header  Authorization: Token {users.token})")
+    else:
+        lines.append(
+            "  API token of scientist: printed by the first seed (secrets are shown once);"
+        )
+        lines.append("  get another with POST /api/v1/auth/token/ (user name and password)")
     return lines
 
 
