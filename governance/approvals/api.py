@@ -31,7 +31,7 @@ from governance.approvals.models import (
     WebhookEndpoint,
 )
 from registry.api.base import RestrictedViewSet
-from registry.api.fields import ObjectIdField, UtcDateTimeFilter
+from registry.api.fields import ObjectIdField, ObjectIdFilter, UtcDateTimeFilter
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -124,7 +124,7 @@ class DecisionInput(serializers.Serializer):
 
 class RequestFilter(django_filters.FilterSet):
     # A number, not a choice: a choice filter would tell "exists elsewhere" from "no such id".
-    version = django_filters.NumberFilter(field_name="version_id")
+    version = ObjectIdFilter(field_name="version_id")
     model = django_filters.CharFilter(field_name="version__model__slug")
 
     class Meta:

@@ -297,3 +297,20 @@ def test_openapi_schema_and_swagger_ui_are_served_without_a_cdn(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(10**30), "0", "-1", "1.5"])
+@pytest.mark.parametrize(
+    "route", ["/api/v1/artifacts/", "/api/v1/deployments/", "/api/v1/approvals/"]
+)
+def test_an_id_filter_out_of_range_gets_400_naming_it(api_as, admin, route, value):
+    # An id past 64 bits reached the database (SQLite: OverflowError, a 500).
+    response = api_as(admin).get(route, {"version": value})
+    assert response.status_code == 400, response.content
+    assert "version" in response.json()
+
+
+def test_job_progress_leaves_out_ids_past_64_bits(client, admin):
+    client.force_login(admin)
+    response = client.get("/monitoring/jobs/progress/", {"ids": f"{2**63},{10**30},1"})
+    assert response.status_code == 200 and response.json() == {"runs": []}
