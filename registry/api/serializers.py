@@ -187,6 +187,9 @@ class FeatureInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     type = serializers.CharField(max_length=20)
     categories = serializers.ListField(child=serializers.CharField(), required=False)
+    optional = serializers.BooleanField(
+        required=False, help_text="The feature may be absent from a prediction row."
+    )
 
 
 class VersionRegisterInput(serializers.Serializer):
