@@ -30,6 +30,7 @@ from governance.approvals.models import (
     Notification,
     WebhookEndpoint,
 )
+from registry import limits
 from registry.api.base import RestrictedViewSet
 from registry.api.fields import ObjectIdField, ObjectIdFilter, UtcDateTimeFilter
 from registry.choices import Action
@@ -100,7 +101,9 @@ class RequestSerializer(serializers.ModelSerializer):
 class RequestInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     version = ObjectIdField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     endpoint = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     decision_threshold = serializers.DecimalField(
         max_digits=6,
@@ -119,7 +122,9 @@ class RequestInput(serializers.Serializer):
 
 class DecisionInput(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -215,10 +220,10 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AccessInput(serializers.Serializer):
-    user = serializers.CharField(required=False)
-    group = serializers.CharField(required=False)
+    user = serializers.CharField(required=False, max_length=150)
+    group = serializers.CharField(required=False, max_length=150)
     actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=Action.choices), min_length=1
+        child=serializers.ChoiceField(choices=Action.choices), min_length=1, max_length=20
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -212,7 +212,9 @@ class ScheduleSerializer(serializers.ModelSerializer):
 class ScheduleInputSerializer(serializers.Serializer):
     # A plain id: the service answers 404 alike for a missing and an invisible deployment.
     deployment = serializers.IntegerField(min_value=1)
-    recipients = serializers.ListField(child=serializers.EmailField(), min_length=1)
+    recipients = serializers.ListField(
+        child=serializers.EmailField(max_length=254), min_length=1, max_length=20
+    )
 
 
 class ReportScheduleView(APIView):

@@ -12,19 +12,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from registry.limits import unstorable
+
 # Only a \uD800-\uDFFF or \u0000 escape lets a decoded JSON string hold a lone surrogate or a
 # NUL (raw surrogate bytes are invalid UTF-8, a raw NUL is invalid JSON): clean bodies skip
 # the walk.
 _RISKY_ESCAPE = re.compile(rb"\\u(?:[dD][89abcdefABCDEF]|0000)")
-_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
-
-
-def unstorable(text: str) -> str | None:
-    """Why `text` cannot be stored, or None when it can."""
-    found = _BAD_TEXT.search(text)
-    if found is None:
-        return None
-    return "holds a NUL character" if found.group() == "\x00" else "holds a lone UTF-16 surrogate"
 
 
 def may_hold_unstorable(body: bytes) -> bool:

@@ -16,9 +16,10 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from monitoring.ingestion.parsing import Batch
+from registry import limits
 
 MAX_REQUEST_ID = 200
-MAX_EVENT_TEXT = 10_000  # a text feature, a prediction label, an error or a label, in characters
+MAX_EVENT_TEXT = limits.EVENT_TEXT  # a text feature, a prediction label, an error, a label
 # Integer features are stored as 64-bit integers downstream (pandas Int64, summaries).
 MAX_INTEGER = 2**63 - 1
 _PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal", "empty")
