@@ -167,3 +167,11 @@ def test_every_save_path_checks_the_caps(owner, model_a):
     model_a.description = "bad \ud800 text"
     with pytest.raises(ValidationError):
         model_a.save()
+
+
+def test_an_error_quoting_a_lone_surrogate_back_is_a_400_not_a_500(api_as, owner):
+    # The choice field's message quotes the value; rendering it as UTF-8 failed (found by the
+    # hostile-value fuzz test on POST /api/v1/approvals/{id}/decide/).
+    body = '{"name": "S", "task": "\\ud800"}'
+    response = api_as(owner).post("/api/v1/models/", body, content_type="application/json")
+    assert response.status_code == 400 and "task" in response.json()
