@@ -20,7 +20,8 @@ from django.utils.deconstruct import deconstructible
 TEXT = 10_000  # a description, an intended use, a comment, a reason
 EVIDENCE_TEXT = 20_000  # a readiness answer's evidence
 NOTE = 5_000  # a readiness answer's note
-SHORT_TEXT = 1_000  # one question, one line of guidance, a recipient list
+SHORT_TEXT = 1_000  # one question, one category
+RECIPIENTS = 20  # addresses on a report schedule, each at most 254 characters
 TAGS = 50  # tags on a model
 TAG = 50  # characters in one tag
 ITEMS = 500  # entries in any other list (categories, events, groups, features of a schema)
@@ -70,7 +71,7 @@ CAPS: dict[str, Cap] = {
     "approvals.ApprovalRequest.comment": Cap(chars=TEXT),
     "approvals.ApprovalDecision.comment": Cap(chars=TEXT),
     "approvals.WebhookEndpoint.events": Cap(items=ITEMS, json_bytes=JSON_BYTES),
-    "reports.ReportSchedule.recipients": Cap(chars=SHORT_TEXT),
+    "reports.ReportSchedule.recipients": Cap(chars=RECIPIENTS * 256),
 }
 
 _CAPPED_MODELS = {key.rsplit(".", 1)[0] for key in CAPS}

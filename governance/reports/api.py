@@ -19,6 +19,7 @@ from governance.reports import jobs, scheduling, services
 from governance.reports.models import ReportExport, ReportSchedule
 from monitoring.models import JobRun
 from monitoring.services import job_create
+from registry import limits
 from registry.api.base import RestrictedViewSet
 
 
@@ -213,7 +214,7 @@ class ScheduleInputSerializer(serializers.Serializer):
     # A plain id: the service answers 404 alike for a missing and an invisible deployment.
     deployment = serializers.IntegerField(min_value=1)
     recipients = serializers.ListField(
-        child=serializers.EmailField(max_length=254), min_length=1, max_length=20
+        child=serializers.EmailField(max_length=254), min_length=1, max_length=limits.RECIPIENTS
     )
 
 
