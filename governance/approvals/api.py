@@ -216,6 +216,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ApprovalPolicy.objects.prefetch_related("required_groups")
     serializer_class = PolicySerializer
     lookup_field = "risk_tier"
+    lookup_value_regex = r"[a-z]+"  # a NUL would reach PostgreSQL, which refuses it (a 500)
     pagination_class = None
 
 
