@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from monitoring.choices import JobState
 from monitoring.models import JobRun
 from monitoring.selectors import job_run_list, sees_all_jobs
+from registry.api.fields import object_id
 from registry.forms import ANY, ListForm
 
 PAGE_SIZE = 25
@@ -77,7 +78,8 @@ def progress_entry(run: JobRun) -> dict[str, Any]:
 
 
 def _ids(raw: str) -> list[int]:
-    ids = [int(part) for part in raw.split(",") if part.strip().isdigit()]
+    # An id past 64 bits names no run and would overflow the database's integer: left out.
+    ids = [number for part in raw.split(",") if (number := object_id(part)) is not None]
     return ids[:MAX_PROGRESS_IDS]
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, renderers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -54,6 +54,21 @@ def _storage_full(exc: OSError) -> Response:
         {"detail": "the file storage is full; nothing was stored"},
         status=status.HTTP_507_INSUFFICIENT_STORAGE,
     )
+
+
+class _AsciiJSONRenderer(renderers.JSONRenderer):
+    ensure_ascii = True
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's renderer, except that a string UTF-8 cannot encode (a lone surrogate an error
+    message quotes back from the request) is escaped as \\uXXXX instead of failing (a 500)."""
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return _AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,11 +1,12 @@
 """REST API v1: every app's endpoints under /api/v1/."""
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from rest_framework.routers import DefaultRouter
 
 from governance.api.history import ProductionAtView
 from governance.api.views import LineageEdgeView, LineageGraphView
 from portal.security.token_views import TokenDetailView, TokenListView, TokenView
+from registry.api.fields import ObjectIdConverter
 from registry.api.views import (
     ArtifactViewSet,
     DatasetViewSet,
@@ -13,6 +14,8 @@ from registry.api.views import (
     ModelVersionViewSet,
     RegisteredModelViewSet,
 )
+
+register_converter(ObjectIdConverter, "id")
 
 router = DefaultRouter()
 router.register("models", RegisteredModelViewSet, basename="model")
@@ -27,7 +30,7 @@ urlpatterns = [
     path("auth/tokens/", TokenListView.as_view(), name="tokens"),
     path("auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
-    path("lineage/<str:kind>/<int:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
+    path("lineage/<str:kind>/<id:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
     path("audit/production-at/", ProductionAtView.as_view(), name="audit-production-at"),
     path("", include("governance.api.audit_urls")),
     path("", include("governance.readiness.api_urls")),

@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only. The browsable API renders forms whose choice lists come from unrestricted
     # querysets (every model's versions); people explore the API through /api/docs/ instead.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["portal.api.JSONRenderer"],
     # JSON through orjson with depth, object-size and 64-bit integer limits (registry/safe_json).
     "DEFAULT_PARSER_CLASSES": [
         "registry.api.parsers.JSONParser",

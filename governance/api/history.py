@@ -16,7 +16,7 @@ from registry.models import RegisteredModel
 
 class AsOfQuery(serializers.Serializer):
     at = serializers.DateTimeField()
-    model = serializers.SlugField(required=False)
+    model = serializers.SlugField(required=False, max_length=140)
 
 
 class ProductionAtView(APIView):

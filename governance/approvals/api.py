@@ -31,8 +31,9 @@ from governance.approvals.models import (
     Notification,
     WebhookEndpoint,
 )
+from registry import limits
 from registry.api.base import RestrictedViewSet
-from registry.api.fields import ObjectIdField, UtcDateTimeFilter
+from registry.api.fields import ObjectIdField, ObjectIdFilter, UtcDateTimeFilter
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -108,7 +109,9 @@ class RequestSerializer(serializers.ModelSerializer):
 class RequestInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     version = ObjectIdField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     endpoint = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     decision_threshold = serializers.DecimalField(
         max_digits=6,
@@ -127,7 +130,9 @@ class RequestInput(serializers.Serializer):
 
 class DecisionInput(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     manifest_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
         required=False,
@@ -139,7 +144,7 @@ class DecisionInput(serializers.Serializer):
 
 class RequestFilter(django_filters.FilterSet):
     # A number, not a choice: a choice filter would tell "exists elsewhere" from "no such id".
-    version = django_filters.NumberFilter(field_name="version_id")
+    version = ObjectIdFilter(field_name="version_id")
     model = django_filters.CharFilter(field_name="version__model__slug")
 
     class Meta:
@@ -255,6 +260,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ApprovalPolicy.objects.prefetch_related("required_groups")
     serializer_class = PolicySerializer
     lookup_field = "risk_tier"
+    lookup_value_regex = r"[a-z]+"  # a NUL would reach PostgreSQL, which refuses it (a 500)
     pagination_class = None
 
     @extend_schema(request=PolicyInput, responses=PolicySerializer)
@@ -275,10 +281,10 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AccessInput(serializers.Serializer):
-    user = serializers.CharField(required=False)
-    group = serializers.CharField(required=False)
+    user = serializers.CharField(required=False, max_length=150)
+    group = serializers.CharField(required=False, max_length=150)
     actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=Action.choices), min_length=1
+        child=serializers.ChoiceField(choices=Action.choices), min_length=1, max_length=20
     )
 
     def validate_actions(self, value: list[str]) -> list[str]:

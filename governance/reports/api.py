@@ -21,6 +21,7 @@ from governance.reports.models import ReportExport, ReportSchedule
 from monitoring.models import JobRun
 from monitoring.selectors import job_run_list
 from monitoring.services import job_create
+from registry import limits
 from registry.api.base import RestrictedViewSet
 
 
@@ -226,7 +227,9 @@ class ScheduleSerializer(serializers.ModelSerializer):
 class ScheduleInputSerializer(serializers.Serializer):
     # A plain id: the service answers 404 alike for a missing and an invisible deployment.
     deployment = serializers.IntegerField(min_value=1)
-    recipients = serializers.ListField(child=serializers.EmailField(), min_length=1)
+    recipients = serializers.ListField(
+        child=serializers.EmailField(max_length=254), min_length=1, max_length=limits.RECIPIENTS
+    )
 
 
 class ReportScheduleView(APIView):

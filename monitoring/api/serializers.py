@@ -24,6 +24,7 @@ from monitoring.models import (
     Severity,
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
+from registry import limits
 from registry.api.fields import ObjectIdField
 from registry.models import Dataset
 
@@ -200,10 +201,13 @@ class MonitoringSettingsSerializer(serializers.ModelSerializer):
 class MonitoringSettingsInput(serializers.Serializer):
     """Needs the deployment in its context (`{"deployment": …}`) to check drift methods."""
 
-    thresholds = serializers.DictField(child=serializers.FloatField(), required=False)
+    thresholds = serializers.DictField(
+        child=serializers.FloatField(), required=False, validators=[limits.JsonCap()]
+    )
     positive_label = serializers.CharField(max_length=200, required=False)
     drift_methods = serializers.DictField(
         required=False,
+        validators=[limits.JsonCap()],
         help_text='{feature, "numerical" or "categorical": method name, or {"method": name, '
         '"threshold": number}}; replaces the stored overrides ({} clears them).',
     )
@@ -283,7 +287,11 @@ class AlertRuleInput(serializers.Serializer):
     notify_in_app = serializers.BooleanField(default=True)
     notify_email = serializers.BooleanField(default=False)
     webhook_url = serializers.URLField(
-        required=False, allow_blank=True, default="", validators=[validate_outbound_url]
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        validators=[validate_outbound_url],
     )
     webhook_secret = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
@@ -310,7 +318,7 @@ class AlertRuleUpdate(serializers.Serializer):
     notify_in_app = serializers.BooleanField(required=False)
     notify_email = serializers.BooleanField(required=False)
     webhook_url = serializers.URLField(
-        required=False, allow_blank=True, validators=[validate_outbound_url]
+        required=False, allow_blank=True, max_length=200, validators=[validate_outbound_url]
     )
     webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=200)
     retraining = serializers.BooleanField(required=False)

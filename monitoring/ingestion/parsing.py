@@ -8,6 +8,7 @@ each counted from 1.
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitoring.ingestion import text
 from registry import safe_json
 
 PREDICTION_FIELDS = (
@@ -84,6 +86,9 @@ def parse_batch(
     if fmt == "csv":
         return _from_csv(body, reserved=reserved, nested=nested)
     records, rows = _json_records(body) if fmt == "json" else _ndjson_records(body)
+    if text.may_hold_unstorable(body) and (found := text.first_unstorable(records, rows)):
+        row, name, why = found
+        raise ParseError(f"row {row}, field {name!r}: {why}")
     return _from_records(records, rows, fmt=fmt, reserved=reserved, nested=nested)
 
 
@@ -135,7 +140,8 @@ def _from_records(
     keys = [tuple(f) if f is not None else None for f in dicts]
     features = pd.DataFrame.from_records([f or {} for f in dicts], index=fields.index)
     codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=False)
-    key_sets = [frozenset(k) if k is not None else None for k in uniques]
+    # factorize turns the None of a row without an object into NaN.
+    key_sets = [frozenset(k) if isinstance(k, tuple) else None for k in uniques]
     return Batch(fmt, rows, fields, features, codes, key_sets, unknown)
 
 
@@ -159,7 +165,28 @@ def _from_csv(body: bytes, *, reserved: tuple[str, ...], nested: bool) -> Batch:
         return _batch(
             "csv", rows, fields, pd.DataFrame(index=frame.index), [frozenset()], frame[extra]
         )
-    return _batch("csv", rows, fields, frame[extra], [frozenset(extra)], frame[[]])
+    codes, key_sets = _csv_key_sets(body, list(frame.columns), extra, len(frame))
+    return Batch("csv", rows, fields, frame[extra], codes, key_sets, frame[[]])
+
+
+def _csv_key_sets(
+    body: bytes, header: list[str], features: list[str], n: int
+) -> tuple[np.ndarray, list[frozenset[str] | None]]:
+    """A record shorter than the header lacks its last columns (pandas reads them as empty):
+    rows are grouped by how many fields they carry, so validation names the features a row
+    lacks, as it does for a JSON row without them."""
+    codes = np.zeros(n, dtype=np.int64)
+    whole = [frozenset(features)]
+    try:
+        records = [r for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r]
+    except (UnicodeDecodeError, csv.Error):
+        return codes, whole
+    lengths = np.fromiter((len(r) for r in records[1:]), dtype=np.int64, count=len(records) - 1)
+    if len(lengths) != n or (lengths >= len(header)).all():
+        return codes, whole  # pandas and csv disagree on the records: no per-row claim
+    codes, uniques = pd.factorize(np.minimum(lengths, len(header)))
+    carried = [frozenset(header[: int(k)]) & whole[0] for k in uniques]
+    return codes.astype(np.int64), list(carried)
 
 
 def _batch(

@@ -16,8 +16,12 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from monitoring.ingestion.parsing import Batch
+from registry import limits
 
 MAX_REQUEST_ID = 200
+MAX_EVENT_TEXT = limits.EVENT_TEXT  # a text feature, a prediction label, an error, a label
+# Integer features are stored as 64-bit integers downstream (pandas Int64, summaries).
+MAX_INTEGER = 2**63 - 1
 _PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal", "empty")
 TRUE_WORDS = ("true", "1", "1.0", "yes", "t", "y")
 FALSE_WORDS = ("false", "0", "0.0", "no", "f", "n")
@@ -119,10 +123,13 @@ def as_number(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values.where(~bad), bad
 
 
-def as_integer(col: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def as_integer(col: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(values as Int64, not numbers, fractional, outside the 64-bit range)."""
     values, not_number = as_number(col)
     fractional = values.notna() & (values != values.round())
-    return values.where(~fractional).astype("Int64"), not_number, fractional
+    # 2**63 is exactly representable as a float; anything at or past it overflows Int64.
+    huge = values.notna() & (values.abs() >= float(MAX_INTEGER + 1))
+    return values.where(~fractional & ~huge).astype("Int64"), not_number, fractional, huge
 
 
 def as_boolean(col: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -152,12 +159,24 @@ def as_timestamp(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, given & values.isna()
 
 
+def _check_text(values: pd.Series, name: str, errors: _Errors) -> None:
+    """Text the databases cannot store (NUL: PostgreSQL refuses it; a CSV cell may hold one)
+    and text past MAX_EVENT_TEXT."""
+    given = values.notna()
+    if not given.any():
+        return
+    text = values.where(given, "").astype(str)
+    errors.add(text.str.contains("\x00", regex=False), name, "holds a NUL character")
+    errors.add(text.str.len() > MAX_EVENT_TEXT, name, f"longer than {MAX_EVENT_TEXT} characters")
+
+
 def _check_feature(spec: dict[str, Any], col: pd.Series, errors: _Errors) -> pd.Series:
     name, kind = spec["name"], spec["type"]
     if kind in ("numeric", "integer"):
         if kind == "integer":
-            values, bad, fractional = as_integer(col)
+            values, bad, fractional, huge = as_integer(col)
             errors.add(fractional, name, "not a whole number", shown=col)
+            errors.add(huge, name, "outside the 64-bit integer range", shown=col)
         else:
             values, bad = as_number(col)
         errors.add(bad, name, "not a number", shown=col)
@@ -171,22 +190,25 @@ def _check_feature(spec: dict[str, Any], col: pd.Series, errors: _Errors) -> pd.
         errors.add(bad, name, "not an ISO 8601 date and time", shown=col)
         return values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z").where(values.notna(), None)
     values = as_text(col)
+    _check_text(values, name, errors)
     if kind == "categorical" and "categories" in spec:
         unknown = values.notna() & ~values.isin(spec["categories"])
         errors.add(unknown, name, "not one of the declared categories", shown=col)
     return values
 
 
-def _check_keys(batch: Batch, names: list[str], errors: _Errors) -> None:
-    """Missing and extra feature keys. Rows are grouped by the set of keys they carry, so the
-    loop runs once per distinct key set (one for CSV, a handful for JSON), not per row."""
-    declared = set(names)
+def _check_keys(batch: Batch, schema: list[dict[str, Any]], errors: _Errors) -> None:
+    """Missing and extra feature keys; a feature the schema marks `optional` may be absent.
+    Rows are grouped by the set of keys they carry, so the loop runs once per distinct key
+    set (one or a few for CSV, a handful for JSON), not per row."""
+    declared = {spec["name"] for spec in schema}
+    required = {spec["name"] for spec in schema if not spec.get("optional")}
     for code, keys in enumerate(batch.key_sets):
         rows = batch.key_codes == code
         if keys is None:
             errors.add(rows, "features", "must be an object of feature values")
             continue
-        for name in sorted(declared - keys):
+        for name in sorted(required - keys):
             errors.add(rows, name, "missing feature")
         for name in sorted(keys - declared):
             errors.add(rows, name, "not in the version's input schema")
@@ -199,6 +221,9 @@ def _check_unknown(batch: Batch, errors: _Errors) -> None:
 
 def _request_ids(col: pd.Series, rows: np.ndarray, errors: _Errors) -> pd.Series:
     ids = as_text(col).str.strip()
+    errors.add(
+        ids.str.contains("\x00", regex=False).fillna(False), "request_id", "holds a NUL character"
+    )
     missing = ids.isna() | (ids == "")
     errors.add(missing, "request_id", "missing request_id")
     errors.add(ids.str.len() > MAX_REQUEST_ID, "request_id", f"longer than {MAX_REQUEST_ID}")
@@ -246,9 +271,8 @@ def _status(fields: pd.DataFrame, errors: _Errors) -> tuple[pd.Series, pd.Series
 def validate_predictions(batch: Batch, schema: list[dict[str, Any]]) -> Report:
     """Check every row of a prediction batch; the valid rows come back typed for storage."""
     f, errors = batch.fields, _Errors(batch.rows)
-    names = [spec["name"] for spec in schema]
     _check_unknown(batch, errors)
-    _check_keys(batch, names, errors)
+    _check_keys(batch, schema, errors)
     typed = {
         spec["name"]: _check_feature(
             spec, batch.features.get(spec["name"], pd.Series(np.nan, index=f.index)), errors
@@ -258,14 +282,17 @@ def validate_predictions(batch: Batch, schema: list[dict[str, Any]]) -> Report:
     status, error_text = _status(f, errors)
     cache_hit, bad_cache = as_boolean(f["cache_hit"])
     errors.add(bad_cache, "cache_hit", "not a boolean", shown=f["cache_hit"])
+    prediction, error_text = as_text(f["prediction"]), error_text.where(error_text != "")
+    _check_text(prediction, "prediction", errors)
+    _check_text(error_text, "error", errors)
     columns = {
         "request_id": _request_ids(f["request_id"], batch.rows, errors),
         "timestamp": _timestamps(f["timestamp"], errors, required=True),
-        "prediction_label": as_text(f["prediction"]),
+        "prediction_label": prediction,
         "prediction_score": _numbers(f["score"], "score", errors, minimum=None),
         "latency_ms": _numbers(f["latency_ms"], "latency_ms", errors, minimum=0.0),
         "status": status,
-        "error": error_text,
+        "error": error_text.fillna(""),
         "cache_hit": cache_hit,
         "cpu": _numbers(f["cpu"], "cpu", errors, minimum=0.0),
         "memory": _numbers(f["memory"], "memory", errors, minimum=0.0),
@@ -282,6 +309,7 @@ def validate_ground_truth(batch: Batch, *, received_at: pd.Timestamp) -> Report:
     f, errors = batch.fields, _Errors(batch.rows)
     _check_unknown(batch, errors)
     label = as_text(f["label"])
+    _check_text(label, "label", errors)
     value = _numbers(f["value"], "value", errors, minimum=None)
     errors.add(label.isna() & f["value"].isna(), "label", "needs a label or a value")
     columns = {

@@ -26,6 +26,41 @@ class ObjectIdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
+def object_id(value: str) -> int | None:
+    """A decimal id as an int, or None when it is not one or is past MAX_OBJECT_ID."""
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_OBJECT_ID)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_OBJECT_ID else None
+
+
+class ObjectIdConverter:
+    """A path segment that is an object id: `<id:pk>`. An id past MAX_OBJECT_ID matches no
+    route (404) instead of reaching the database."""
+
+    regex = "[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        number = object_id(value)
+        if number is None:
+            raise ValueError(value)  # Django reads this as "no match"
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class ObjectIdFilter(django_filters.NumberFilter):
+    """A filter on an object id: a whole number from 1 to MAX_OBJECT_ID, else 400."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_OBJECT_ID)
+        kwargs.setdefault("decimal_places", 0)
+        super().__init__(*args, **kwargs)
+
+
 class UtcDateTimeField(forms.DateTimeField):
     """A date-time read as Django's form field reads it, then moved to UTC. The databases
     store instants; PostgreSQL refuses an offset past ±15:59 and a date moved out of the

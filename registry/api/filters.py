@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from registry.api.fields import ObjectIdFilter
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 
 
@@ -31,7 +32,7 @@ class ModelVersionFilter(filters.FilterSet):
 class ArtifactFilter(filters.FilterSet):
     model = filters.CharFilter(field_name="version__model__slug")
     # A number, not a choice: a choice filter would tell "exists elsewhere" from "no such id".
-    version = filters.NumberFilter(field_name="version_id")
+    version = ObjectIdFilter(field_name="version_id")
 
     class Meta:
         model = Artifact
@@ -48,7 +49,7 @@ class DatasetFilter(filters.FilterSet):
 
 class DeploymentFilter(filters.FilterSet):
     model = filters.CharFilter(field_name="version__model__slug")
-    version = filters.NumberFilter(field_name="version_id")
+    version = ObjectIdFilter(field_name="version_id")
 
     class Meta:
         model = Deployment

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from registry import limits
 from registry.api.fields import JSONField, ObjectIdField
 from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
@@ -157,25 +158,34 @@ class DeploymentSerializer(serializers.ModelSerializer):
 class ModelCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     task = serializers.ChoiceField(choices=Task.choices)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     team = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
     target_column = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=120
     )
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, default=RiskTier.MEDIUM)
-    intended_use = serializers.CharField(required=False, allow_blank=True, default="")
+    intended_use = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, default=list
+        child=serializers.CharField(max_length=limits.TAG),
+        required=False,
+        default=list,
+        max_length=limits.TAGS,
     )
 
 
 class ModelUpdateInput(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=limits.TEXT)
     team = serializers.CharField(required=False, allow_blank=True, max_length=120)
     target_column = serializers.CharField(required=False, allow_blank=True, max_length=120)
     risk_tier = serializers.ChoiceField(choices=RiskTier.choices, required=False)
-    intended_use = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    intended_use = serializers.CharField(required=False, allow_blank=True, max_length=limits.TEXT)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=limits.TAG), required=False, max_length=limits.TAGS
+    )
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -187,18 +197,29 @@ class ModelUpdateInput(serializers.Serializer):
 class FeatureInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     type = serializers.CharField(max_length=20)
-    categories = serializers.ListField(child=serializers.CharField(), required=False)
+    categories = serializers.ListField(
+        child=serializers.CharField(max_length=limits.SHORT_TEXT),
+        required=False,
+        max_length=limits.ITEMS,
+    )
+    optional = serializers.BooleanField(
+        required=False, help_text="The feature may be absent from a prediction row."
+    )
 
 
 class VersionRegisterInput(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    input_schema = FeatureInput(many=True, required=False, default=list)
-    hyperparameters = serializers.DictField(required=False, default=dict)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
+    input_schema = FeatureInput(many=True, required=False, default=list, max_length=limits.ITEMS)
+    hyperparameters = serializers.DictField(
+        required=False, default=dict, validators=[limits.JsonCap()]
+    )
     training_metrics = serializers.DictField(
-        child=serializers.FloatField(), required=False, default=dict
+        child=serializers.FloatField(), required=False, default=dict, validators=[limits.JsonCap()]
     )
     feature_importance = serializers.DictField(
-        child=serializers.FloatField(), required=False, default=dict
+        child=serializers.FloatField(), required=False, default=dict, validators=[limits.JsonCap()]
     )
     code_repository = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=300
@@ -208,11 +229,16 @@ class VersionRegisterInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
+        max_length=64,
         error_messages={"invalid": "must be a commit hash (7 to 64 hexadecimal characters)"},
     )
     framework = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
-    training_datasets = serializers.ListField(child=ObjectIdField(), required=False, default=list)
-    validation_datasets = serializers.ListField(child=ObjectIdField(), required=False, default=list)
+    training_datasets = serializers.ListField(
+        child=ObjectIdField(), required=False, default=list, max_length=limits.ITEMS
+    )
+    validation_datasets = serializers.ListField(
+        child=ObjectIdField(), required=False, default=list, max_length=limits.ITEMS
+    )
 
     def validate_input_schema(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [dict(item) for item in value]
@@ -221,7 +247,9 @@ class VersionRegisterInput(serializers.Serializer):
 class ArtifactCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ArtifactKind.choices)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     file = serializers.FileField(required=False, allow_empty_file=True)
     uri = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     sha256 = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
@@ -238,17 +266,22 @@ class ArtifactCreateInput(serializers.Serializer):
 class ArtifactUpdateInput(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     kind = serializers.ChoiceField(choices=ArtifactKind.choices, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=limits.TEXT)
 
 
 class DatasetCreateInput(serializers.Serializer):
-    model = serializers.SlugField()
+    model = serializers.SlugField(max_length=140)
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=DatasetKind.choices)
     file = serializers.FileField(allow_empty_file=True)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     schema = JSONField(
-        required=False, default=None, help_text='Declared columns: [{"name": ..., "type": ...}]'
+        required=False,
+        default=None,
+        help_text='Declared columns: [{"name": ..., "type": ...}]',
+        validators=[limits.JsonCap()],
     )
     derived_from = ObjectIdField(required=False, allow_null=True, default=None)
 
@@ -269,10 +302,14 @@ class DeploymentCreateInput(serializers.Serializer):
     traffic_share = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
     )
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )
     replaces = ObjectIdField(required=False, allow_null=True, default=None)
 
 
 class RollbackInput(serializers.Serializer):
     to_version = ObjectIdField(required=False, allow_null=True, default=None)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.TEXT
+    )

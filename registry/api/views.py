@@ -32,6 +32,8 @@ class RegisteredModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     )
     serializer_class = s.RegisteredModelSerializer
     lookup_field = "slug"
+    # Only a slug reaches the database: PostgreSQL refuses a NUL in text (a 500, not a 404).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filterset_class = filters.RegisteredModelFilter
     search_fields = ["name", "description", "team"]
     ordering_fields = ["name", "created_at", "updated_at", "risk_tier", "team"]

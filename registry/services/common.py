@@ -18,7 +18,8 @@ def require_object(actor: Any, action: str, instance: models.Model) -> None:
 
 
 def clean_schema(schema: Any, *, field: str = "input_schema") -> list[dict[str, Any]]:
-    """Validate a declared schema: a list of {name, type[, categories]} with unique names."""
+    """Validate a declared schema: a list of {name, type[, categories][, optional]} with unique
+    names. An `optional` feature may be absent from a prediction row (JSON key or CSV cell)."""
     if not isinstance(schema, list):
         raise ValidationError({field: "must be a list of {name, type} objects"})
     cleaned, seen, allowed = [], set(), set(FeatureType.values)
@@ -38,6 +39,11 @@ def clean_schema(schema: Any, *, field: str = "input_schema") -> list[dict[str, 
             if not isinstance(item["categories"], list):
                 raise ValidationError({field: f"{where}: 'categories' must be a list"})
             entry["categories"] = [str(c) for c in item["categories"]]
+        if "optional" in item:
+            if not isinstance(item["optional"], bool):
+                raise ValidationError({field: f"{where}: 'optional' must be true or false"})
+            if item["optional"]:
+                entry["optional"] = True
         cleaned.append(entry)
     return cleaned
 

@@ -9,6 +9,7 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from monitoring.models import DeploymentActivity, GroundTruth, PredictionEvent
+from registry.models import ModelVersion
 from tests import factories
 
 
@@ -259,3 +260,134 @@ def test_a_body_over_the_upload_limit_gets_413(api_as, owner, deployment, settin
     settings.STEWARD_MAX_UPLOAD_BYTES = 100
     response = post_json(api_as(owner), url(deployment), [event(n) for n in range(5)])
     assert response.status_code == 413
+
+
+def _refused(response, field: str) -> None:
+    assert response.status_code == 400, response.content
+    assert field in response.content.decode(), response.content
+
+
+HOSTILE_ROWS = {
+    # (body, the field the answer names)
+    "features absent": (
+        json.dumps([{k: v for k, v in event(1).items() if k != "features"}]),
+        "features",
+    ),
+    "features a list": (json.dumps([event(1) | {"features": [1, 2]}]), "features"),
+    "features a string": (json.dumps([event(1) | {"features": "age=3"}]), "features"),
+    "features null": (json.dumps([event(1) | {"features": None}]), "features"),
+    "a 5,000-digit number": (
+        json.dumps([event(1)]).replace("52000.5", "9" * 5000),
+        "JSON",
+    ),
+    "a lone surrogate in a feature": (
+        json.dumps([event(1, region="x")]).replace('"x"', '"\\ud800"'),
+        "region",
+    ),
+    "a lone surrogate in a feature name": (
+        json.dumps([event(1) | {"features": {"x": 1}}]).replace('"x"', '"\\udfff"'),
+        "features",
+    ),
+    "a lone surrogate in the request_id": (
+        json.dumps([event(1) | {"request_id": "x"}]).replace('"x"', '"r\\ud800"'),
+        "request_id",
+    ),
+    "a NUL in the error text": (
+        json.dumps([event(1) | {"error": "a\u0000b"}]),
+        "error",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_ROWS))
+def test_hostile_rows_get_400_naming_the_field_and_nothing_is_stored(
+    api_as, owner, deployment, case
+):
+    # Each of these was a 500 (pandas or the database refusing the value) or stored text
+    # PostgreSQL cannot hold. Run on PostgreSQL too.
+    body, field = HOSTILE_ROWS[case]
+    line = body.strip()[1:-1]  # every case is one row: its NDJSON form is the object alone
+    for data, fmt in ((body, "application/json"), (line, "application/x-ndjson")):
+        _refused(api_as(owner).post(url(deployment), data=data, content_type=fmt), field)
+    assert stored(deployment) == []
+
+
+def test_an_integer_feature_past_64_bits_is_refused_naming_it(api_as, owner, model_a):
+    schema = [{"name": "count", "type": "integer"}]
+    deployment = factories.deployment(
+        version=factories.model_version(model=model_a, input_schema=schema, feature_importance={})
+    )
+    row = event(1) | {"features": {"count": 2**70}}
+    response = post_json(api_as(owner), url(deployment), [row])
+    _refused(response, "count")
+    assert "64-bit" in response.content.decode()
+    assert stored(deployment) == []
+
+
+def test_ground_truth_with_a_lone_surrogate_or_nul_gets_400_naming_the_field(
+    api_as, owner, deployment
+):
+    for body, field in (
+        ('[{"request_id": "a", "label": "\\udc00"}]', "label"),
+        ('[{"request_id": "a\\u0000", "value": 1}]', "request_id"),
+    ):
+        response = api_as(owner).post(
+            url(deployment, "ground-truth"), data=body, content_type="application/json"
+        )
+        _refused(response, field)
+    assert not GroundTruth.objects.filter(deployment=deployment).exists()
+
+
+def test_a_csv_nul_or_an_overlong_text_cell_is_refused_naming_the_column(api_as, owner, deployment):
+    header = "request_id,timestamp,prediction,age,income,region\n"
+    for line, field in (
+        ("c1,2026-11-01T10:00:00Z,ap\x00prove,41,1000,south\n", "prediction"),
+        (f"c1,2026-11-01T10:00:00Z,{'x' * 10_001},41,1000,south\n", "prediction"),
+    ):
+        response = api_as(owner).post(url(deployment), data=header + line, content_type="text/csv")
+        _refused(response, field)
+    assert stored(deployment) == []
+
+
+def test_a_csv_row_shorter_than_the_header_lacks_its_last_features(api_as, owner, deployment):
+    # pandas read the absent cells as empty (a null) and the row was stored without them.
+    body = (
+        "request_id,timestamp,age,income,region\n"
+        "c1,2026-11-01T10:00:00Z,41,1000,south\n"
+        "c2,2026-11-01T10:01:00Z,42\n"
+        "c3,2026-11-01T10:02:00Z,43,,\n"
+    )
+    response = api_as(owner).post(
+        url(deployment, on_error="skip"), data=body, content_type="text/csv"
+    )
+    assert response.status_code == 207, response.content
+    assert response.json()["rejected"] == [
+        {"row": 2, "field": "income", "reason": "missing feature"},
+        {"row": 2, "field": "region", "reason": "missing feature"},
+    ]
+    assert stored(deployment) == ["c1", "c3"]  # an empty cell is a null, which is data
+
+
+def test_an_optional_feature_may_be_absent_from_csv_and_json(api_as, owner, model_a):
+    schema = [
+        {"name": "age", "type": "numeric"},
+        {"name": "note", "type": "text", "optional": True},
+    ]
+    response = api_as(owner).post(
+        f"/api/v1/models/{model_a.slug}/versions/", {"input_schema": schema}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["input_schema"] == schema
+    version = ModelVersion.objects.get(pk=response.json()["id"])
+    deployment = factories.deployment(version=version)
+    body = "request_id,timestamp,age\nc1,2026-11-01T10:00:00Z,41\n"
+    response = api_as(owner).post(url(deployment), data=body, content_type="text/csv")
+    assert response.status_code == 200, response.content
+    short = "request_id,timestamp,age,note\nc2,2026-11-01T10:00:00Z,41\n"
+    response = api_as(owner).post(url(deployment), data=short, content_type="text/csv")
+    assert response.status_code == 200, response.content
+    row = event(3) | {"features": {"age": 40}}
+    assert post_json(api_as(owner), url(deployment), [row]).status_code == 200
+    missing_age = event(4) | {"features": {"note": "hi"}}
+    _refused(post_json(api_as(owner), url(deployment), [missing_age]), "age")
+    assert stored(deployment) == ["c1", "c2", "req-3"]

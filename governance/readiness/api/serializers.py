@@ -13,6 +13,7 @@ from governance.readiness.models import (
     ChecklistSection,
     ChecklistTemplate,
 )
+from registry import limits
 
 MAX_ROWS = 200
 
@@ -125,10 +126,12 @@ class ReadinessAnswerInputSerializer(serializers.Serializer):
 
     item = serializers.CharField(max_length=80)
     answer = serializers.ChoiceField(choices=AnswerChoice.choices)
-    evidence_text = serializers.CharField(allow_blank=True, default="", max_length=20_000)
+    evidence_text = serializers.CharField(
+        allow_blank=True, default="", max_length=limits.EVIDENCE_TEXT
+    )
     evidence_url = serializers.URLField(allow_blank=True, default="", max_length=500)
     evidence_artifact = serializers.IntegerField(min_value=1, allow_null=True, default=None)
-    note = serializers.CharField(allow_blank=True, default="", max_length=5_000)
+    note = serializers.CharField(allow_blank=True, default="", max_length=limits.NOTE)
 
 
 def row_errors(errors: list[dict[str, Any]] | dict[Any, Any]) -> dict[str, Any]:
