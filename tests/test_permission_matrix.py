@@ -356,6 +356,11 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
         methods={"GET": Check()},
     ),
+    "api:deployment-quality": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
     "api:deployment-status": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
@@ -517,7 +522,7 @@ ROUTES: dict[str, Route] = {
         f"monitoring:deployment-{page}": Route(
             ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
         )
-        for page in ("health", "performance", "drift", "data")
+        for page in ("health", "performance", "drift", "data", "quality")
     },
     "reports:job": Route(
         ui=True,

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from monitoring.alerts.quality_source import quality_rule_name_problem
 from monitoring.engines.status import Thresholds
 from monitoring.ingestion.services import ON_ERROR_CHOICES
 from monitoring.models import (
@@ -157,6 +158,7 @@ class DeploymentStatusSerializer(serializers.Serializer):
     accuracy = VerdictSerializer()
     drift = VerdictSerializer()
     service_health = VerdictSerializer()
+    data_quality = VerdictSerializer()
 
     def to_representation(self, instance: DeploymentStatus) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -288,6 +290,10 @@ class AlertRuleInput(serializers.Serializer):
             raise serializers.ValidationError("give exactly one of model and deployment")
         if data["source"] == AlertSource.STATUS and data["name"] not in DeploymentStatus.AXES:
             raise serializers.ValidationError({"name": f"one of {list(DeploymentStatus.AXES)}"})
+        if data["source"] == AlertSource.QUALITY:
+            problem = quality_rule_name_problem(data["name"])
+            if problem:
+                raise serializers.ValidationError({"name": problem})
         if data["retraining"] and not data["webhook_url"]:
             raise serializers.ValidationError({"webhook_url": "retraining needs a webhook"})
         return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from monitoring.dashboards import deployment_views as views
+from monitoring.dashboards.quality_views import deployment_quality
 
 urlpatterns = [
     path("deployments/switch/", views.deployment_switch, name="deployment-switch"),
@@ -16,4 +17,5 @@ urlpatterns = [
     ),
     path("deployments/<int:pk>/drift/", views.deployment_drift, name="deployment-drift"),
     path("deployments/<int:pk>/data/", views.deployment_data, name="deployment-data"),
+    path("deployments/<int:pk>/quality/", deployment_quality, name="deployment-quality"),
 ]

@@ -1,3 +1,4 @@
+from monitoring.models.data_quality import HourlyQuality
 from monitoring.models.ingestion import (
     DeploymentActivity,
     EventStatus,
@@ -42,6 +43,7 @@ __all__ = [
     "EventStatus",
     "GroundTruth",
     "HourlyHealth",
+    "HourlyQuality",
     "HourlySummary",
     "JobRun",
     "MonitoringSettings",

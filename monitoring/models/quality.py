@@ -61,7 +61,7 @@ class MonitoringSettings(models.Model):
 
 class DeploymentStatus(models.Model):
     """The current verdict per axis of one deployment: {axis: {"level", "reason"}} for
-    accuracy, drift and service health, replaced on each computation."""
+    accuracy, drift, service health and data quality, replaced on each computation."""
 
     deployment = models.OneToOneField(
         "registry.Deployment", on_delete=models.CASCADE, related_name="monitoring_status"
@@ -72,9 +72,12 @@ class DeploymentStatus(models.Model):
     drift_reason = models.TextField()
     service_health_level = models.CharField(max_length=20)
     service_health_reason = models.TextField()
+    # Missing values, out-of-range values, unseen categories and type errors of the inputs.
+    data_quality_level = models.CharField(max_length=20, default="unknown")
+    data_quality_reason = models.TextField(blank=True)
     computed_at = models.DateTimeField()
 
-    AXES = ("accuracy", "drift", "service_health")
+    AXES = ("accuracy", "drift", "service_health", "data_quality")
 
     def __str__(self) -> str:
         return f"status of deployment {self.deployment_id}"
@@ -86,6 +89,9 @@ class AlertSource(models.TextChoices):
     # A canary's headline metric minus its baseline's (the production deployment it shares
     # an endpoint with); fires a rollback suggestion.
     CANARY = "canary", "Canary vs baseline"
+    # A data-quality share (`name` is "missing_share", "out_of_range_share", "unseen_share" or
+    # "type_error_share", optionally ":<feature>"; else the worst feature's).
+    QUALITY = "quality", "Data quality"
 
 
 class Comparator(models.TextChoices):

@@ -36,6 +36,7 @@ from monitoring.models import (
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from monitoring.performance.selectors import windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
+from monitoring.rollups.quality_selectors import quality_worst
 from registry.choices import Task
 from registry.models import Deployment
 
@@ -306,8 +307,8 @@ STATUS_ACCURACY_DAYS = 2
 def status_verdicts(
     *, deployment: Deployment, now: dt.datetime | None = None
 ) -> dict[str, Verdict]:
-    """The three axes from the latest daily performance, the latest drift results and the
-    last day's hourly health, against the deployment's thresholds."""
+    """The four axes from the latest daily performance, the latest drift results and the
+    last day's hourly health and data quality, against the deployment's thresholds."""
     now = now or timezone.now()
     task = deployment.version.model.task
     headline = HEADLINE.get(task, "accuracy")
@@ -317,6 +318,8 @@ def status_verdicts(
         thresholds=thresholds_of(deployment),
         accuracy_metric=headline,
         **_health_figures(deployment, now),
+        # The same 24 hours as service health: a quality problem that was fixed clears.
+        data_quality=quality_worst(deployment=deployment, since=now - DAY),
     )
 
 

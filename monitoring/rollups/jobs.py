@@ -24,6 +24,7 @@ from monitoring.rollups.hourly import (
     summaries_build,
 )
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
+from monitoring.rollups.quality import data_quality_compute
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
 
@@ -50,14 +51,16 @@ def deployment_monitor(
         profile = reference_profile_get_or_build(deployment.version)
     except ReferenceMissing as exc:
         # Performance and status need no reference data: keep them current regardless.
-        return {"deployment": deployment.pk, "skipped": str(exc)} | _quality(deployment, start, end)
+        return {"deployment": deployment.pk, "skipped": str(exc)} | _performance(
+            deployment, start, end
+        )
     hours = hours_to_build(deployment, start, end, profile.digest)
     runs = hour_runs(hours)
     for done, (run_start, run_end) in enumerate(runs, start=1):
         summaries_build(deployment, run_start, run_end)
         progress(0.8 * done / len(runs))
     results = drift_compute(deployment, start, end)
-    quality = _quality(deployment, start, end)
+    performance_figures = _performance(deployment, start, end)
     progress(1.0)
     return {
         "deployment": deployment.pk,
@@ -65,15 +68,16 @@ def deployment_monitor(
         "hours_built": len(hours),
         "features": len(results),
         "drifted": [row.feature for row in results if row.drifted],
-    } | quality
+    } | performance_figures
 
 
-def _quality(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """Daily performance of the window's days, then the status from it, drift and health,
-    then the alert rules against both."""
+def _performance(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The window's hourly data quality, daily performance of its days, then the status from
+    them, drift and health, then the alert rules against all of it."""
+    quality = data_quality_compute(deployment=deployment, start=start, end=end)
     days = performance.performance_days_compute(deployment=deployment, start=start, end=end)
     verdicts = performance.deployment_status_compute(deployment=deployment)
-    return {
+    return quality | {
         "performance_days": len(days),
         "status": {axis: getattr(verdicts, f"{axis}_level") for axis in verdicts.AXES},
         "alerts": alerting.alerts_evaluate(deployment=deployment),
