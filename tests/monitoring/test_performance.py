@@ -297,6 +297,19 @@ def test_portfolio_api_gives_the_outsider_zero(api_as, model_a, outsider, owner)
     assert all(n == 0 for axis in body.values() for n in axis.values())
 
 
+def test_portfolio_api_counts_what_the_portfolio_page_counts_active_deployments_only(
+    api_as, client, model_a, owner
+):
+    from monitoring.dashboards.portfolio_selectors import portfolio_summary
+    from registry.services import deployment_retire
+
+    retired = deployment_of(model_a)
+    deployment_retire(deployment=retired, actor=owner)
+    deployment_of(model_a)
+    body = api_as(owner).get("/api/v1/monitoring/portfolio/").json()
+    assert sum(body["accuracy"].values()) == 1 == portfolio_summary(user=owner)["total"]
+
+
 def test_fairness_by_the_sensitive_attribute_equals_a_plain_computation(model_a, api_as, owner):
     deployment = deployment_of(model_a)
     answer = api_as(owner).patch(
