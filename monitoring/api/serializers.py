@@ -324,6 +324,7 @@ class AlertRuleUpdate(serializers.Serializer):
 
 class AlertQuery(serializers.Serializer):
     state = serializers.ChoiceField(choices=AlertState.choices, required=False)
+    deployment = serializers.IntegerField(required=False, min_value=1)
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -339,6 +340,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "state",
             "value",
             "message",
+            "suggestion",
             "opened_at",
             "acknowledged_at",
             "acknowledged_by",
