@@ -141,7 +141,18 @@ class PerformanceQuery(serializers.Serializer):
 class DailyPerformanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = DailyPerformance
-        fields = ["day", "task", "predictions", "labelled", "metrics", "fairness", "computed_at"]
+        fields = [
+            "day",
+            "task",
+            "predictions",
+            "labelled",
+            "metrics",
+            "fairness",
+            "decision_threshold",
+            "positive_label",
+            "input_digest",
+            "computed_at",
+        ]
         read_only_fields = fields
 
 

@@ -6,6 +6,8 @@ no single column shows. Both are seeded and deterministic.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +58,14 @@ def feature_matrix(
             ref_parts.append(pd.to_numeric(reference[name], errors="coerce").to_numpy(np.float64))
             cur_parts.append(pd.to_numeric(current[name], errors="coerce").to_numpy(np.float64))
     return np.column_stack(ref_parts), np.column_stack(cur_parts)
+
+
+def matrix_digest(matrix: Any, columns: Sequence[str]) -> str:
+    """sha256 of what a multivariate test compared: the column names as JSON, a newline, then
+    the matrix as little-endian float64, row by row (NaN where a value was missing)."""
+    digest = hashlib.sha256(json.dumps(list(columns)).encode() + b"\n")
+    digest.update(np.ascontiguousarray(_matrix(matrix), dtype="<f8").tobytes())
+    return digest.hexdigest()
 
 
 # --- maximum mean discrepancy -----------------------------------------------------------------

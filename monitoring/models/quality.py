@@ -27,6 +27,11 @@ class DailyPerformance(models.Model):
     # Per-group selection rate and accuracy for the sensitive attribute ({} when none is set);
     # its two headline figures are also in `metrics`, so alert rules can use them.
     fairness = models.JSONField(default=dict, blank=True)
+    # What the figures were computed with (binary models; null / "" otherwise), and the sha256
+    # of the joined rows they were computed from, so a figure can be recomputed and checked.
+    decision_threshold = models.FloatField(null=True, blank=True)
+    positive_label = models.CharField(max_length=200, blank=True)
+    input_digest = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

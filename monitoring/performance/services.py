@@ -24,6 +24,7 @@ from monitoring.engines.status import (
     deployment_status,
     weighted_drift_share,
 )
+from monitoring.engines.summaries import sha256_hex
 from monitoring.models import (
     DailyPerformance,
     DeploymentStatus,
@@ -145,6 +146,14 @@ def joined_day(
     return len(events), events.merge(truth, on="request_id", how="inner")
 
 
+def performance_input_digest(joined: pd.DataFrame) -> str:
+    """sha256 of the canonical JSON of the joined rows a day's figures come from: {"columns":
+    [...], "rows": [[...], ...]} sorted by request id, missing values as null."""
+    frame = joined.sort_values("request_id", kind="stable").reset_index(drop=True)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return sha256_hex({"columns": list(frame.columns), "rows": frame.to_numpy().tolist()})
+
+
 def fairness_figures(
     joined: pd.DataFrame, *, threshold: float, positive: str
 ) -> metrics.FairnessReport | None:
@@ -235,6 +244,9 @@ def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyP
             "labelled": len(joined),
             "metrics": _clean(figures),
             "fairness": fairness,
+            "decision_threshold": threshold if task == Task.BINARY else None,
+            "positive_label": positive if task == Task.BINARY else "",
+            "input_digest": performance_input_digest(joined),
         },
     )
     return row
