@@ -223,6 +223,13 @@ def matrix_report_job(side: ms.Side) -> Any:
     )
 
 
+def matrix_schedule(side: ms.Side) -> Any:
+    """A monthly report schedule of the side's deployment."""
+    from governance.reports.models import ReportSchedule
+
+    return ReportSchedule.objects.create(deployment=side.deployment, recipients="m@example.org")
+
+
 def requester_only(ui: bool) -> Callable[[str, str], Expected]:
     """A report job is followed by the user who requested it (A's: the owner; B's: bob, no
     role here) and nobody else, whatever they may view."""
@@ -502,6 +509,19 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
         methods={"GET": Check(expect=requester_only(ui=False))},
     ),
+    "api:report-schedule-detail": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+        methods={"GET": Check(), "DELETE": Check(needs="change", ok=204)},
+    ),
+    **{
+        f"api:report-schedule-{switch}": Route(
+            ui=False,
+            kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+            methods={"POST": Check(needs="change")},
+        )
+        for switch in ("pause", "resume")
+    },
     # --- pages ---
     "registry:model-detail": Route(
         ui=True, kwargs=one(lambda s: {"slug": s.model.slug}), methods={"GET": Check(ok=PAGE)}
@@ -528,6 +548,11 @@ ROUTES: dict[str, Route] = {
         ui=True,
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
         methods={"GET": Check(expect=requester_only(ui=True))},
+    ),
+    "reports:schedule-change": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+        methods={"POST": Check(ok=DONE, needs="change", body={"change": "pause"})},
     ),
     "approvals:request-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.pending.pk}), methods={"GET": Check(ok=PAGE)}
