@@ -1006,10 +1006,11 @@ LISTS: dict[str, ListCheck] = {
         count=a_count(lambda w: AlertRule.objects.filter(model=w.a.model)),
         shows_b=True,
     ),
-    # Counts only (no names): every deployment of A is on one level of each axis, B's on none.
+    # Counts only (no names): every active deployment of A is on one level of each axis, B's
+    # on none (what the portfolio page counts).
     "api monitoring portfolio": ListCheck(
         lambda w: "/api/v1/monitoring/portfolio/",
-        count=a_count(lambda w: Deployment.objects.filter(version__model=w.a.model)),
+        count=lambda w, r: active_of_a(w) if sees(r, "A") else 0,
         read=lambda outcome: sum(json.loads(outcome.body)["drift"].values()),
     ),
     "api webhooks": ListCheck(
