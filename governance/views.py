@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from governance import access
 from governance import audit_selectors as selectors
-from governance.approvals.models import ModelWatch
+from governance.approvals import watching
 from governance.audit.verification import audit_report
 from governance.reports import selectors as report_selectors
 from registry.choices import Action
@@ -163,10 +163,10 @@ def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
         RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
     )
     if request.POST.get("watch") == "1":
-        ModelWatch.objects.get_or_create(model=model, user=request.user)
+        watching.model_watch(model=model, actor=request.user)
         messages.success(request, f"You will be notified of {model}'s lifecycle events.")
     else:
-        ModelWatch.objects.filter(model=model, user=request.user).delete()
+        watching.model_unwatch(model=model, actor=request.user)
         messages.success(request, f"You no longer watch {model}.")
     return redirect("registry:model-detail", slug=slug)
 

@@ -223,6 +223,13 @@ def matrix_report_job(side: ms.Side) -> Any:
     )
 
 
+def matrix_schedule(side: ms.Side) -> Any:
+    """A monthly report schedule of the side's deployment."""
+    from governance.reports.models import ReportSchedule
+
+    return ReportSchedule.objects.create(deployment=side.deployment, recipients="m@example.org")
+
+
 def job_readers(ui: bool) -> Callable[[str, str], Expected]:
     """A report job is followed as the job page lists runs (`job_run_list`): by the user who
     requested it (A's: the owner; B's: bob, no role here) and by those who see every model
@@ -353,6 +360,11 @@ ROUTES: dict[str, Route] = {
         methods={"GET": Check()},
     ),
     "api:deployment-performance": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
+    "api:deployment-quality": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
         methods={"GET": Check()},
@@ -542,6 +554,19 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
         methods={"GET": Check(expect=job_readers(ui=False))},
     ),
+    "api:report-schedule-detail": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+        methods={"GET": Check(), "DELETE": Check(needs="change", ok=204)},
+    ),
+    **{
+        f"api:report-schedule-{switch}": Route(
+            ui=False,
+            kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+            methods={"POST": Check(needs="change")},
+        )
+        for switch in ("pause", "resume")
+    },
     # --- pages ---
     "registry:model-detail": Route(
         ui=True, kwargs=one(lambda s: {"slug": s.model.slug}), methods={"GET": Check(ok=PAGE)}
@@ -562,12 +587,17 @@ ROUTES: dict[str, Route] = {
         f"monitoring:deployment-{page}": Route(
             ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
         )
-        for page in ("health", "performance", "drift", "data")
+        for page in ("health", "performance", "drift", "data", "quality")
     },
     "reports:job": Route(
         ui=True,
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
         methods={"GET": Check(expect=job_readers(ui=True))},
+    ),
+    "reports:schedule-change": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+        methods={"POST": Check(ok=DONE, needs="change", body={"change": "pause"})},
     ),
     "approvals:request-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.pending.pk}), methods={"GET": Check(ok=PAGE)}
@@ -1023,10 +1053,11 @@ LISTS: dict[str, ListCheck] = {
         count=a_count(lambda w: AlertRule.objects.filter(model=w.a.model)),
         shows_b=True,
     ),
-    # Counts only (no names): every deployment of A is on one level of each axis, B's on none.
+    # Counts only (no names): every active deployment of A is on one level of each axis, B's
+    # on none (what the portfolio page counts).
     "api monitoring portfolio": ListCheck(
         lambda w: "/api/v1/monitoring/portfolio/",
-        count=a_count(lambda w: Deployment.objects.filter(version__model=w.a.model)),
+        count=lambda w, r: active_of_a(w) if sees(r, "A") else 0,
         read=lambda outcome: sum(json.loads(outcome.body)["drift"].values()),
     ),
     "api webhooks": ListCheck(

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import access
-from governance.approvals import policies, selectors, services
+from governance.approvals import policies, selectors, services, watching
 from governance.approvals import webhooks as webhooks_service
 from governance.approvals.choices import RequestKind, Verdict
 from governance.approvals.models import (
@@ -27,7 +27,6 @@ from governance.approvals.models import (
     ApprovalPolicy,
     ApprovalPolicyVersion,
     ApprovalRequest,
-    ModelWatch,
     Notification,
     WebhookEndpoint,
 )
@@ -358,12 +357,12 @@ class WatchView(APIView):
 
     @extend_schema(request=None, responses=dict)
     def post(self, request: Request, slug: str) -> Response:
-        ModelWatch.objects.get_or_create(model=_visible_model(request, slug), user=request.user)
+        watching.model_watch(model=_visible_model(request, slug), actor=request.user)
         return Response({"watching": True})
 
     @extend_schema(request=None, responses=dict)
     def delete(self, request: Request, slug: str) -> Response:
-        ModelWatch.objects.filter(model=_visible_model(request, slug), user=request.user).delete()
+        watching.model_unwatch(model=_visible_model(request, slug), actor=request.user)
         return Response({"watching": False})
 
 
@@ -396,11 +395,8 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
-        from django.utils import timezone
-
         note = self.get_object()  # a pk that is not a number is a 404 too, not a 500
-        note.read_at = note.read_at or timezone.now()
-        note.save(update_fields=["read_at"])
+        note = watching.notification_mark_read(notification=note, actor=request.user)
         return Response(NotificationSerializer(note).data)
 
 

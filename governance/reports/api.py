@@ -251,3 +251,40 @@ class ReportScheduleView(APIView):
             actor=request.user,
         )
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class ReportScheduleDetailView(APIView):
+    """One schedule: GET (view right), DELETE (change right); 404 when not visible."""
+
+    @extend_schema(responses=ScheduleSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        rows = ReportSchedule.objects.restrict(request.user, "view")
+        return Response(ScheduleSerializer(get_object_or_404(rows, pk=pk)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        scheduling.schedule_delete(schedule_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _ScheduleSwitchView(APIView):
+    active = True
+
+    @extend_schema(request=None, responses=ScheduleSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        schedule = scheduling.schedule_set_active(
+            schedule_id=pk, active=type(self).active, actor=request.user
+        )
+        return Response(ScheduleSerializer(schedule).data)
+
+
+class ReportSchedulePauseView(_ScheduleSwitchView):
+    """POST: stop issuing the schedule's reports until resumed (change right)."""
+
+    active = False
+
+
+class ReportScheduleResumeView(_ScheduleSwitchView):
+    """POST: issue the schedule's reports again (change right)."""
+
+    active = True

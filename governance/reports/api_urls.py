@@ -12,5 +12,20 @@ urlpatterns = [
     path("reports/jobs/<int:pk>/", api.ReportJobView.as_view(), name="report-job-detail"),
     path("reports/verify/", api.ReportVerifyView.as_view(), name="report-verify"),
     path("reports/schedules/", api.ReportScheduleView.as_view(), name="report-schedules"),
+    path(
+        "reports/schedules/<int:pk>/",
+        api.ReportScheduleDetailView.as_view(),
+        name="report-schedule-detail",
+    ),
+    path(
+        "reports/schedules/<int:pk>/pause/",
+        api.ReportSchedulePauseView.as_view(),
+        name="report-schedule-pause",
+    ),
+    path(
+        "reports/schedules/<int:pk>/resume/",
+        api.ReportScheduleResumeView.as_view(),
+        name="report-schedule-resume",
+    ),
     *router.urls,
 ]

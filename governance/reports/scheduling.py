@@ -67,6 +67,54 @@ def schedule_create(*, deployment_id: int, recipients: list[str], actor: Any) ->
     return schedule
 
 
+def _changeable_schedule(*, schedule_id: int, actor: Any) -> ReportSchedule:
+    """The schedule, locked, if `actor` may change its deployment's model: 404 when it is not
+    visible to them, 403 when visible but not changeable."""
+    if not ReportSchedule.objects.restrict(actor, Action.VIEW).filter(pk=schedule_id).exists():
+        raise Http404("no such schedule")
+    if not ReportSchedule.objects.restrict(actor, Action.CHANGE).filter(pk=schedule_id).exists():
+        raise PermissionDenied("changing a report schedule needs the change right on the model")
+    return ReportSchedule.objects.select_for_update().get(pk=schedule_id)
+
+
+def _shown(schedule: ReportSchedule) -> dict[str, Any]:
+    return {
+        "deployment": schedule.deployment_id,
+        "recipients": schedule.recipient_list,
+        "active": schedule.active,
+    }
+
+
+@transaction.atomic
+def schedule_set_active(*, schedule_id: int, active: bool, actor: Any) -> ReportSchedule:
+    """Pause (active False) or resume (True) a schedule, audited. A paused schedule queues
+    nothing; resumed, it issues the months it missed one run at a time, as after an outage."""
+    schedule = _changeable_schedule(schedule_id=schedule_id, actor=actor)
+    if schedule.active == active:
+        return schedule
+    before = _shown(schedule)
+    schedule.active = active
+    schedule.save(update_fields=["active"])
+    audit.record(
+        actor=actor,
+        action="reports.schedule.resumed" if active else "reports.schedule.paused",
+        target=schedule,
+        before=before,
+        after=_shown(schedule),
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule_id: int, actor: Any) -> None:
+    """Delete a schedule (reports already issued stay), audited with what it was."""
+    schedule = _changeable_schedule(schedule_id=schedule_id, actor=actor)
+    audit.record(
+        actor=actor, action="reports.schedule.deleted", target=schedule, before=_shown(schedule)
+    )
+    schedule.delete()
+
+
 def schedules_run_due(*, now: dt.datetime | None = None) -> list[int]:
     """Queue one export job per active schedule whose last month is not issued yet; returns the
     job ids. Each schedule moves on under a row lock, so overlapping beats queue it once."""

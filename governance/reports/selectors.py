@@ -389,9 +389,9 @@ def issued_event(sha256: str) -> AuditEvent | None:
 
 
 def export_choices(*, user: Any, limit: int = 200) -> dict[str, Any]:
-    """What the reports page offers: the versions and deployments the user may view, and the
-    reports of those models issued most recently."""
-    from governance.reports.models import ReportExport
+    """What the reports page offers: the versions and deployments the user may view, the
+    reports of those models issued most recently, and their monthly schedules."""
+    from governance.reports.models import ReportExport, ReportSchedule
 
     return {
         "versions": list(
@@ -406,5 +406,10 @@ def export_choices(*, user: Any, limit: int = 200) -> dict[str, Any]:
         ),
         "exports": list(
             ReportExport.objects.restrict(user, "view").select_related("version__model")[:20]
+        ),
+        "schedules": list(
+            ReportSchedule.objects.restrict(user, "view").select_related(
+                "deployment__version__model"
+            )[:limit]
         ),
     }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from governance.reports import services
+from governance.reports import scheduling, services
 from governance.reports.api import report_jobs, start_export
 from governance.reports.forms import ExportForm, VerifyForm
 
@@ -48,3 +48,33 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = services.report_verify(form.cleaned_data["file"].read())
     return render(request, "reports/verify.html", {"form": form, "result": result})
+
+
+SCHEDULE_CHANGES = {
+    "pause": "Schedule paused: no report is issued until it is resumed.",
+    "resume": "Schedule resumed: missed months are issued one run at a time.",
+    "delete": "Schedule deleted; the reports it issued stay.",
+}
+
+
+@login_required
+@require_POST
+def schedule_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause, resume or delete a monthly schedule. The services check the change right: 404
+    when the schedule is not visible; visible but not changeable, an error message."""
+    change = request.POST.get("change", "")
+    if change not in SCHEDULE_CHANGES:
+        messages.error(request, "Choose pause, resume or delete.")
+        return redirect("governance:reports")
+    try:
+        if change == "delete":
+            scheduling.schedule_delete(schedule_id=pk, actor=request.user)
+        else:
+            scheduling.schedule_set_active(
+                schedule_id=pk, active=change == "resume", actor=request.user
+            )
+    except PermissionDenied as exc:  # visible but not changeable: say so on the page
+        messages.error(request, str(exc))
+        return redirect("governance:reports")
+    messages.success(request, SCHEDULE_CHANGES[change])
+    return redirect("governance:reports")

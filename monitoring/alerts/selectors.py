@@ -17,9 +17,14 @@ def alert_rule_list(*, user: Any, action: str = "view") -> QuerySet[AlertRule]:
     return AlertRule.objects.filter(Q(model__in=models) | Q(deployment__in=deployments))
 
 
-def alert_list(*, user: Any, action: str = "view", state: str | None = None) -> QuerySet[Alert]:
-    """Alerts on deployments the user may `action`, optionally in one state."""
+def alert_list(
+    *, user: Any, action: str = "view", state: str | None = None, deployment: int | None = None
+) -> QuerySet[Alert]:
+    """Alerts on deployments the user may `action`, optionally in one state and on one
+    deployment (one the user may not see gives an empty list, as if it had none)."""
     alerts = Alert.objects.filter(
         deployment__in=Deployment.objects.restrict(user, action).values("pk")
     ).select_related("rule")
+    if deployment is not None:
+        alerts = alerts.filter(deployment_id=deployment)
     return alerts.filter(state=state) if state else alerts

@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance import audit
 from monitoring.alerts import canary
 from monitoring.alerts.delivery import alert_deliver
+from monitoring.alerts.quality_source import quality_reading
 from monitoring.alerts.rules import require_rule_change
 from monitoring.engines.status import Level
 from monitoring.models import (
@@ -97,6 +98,9 @@ def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
             f"over the last {rule.window_days} day(s) {shown}: consider rolling the canary back"
         )
         return Reading(gap, message, suggestion="rollback")
+    if rule.source == AlertSource.QUALITY:
+        found = quality_reading(rule, deployment)
+        return None if found is None else Reading(*found)
     value = windowed_metric(deployment, rule.name, rule.window_days)
     if value is None:
         return None

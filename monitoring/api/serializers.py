@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from governance.outbound.addresses import validate_outbound_url
+from monitoring.alerts.quality_source import quality_rule_name_problem
 from monitoring.engines.status import Thresholds
 from monitoring.ingestion.services import ON_ERROR_CHOICES
 from monitoring.models import (
@@ -146,7 +147,18 @@ class PerformanceQuery(serializers.Serializer):
 class DailyPerformanceSerializer(serializers.ModelSerializer):
     class Meta:
         model = DailyPerformance
-        fields = ["day", "task", "predictions", "labelled", "metrics", "fairness", "computed_at"]
+        fields = [
+            "day",
+            "task",
+            "predictions",
+            "labelled",
+            "metrics",
+            "fairness",
+            "decision_threshold",
+            "positive_label",
+            "input_digest",
+            "computed_at",
+        ]
         read_only_fields = fields
 
 
@@ -163,6 +175,7 @@ class DeploymentStatusSerializer(serializers.Serializer):
     accuracy = VerdictSerializer()
     drift = VerdictSerializer()
     service_health = VerdictSerializer()
+    data_quality = VerdictSerializer()
 
     def to_representation(self, instance: DeploymentStatus) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -303,6 +316,10 @@ class AlertRuleInput(serializers.Serializer):
             raise serializers.ValidationError("give exactly one of model and deployment")
         if data["source"] == AlertSource.STATUS and data["name"] not in DeploymentStatus.AXES:
             raise serializers.ValidationError({"name": f"one of {list(DeploymentStatus.AXES)}"})
+        if data["source"] == AlertSource.QUALITY:
+            problem = quality_rule_name_problem(data["name"])
+            if problem:
+                raise serializers.ValidationError({"name": problem})
         if data["retraining"] and not data["webhook_url"]:
             raise serializers.ValidationError({"webhook_url": "retraining needs a webhook"})
         return data
@@ -335,6 +352,7 @@ class AlertRuleUpdate(serializers.Serializer):
 
 class AlertQuery(serializers.Serializer):
     state = serializers.ChoiceField(choices=AlertState.choices, required=False)
+    deployment = serializers.IntegerField(required=False, min_value=1)
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -350,6 +368,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "state",
             "value",
             "message",
+            "suggestion",
             "opened_at",
             "acknowledged_at",
             "acknowledged_by",

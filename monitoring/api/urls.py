@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from monitoring.api.quality_views import DeploymentQualityView
 from monitoring.api.views import (
     AlertAcknowledgeView,
     AlertListView,
@@ -39,6 +40,9 @@ urlpatterns = [
         "deployments/<int:pk>/performance/",
         DeploymentPerformanceView.as_view(),
         name="deployment-performance",
+    ),
+    path(
+        "deployments/<int:pk>/quality/", DeploymentQualityView.as_view(), name="deployment-quality"
     ),
     path("deployments/<int:pk>/status/", DeploymentStatusView.as_view(), name="deployment-status"),
     path(

@@ -393,7 +393,8 @@ class AlertRuleDetailView(generics.GenericAPIView):
 
 
 class AlertListView(generics.GenericAPIView):
-    """GET alerts on deployments the caller may view, newest first; ?state= filters."""
+    """GET alerts on deployments the caller may view, newest first; ?state= and
+    ?deployment= filter."""
 
     serializer_class = s.AlertSerializer
     filter_backends: list[type] = []
@@ -404,7 +405,9 @@ class AlertListView(generics.GenericAPIView):
         query = s.AlertQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return alert_selectors.alert_list(
-            user=self.request.user, state=query.validated_data.get("state")
+            user=self.request.user,
+            state=query.validated_data.get("state"),
+            deployment=query.validated_data.get("deployment"),
         )
 
     @extend_schema(parameters=[s.AlertQuery], responses={200: s.AlertSerializer(many=True)})

@@ -58,7 +58,12 @@ LEVEL_LABELS = {
     "failing": "Failing",
     "unknown": "Unknown",
 }
-AXIS_LABELS = {"accuracy": "Accuracy", "drift": "Drift", "service_health": "Service health"}
+AXIS_LABELS = {
+    "accuracy": "Accuracy",
+    "drift": "Drift",
+    "service_health": "Service health",
+    "data_quality": "Data quality",
+}
 
 
 def deployment_get(*, user: Any, pk: int) -> Deployment:
@@ -85,7 +90,7 @@ def deployment_options(*, user: Any) -> list[tuple[int, str]]:
 
 
 def status_levels(*, deployment: Deployment) -> list[dict[str, str]]:
-    """The three status axes with level, label and reason ("unknown" before the first run)."""
+    """The status axes with level, label and reason ("unknown" before the first run)."""
     row = DeploymentStatus.objects.filter(deployment=deployment).first()
     out = []
     for axis in DeploymentStatus.AXES:

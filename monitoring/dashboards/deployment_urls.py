@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from monitoring.dashboards import deployment_views as views
+from monitoring.dashboards.quality_views import deployment_quality
 
 urlpatterns = [
     path("deployments/switch/", views.deployment_switch, name="deployment-switch"),
@@ -21,4 +22,5 @@ urlpatterns = [
         views.deployment_reference,
         name="deployment-reference",
     ),
+    path("deployments/<int:pk>/quality/", deployment_quality, name="deployment-quality"),
 ]

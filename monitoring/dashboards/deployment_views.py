@@ -27,6 +27,7 @@ TABS = {
     "performance": "monitoring:deployment-performance",
     "drift": "monitoring:deployment-drift",
     "data": "monitoring:deployment-data",
+    "quality": "monitoring:deployment-quality",
 }
 BLUE, ORANGE, GREEN, RED, GREY = "#3b6fc4", "#c46a1b", "#2e7d4f", "#c0392b", "#6b7785"
 

@@ -6,6 +6,8 @@ no single column shows. Both are seeded and deterministic.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +58,14 @@ def feature_matrix(
             ref_parts.append(pd.to_numeric(reference[name], errors="coerce").to_numpy(np.float64))
             cur_parts.append(pd.to_numeric(current[name], errors="coerce").to_numpy(np.float64))
     return np.column_stack(ref_parts), np.column_stack(cur_parts)
+
+
+def matrix_digest(matrix: Any, columns: Sequence[str]) -> str:
+    """sha256 of what a multivariate test compared: the column names as JSON, a newline, then
+    the matrix as little-endian float64, row by row (NaN where a value was missing)."""
+    digest = hashlib.sha256(json.dumps(list(columns)).encode() + b"\n")
+    digest.update(np.ascontiguousarray(_matrix(matrix), dtype="<f8").tobytes())
+    return digest.hexdigest()
 
 
 # --- maximum mean discrepancy -----------------------------------------------------------------
@@ -211,12 +221,18 @@ def domain_classifier_test(
     current 1); out-of-fold probabilities come from stratified `n_splits`-fold
     cross-validation; the statistic is their ROC AUC with a DeLong normal confidence interval
     at `confidence`. Drift when the interval's lower bound exceeds `threshold` (0.55: a
-    classifier reliably better than chance). Logistic regression needs complete rows;
-    gradient boosting accepts missing values.
+    classifier reliably better than chance). Logistic regression takes the complete rows only
+    (as MMD does); gradient boosting accepts missing values.
     """
     rng = np.random.default_rng(seed)
-    ref = _subsample(_matrix(reference), max_samples, rng)
-    cur = _subsample(_matrix(current), max_samples, rng)
+    ref, cur = _matrix(reference), _matrix(current)
+    if model == "logistic":
+        # It refuses NaN: one missing value in the window would fail the whole monitoring job.
+        ref, cur = ref[np.isfinite(ref).all(axis=1)], cur[np.isfinite(cur).all(axis=1)]
+        if min(ref.shape[0], cur.shape[0]) < n_splits:
+            raise ValueError("the domain classifier needs complete rows on each side")
+    ref = _subsample(ref, max_samples, rng)
+    cur = _subsample(cur, max_samples, rng)
     rows = np.vstack((ref, cur))
     labels = np.concatenate((np.zeros(ref.shape[0]), np.ones(cur.shape[0])))
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)

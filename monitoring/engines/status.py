@@ -1,4 +1,5 @@
-"""Good / at risk / failing per axis (accuracy, drift, service health), with the reason in words.
+"""Good / at risk / failing per axis (accuracy, drift, service health, data quality), with the
+reason in words.
 
 Each axis compares figures with two thresholds: crossing the at-risk one makes the axis "at
 risk", crossing the failing one makes it "failing"; the axis takes the worst of its checks and
@@ -44,6 +45,10 @@ class Thresholds:
     latency_p95_ms_failing: float = 2000.0
     silence_seconds_at_risk: float = 3600.0
     silence_seconds_failing: float = 86_400.0
+    # Any feature's share of missing values, type errors, values outside the reference range
+    # or unseen categories.
+    data_quality_share_at_risk: float = 0.05
+    data_quality_share_failing: float = 0.2
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -209,6 +214,33 @@ def health_status(
     return _combine("service_health", checks, "no traffic in the window")
 
 
+QUALITY_FIGURE_NAMES = {
+    "missing_share": "missing share",
+    "type_error_share": "type-error share",
+    "out_of_range_share": "out-of-range share",
+    "unseen_share": "unseen-category share",
+}
+
+
+def data_quality_status(
+    worst: dict[str, tuple[str, float]] | None, thresholds: Thresholds | None = None
+) -> Verdict:
+    """The data-quality axis: per share (missing, type errors, out of range, unseen), the
+    worst feature's against the thresholds; the reason names the feature."""
+    t = thresholds or Thresholds()
+    checks = [
+        check(
+            f"{QUALITY_FIGURE_NAMES.get(figure, figure)} of {feature}",
+            share,
+            at_risk=t.data_quality_share_at_risk,
+            failing=t.data_quality_share_failing,
+            higher_is_better=False,
+        )
+        for figure, (feature, share) in (worst or {}).items()
+    ]
+    return _combine("data_quality", checks, "no data quality checked yet (no traffic)")
+
+
 def deployment_status(
     *,
     accuracy: float | None = None,
@@ -221,8 +253,10 @@ def deployment_status(
     seconds_since_last: float | None = None,
     thresholds: Thresholds | None = None,
     accuracy_metric: str = "accuracy",
+    data_quality: dict[str, tuple[str, float]] | None = None,
 ) -> dict[str, Verdict]:
-    """The three axes of one deployment: {"accuracy": ..., "drift": ..., "service_health": ...}."""
+    """The four axes of one deployment: {"accuracy", "drift", "service_health",
+    "data_quality"}, each a Verdict."""
     return {
         "accuracy": accuracy_status(accuracy, thresholds, metric=accuracy_metric),
         "drift": drift_status(
@@ -238,6 +272,7 @@ def deployment_status(
             seconds_since_last=seconds_since_last,
             thresholds=thresholds,
         ),
+        "data_quality": data_quality_status(data_quality, thresholds),
     }
 
 

@@ -1,3 +1,4 @@
+from monitoring.models.data_quality import HourlyQuality
 from monitoring.models.ingestion import (
     DeploymentActivity,
     EventStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "EventStatus",
     "GroundTruth",
     "HourlyHealth",
+    "HourlyQuality",
     "HourlySummary",
     "JobRun",
     "MonitoringSettings",

@@ -30,6 +30,11 @@ class DailyPerformance(models.Model):
     # Per-group selection rate and accuracy for the sensitive attribute ({} when none is set);
     # its two headline figures are also in `metrics`, so alert rules can use them.
     fairness = models.JSONField(default=dict, blank=True)
+    # What the figures were computed with (binary models; null / "" otherwise), and the sha256
+    # of the joined rows they were computed from, so a figure can be recomputed and checked.
+    decision_threshold = models.FloatField(null=True, blank=True)
+    positive_label = models.CharField(max_length=200, blank=True)
+    input_digest = models.CharField(max_length=64, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -64,7 +69,7 @@ class MonitoringSettings(models.Model):
 
 class DeploymentStatus(models.Model):
     """The current verdict per axis of one deployment: {axis: {"level", "reason"}} for
-    accuracy, drift and service health, replaced on each computation."""
+    accuracy, drift, service health and data quality, replaced on each computation."""
 
     deployment = models.OneToOneField(
         "registry.Deployment", on_delete=models.CASCADE, related_name="monitoring_status"
@@ -75,9 +80,12 @@ class DeploymentStatus(models.Model):
     drift_reason = models.TextField()
     service_health_level = models.CharField(max_length=20)
     service_health_reason = models.TextField()
+    # Missing values, out-of-range values, unseen categories and type errors of the inputs.
+    data_quality_level = models.CharField(max_length=20, default="unknown")
+    data_quality_reason = models.TextField(blank=True)
     computed_at = models.DateTimeField()
 
-    AXES = ("accuracy", "drift", "service_health")
+    AXES = ("accuracy", "drift", "service_health", "data_quality")
 
     def __str__(self) -> str:
         return f"status of deployment {self.deployment_id}"
@@ -89,6 +97,9 @@ class AlertSource(models.TextChoices):
     # A canary's headline metric minus its baseline's (the production deployment it shares
     # an endpoint with); fires a rollback suggestion.
     CANARY = "canary", "Canary vs baseline"
+    # A data-quality share (`name` is "missing_share", "out_of_range_share", "unseen_share" or
+    # "type_error_share", optionally ":<feature>"; else the worst feature's).
+    QUALITY = "quality", "Data quality"
 
 
 class Comparator(models.TextChoices):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from monitoring.engines.status import Level, Thresholds
 from monitoring.models import DailyPerformance, DeploymentStatus
+from registry.choices import DeploymentStatus as Lifecycle
 from registry.models import Deployment
 
 
@@ -39,9 +40,9 @@ def thresholds_effective(stored: dict[str, Any], *, task: str | None = None) -> 
 
 
 def portfolio_counts(*, user: Any) -> dict[str, dict[str, int]]:
-    """Per axis, how many deployments the user may view are at each level; a visible
-    deployment without a status row counts as unknown on every axis."""
-    visible = Deployment.objects.restrict(user, "view")
+    """Per axis, how many active deployments the user may view are at each level (what the
+    portfolio page counts); one without a status row counts as unknown on every axis."""
+    visible = Deployment.objects.restrict(user, "view").filter(status=Lifecycle.ACTIVE)
     total = visible.count()
     rows = DeploymentStatus.objects.filter(deployment__in=visible.values("pk"))
     counts: dict[str, dict[str, int]] = {}

@@ -25,6 +25,7 @@ from monitoring.engines.status import (
     deployment_status,
     weighted_drift_share,
 )
+from monitoring.engines.summaries import sha256_hex
 from monitoring.models import (
     DailyPerformance,
     DeploymentStatus,
@@ -37,6 +38,7 @@ from monitoring.models import (
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from monitoring.performance.selectors import windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
+from monitoring.rollups.quality_selectors import quality_worst
 from registry.choices import Action, Task
 from registry.models import Deployment
 from registry.services.common import require_object
@@ -150,6 +152,14 @@ def joined_day(
     return len(events), events.merge(truth, on="request_id", how="inner")
 
 
+def performance_input_digest(joined: pd.DataFrame) -> str:
+    """sha256 of the canonical JSON of the joined rows a day's figures come from: {"columns":
+    [...], "rows": [[...], ...]} sorted by request id, missing values as null."""
+    frame = joined.sort_values("request_id", kind="stable").reset_index(drop=True)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return sha256_hex({"columns": list(frame.columns), "rows": frame.to_numpy().tolist()})
+
+
 def fairness_figures(
     joined: pd.DataFrame, *, threshold: float, positive: str
 ) -> metrics.FairnessReport | None:
@@ -240,6 +250,9 @@ def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyP
             "labelled": len(joined),
             "metrics": _clean(figures),
             "fairness": fairness,
+            "decision_threshold": threshold if task == Task.BINARY else None,
+            "positive_label": positive if task == Task.BINARY else "",
+            "input_digest": performance_input_digest(joined),
         },
     )
     return row
@@ -402,8 +415,8 @@ STATUS_ACCURACY_DAYS = 2
 def status_verdicts(
     *, deployment: Deployment, now: dt.datetime | None = None
 ) -> dict[str, Verdict]:
-    """The three axes from the latest daily performance, the latest drift results and the
-    last day's hourly health, against the deployment's thresholds."""
+    """The four axes from the latest daily performance, the latest drift results and the
+    last day's hourly health and data quality, against the deployment's thresholds."""
     now = now or timezone.now()
     task = deployment.version.model.task
     headline = HEADLINE.get(task, "accuracy")
@@ -413,6 +426,8 @@ def status_verdicts(
         thresholds=thresholds_of(deployment),
         accuracy_metric=headline,
         **_health_figures(deployment, now),
+        # The same 24 hours as service health: a quality problem that was fixed clears.
+        data_quality=quality_worst(deployment=deployment, since=now - DAY),
     )
 
 

@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -158,11 +159,19 @@ def _multivariate(
         return []
     categorical = [n for n in usable if feature_kind(profile.feature_types[n]) == "categorical"]
     ref_matrix, cur_matrix = multivariate.feature_matrix(reference, current, usable, categorical)
+    # The rows record what they compared, as the per-feature rows do with their summaries.
+    digests = {
+        "reference_digest": multivariate.matrix_digest(ref_matrix, usable),
+        "current_digest": multivariate.matrix_digest(cur_matrix, usable),
+    }
     return [
-        ("mmd", multivariate.mmd_test(ref_matrix, cur_matrix, max_samples=500)),
+        ("mmd", replace(multivariate.mmd_test(ref_matrix, cur_matrix, max_samples=500), **digests)),
         (
             "domain_classifier",
-            multivariate.domain_classifier_test(ref_matrix, cur_matrix, model="logistic"),
+            replace(
+                multivariate.domain_classifier_test(ref_matrix, cur_matrix, model="logistic"),
+                **digests,
+            ),
         ),
     ]
 

@@ -21,6 +21,7 @@ from monitoring.rollups import staleness
 from monitoring.rollups.drift import drift_compute
 from monitoring.rollups.hourly import HOUR, floor_hour, hours_build, hours_to_build
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
+from monitoring.rollups.quality import data_quality_compute, quality_hours_update
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
 
@@ -49,16 +50,23 @@ def deployment_monitor(
     try:
         profile = reference_profile_get_or_build(deployment.version)
     except ReferenceMissing as exc:
-        # Performance and status need no reference data: keep them current regardless. The
-        # stale marks stay until hours can be summarised on a reference.
+        # Performance, data quality and status need no reference data: keep them current
+        # regardless. The stale marks stay until hours can be summarised on a reference.
         days = window_days(start, end) | days_of(staleness.stale_marks(deployment_id=deployment.pk))
-        return result | {"skipped": str(exc)} | _quality(deployment, days)
+        return (
+            result
+            | {"skipped": str(exc)}
+            | _data_quality(deployment, start, end, [])
+            | _performance(deployment, days)
+        )
     hours = _rollups(deployment, start, end, profile.digest)
     progress(0.6)
     result |= {"window": [start.isoformat(), end.isoformat()], "hours_built": len(hours)}
     result |= _drift(deployment, start, end, hours)
+    progress(0.7)
+    result |= _data_quality(deployment, start, end, hours)
     progress(0.8)
-    result |= _quality(deployment, window_days(start, end) | days_of(hours))
+    result |= _performance(deployment, window_days(start, end) | days_of(hours))
     progress(1.0)
     return result
 
@@ -122,7 +130,18 @@ def days_of(hours: Iterable[dt.datetime]) -> set[dt.date]:
     return {hour.astimezone(dt.UTC).date() for hour in hours}
 
 
-def _quality(deployment: Deployment, days: set[dt.date]) -> dict[str, Any]:
+def _data_quality(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, hours: list[dt.datetime]
+) -> dict[str, Any]:
+    """The window's hourly data quality, and that of rebuilt hours outside it (a back-fill)."""
+    figures = data_quality_compute(deployment=deployment, start=start, end=end)
+    outside = [hour for hour in hours if not start <= hour < end]
+    if outside:
+        quality_hours_update(deployment=deployment, start=outside[0], end=outside[-1] + HOUR)
+    return figures
+
+
+def _performance(deployment: Deployment, days: set[dt.date]) -> dict[str, Any]:
     """Daily performance of the given days, then the status from it, drift and health,
     then the alert rules against both."""
     rows = performance.performance_days_list_compute(deployment=deployment, days=sorted(days))

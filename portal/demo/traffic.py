@@ -61,6 +61,10 @@ def _story(plan: traffic.TrafficPlan) -> str:
         parts.append(f"drift injected on {plan.drift.feature!r} (last {plan.drift.days:g} days)")
     if plan.decay is not None:
         parts.append(f"accuracy decay injected (last {plan.decay.days:g} days)")
+    if plan.gap is not None:
+        parts.append(
+            f"missing values injected on {plan.gap.feature!r} (last {plan.gap.days:g} days)"
+        )
     return ", ".join(parts) or "no drift injected"
 
 

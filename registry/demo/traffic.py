@@ -6,7 +6,9 @@ version stores, and the true label or value of the sampled row is the ground tru
 injected stories make monitoring show something: a feature that drifts upward (the model
 sees it, so its predictions follow) and a late fall in accuracy (the outcomes stop matching
 what the model learned: a share of labels flips). Every random draw comes from a generator
-seeded by the plan's key, so the same plan and end time give identical events.
+seeded by the plan's key, so the same plan and end time give identical events. A third story
+feeds data quality: one feature of one deployment arrives empty (null) in a share of recent
+events, after the model has predicted on it (an upstream feed failing on the way to logging).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DAYS = 31
 # Events per hour at one endpoint, by environment (production is split by traffic share).
 RATES = {catalog.PRODUCTION: 8.0, catalog.STAGING: 2.0, catalog.DEV: 1.0}
 DRIFTED_FEATURE = "worst concave points"
+GAP_FEATURE = "bmi"  # of the diabetes model's production deployment
 ERRORS = ("upstream timeout", "feature store unavailable", "model server out of memory")
 
 
@@ -55,6 +58,15 @@ class Decay:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Over the last `days`, `share` of the events send `feature` as null."""
+
+    feature: str
+    days: float = 5.0
+    share: float = 0.3
+
+
+@dataclass(frozen=True)
 class TrafficPlan:
     """What to generate for one deployment. `key` names the deployment stably (it seeds the
     generator and prefixes the request ids)."""
@@ -64,6 +76,7 @@ class TrafficPlan:
     days: int = DAYS
     drift: Drift | None = None
     decay: Decay | None = None
+    gap: Gap | None = None
     error_share: float = 0.01
     cache_share: float = 0.12
     truth_share: float = 0.85
@@ -126,8 +139,9 @@ def plan_for(
         decay = Decay()
     elif canary and breast:  # the canary does worse than its baseline: a rollback suggestion
         decay = Decay(days=6.0, flip_share=0.3)
+    gap = Gap(GAP_FEATURE) if production and spec.problem == "diabetes" else None
     key = f"demo-{spec.problem.replace('_', '-')}-{environment}-v{version}"
-    return TrafficPlan(key=key, rate_per_hour=rate, drift=drift, decay=decay)
+    return TrafficPlan(key=key, rate_per_hour=rate, drift=drift, decay=decay, gap=gap)
 
 
 def generate(
@@ -159,6 +173,11 @@ def generate(
         flipped = rng.random(n) < share
         truth = np.where(flipped, 1 - truth, truth)
     labels, scores = _predict(problem, estimator, features, decision_threshold)
+    if plan.gap is not None:
+        # Drawn after everything else, so the other stories' events stay as they were.
+        gap_rng = np.random.default_rng(plan.seed + 1)
+        emptied = (age_days < plan.gap.days) & (gap_rng.random(n) < plan.gap.share)
+        features[plan.gap.feature] = features[plan.gap.feature].astype(float).where(~emptied)
     failed = rng.random(n) < plan.error_share
     cache_hit = ~failed & (rng.random(n) < plan.cache_share)
     latency = np.where(cache_hit, rng.lognormal(np.log(1.5), 0.3, n), rng.lognormal(3.2, 0.45, n))
@@ -254,7 +273,8 @@ def _feature_records(features: pd.DataFrame) -> list[dict[str, Any]]:
         if pd.api.types.is_integer_dtype(features[name]):
             plain[name] = [int(v) for v in features[name]]
         elif pd.api.types.is_float_dtype(features[name]):
-            plain[name] = [round(float(v), 6) for v in features[name]]
+            rounded = [None if np.isnan(v) else round(float(v), 6) for v in features[name]]
+            plain[name] = pd.Series(rounded, index=plain.index, dtype=object)  # None stays None
     return plain.to_dict("records")
 
 

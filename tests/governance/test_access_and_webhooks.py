@@ -74,6 +74,33 @@ def test_watchers_hear_of_new_versions(api_as, model_a, reviewer):
     assert Notification.objects.filter(recipient=reviewer).count() == 1
 
 
+def test_watching_and_unwatching_go_through_audited_services(api_as, model_a, reviewer, outsider):
+    url = f"/api/v1/models/{model_a.slug}/watch/"
+    assert api_as(outsider).post(url).status_code == 404
+    api_as(reviewer).post(url)
+    api_as(reviewer).post(url)  # already watching: nothing new to record
+    api_as(reviewer).delete(url)
+    entries = AuditEvent.objects.filter(action__startswith="approvals.model.").order_by("id")
+    assert [(e.action, e.actor_name) for e in entries] == [
+        ("approvals.model.watched", reviewer.username),
+        ("approvals.model.unwatched", reviewer.username),
+    ]
+    assert not ModelWatch.objects.exists()
+
+
+def test_marking_a_notification_read_is_audited_once_and_only_for_its_recipient(
+    api_as, reviewer, outsider
+):
+    note = Notification.objects.create(recipient=reviewer, subject="hello")
+    url = f"/api/v1/notifications/{note.pk}/read/"
+    assert api_as(outsider).post(url).status_code == 404
+    first = api_as(reviewer).post(url)
+    assert first.status_code == 200 and first.json()["read_at"]
+    assert api_as(reviewer).post(url).json()["read_at"] == first.json()["read_at"]
+    entry = AuditEvent.objects.get(action="approvals.notification.read")
+    assert entry.actor_name == reviewer.username and entry.target_id == str(note.pk)
+
+
 class _Receiver(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]] = []
     status = 200

@@ -450,6 +450,20 @@ def test_metric_rules_read_the_mean_over_their_window_set_through_the_api(api_as
     assert bad.status_code == 400 and "window_days" in str(bad.json())
 
 
+def test_alert_api_shows_the_suggestion_and_filters_by_deployment(api_as, open_alert, owner):
+    Alert.objects.filter(pk=open_alert.pk).update(suggestion="rollback")
+    rows = api_as(owner).get(f"/api/v1/alerts/?deployment={open_alert.deployment_id}").json()
+    assert [(row["id"], row["suggestion"]) for row in rows["results"]] == [
+        (open_alert.pk, "rollback")
+    ]
+    model = open_alert.deployment.version.model
+    other = factories.deployment(
+        version=factories.model_version(model=model), endpoint="https://serving.example.org/b"
+    )
+    assert api_as(owner).get(f"/api/v1/alerts/?deployment={other.pk}").json()["count"] == 0
+    assert api_as(owner).get("/api/v1/alerts/?deployment=x").status_code == 400
+
+
 # The services check the actor themselves (not only the API views in front of them) ---------
 
 

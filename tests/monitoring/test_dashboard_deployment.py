@@ -528,6 +528,7 @@ def test_detail_shows_status_target_links_and_alerts(as_owner, monitored):
         "accuracy": ("at_risk", "accuracy 0.8 below 0.85"),
         "drift": ("good", "no feature drifted"),
         "service_health": ("failing", "error rate 0.09 above 0.05"),
+        "data_quality": ("unknown", ""),  # a row stored before the axis existed
     }
     assert "error rate 0.09 above 0.05" in body
     assert "Target column</dt><dd>not declared" in body

@@ -95,3 +95,14 @@ def test_feature_matrix_codes_categories_over_both_sides():
     ref_m, cur_m = mv.feature_matrix(ref, cur, ["x", "c"], categorical=["c"])
     assert ref_m[0, 1] == cur_m[1, 1]  # "a" has one code on both sides
     assert np.isnan(ref_m[1, 1]) and np.isnan(cur_m[1, 0])
+
+
+def test_logistic_domain_classifier_takes_complete_rows_when_values_are_missing():
+    rng = np.random.default_rng(5)
+    ref, cur = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
+    holed = cur.copy()
+    holed[::10, 0] = np.nan  # missing values, as production inputs have (it raised before)
+    complete = holed[np.isfinite(holed).all(axis=1)]
+    with_holes = mv.domain_classifier_test(ref, holed, model="logistic")
+    assert with_holes == mv.domain_classifier_test(ref, complete, model="logistic")
+    assert not with_holes.drifted

@@ -84,6 +84,26 @@ def test_binary_daily_metrics_equal_scikit_learns_on_the_same_joined_data(model_
     assert m["ks"] == pytest.approx(max(tpr - fpr))
 
 
+def test_a_daily_row_stores_its_threshold_positive_label_and_input_digest(model_a):
+    import hashlib
+    import json
+
+    deployment = deployment_of(model_a, decision_threshold="0.4")
+    add_labelled(deployment, labels=None, truth=["1", "0"], scores=[0.9, 0.2], unlabelled=1)
+    row = services.daily_performance_compute(deployment=deployment, day=DAY)
+    assert (row.decision_threshold, row.positive_label) == (0.4, "1")
+    # The joined rows by hand: request id, predicted label and score, truth label and value.
+    rows = [["q-04-0", None, 0.9, "1", None], ["q-04-1", None, 0.2, "0", None]]
+    columns = ["request_id", "prediction_label", "prediction_score", "label", "value"]
+    canonical = json.dumps(
+        {"columns": columns, "rows": rows}, sort_keys=True, separators=(",", ":")
+    )
+    assert row.input_digest == hashlib.sha256(canonical.encode()).hexdigest()
+    GroundTruth.objects.filter(request_id="q-04-1").update(label="1")
+    changed = services.daily_performance_compute(deployment=deployment, day=DAY)
+    assert changed.input_digest != row.input_digest
+
+
 def test_multiclass_daily_metrics_equal_scikit_learns(owner):
     model = factories.registered_model(owner=owner, name="Species", task="multiclass")
     deployment = deployment_of(model)
@@ -295,6 +315,19 @@ def test_portfolio_api_gives_the_outsider_zero(api_as, model_a, outsider, owner)
     assert api_as(owner).get("/api/v1/monitoring/portfolio/").json()["drift"]["unknown"] == 1
     body = api_as(outsider).get("/api/v1/monitoring/portfolio/").json()
     assert all(n == 0 for axis in body.values() for n in axis.values())
+
+
+def test_portfolio_api_counts_what_the_portfolio_page_counts_active_deployments_only(
+    api_as, client, model_a, owner
+):
+    from monitoring.dashboards.portfolio_selectors import portfolio_summary
+    from registry.services import deployment_retire
+
+    retired = deployment_of(model_a)
+    deployment_retire(deployment=retired, actor=owner)
+    deployment_of(model_a)
+    body = api_as(owner).get("/api/v1/monitoring/portfolio/").json()
+    assert sum(body["accuracy"].values()) == 1 == portfolio_summary(user=owner)["total"]
 
 
 def test_fairness_by_the_sensitive_attribute_equals_a_plain_computation(model_a, api_as, owner):

@@ -280,6 +280,31 @@ def test_shifted_rows_are_flagged_by_both_multivariate_tests_and_same_rows_are_n
     assert 0.4 < classifier.statistic < 0.6  # ROC AUC near chance
 
 
+def test_multivariate_rows_store_the_digests_of_the_matrices_they_compared(deployment):
+    from monitoring.engines import multivariate
+    from monitoring.rollups.hourly import events_frame, feature_frame
+
+    start = dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=1, per_hour=300)
+    rows = drift_compute(deployment, start, start + HOUR, exact=True)
+    mmd, classifier = (
+        next(row for row in rows if row.feature == name)
+        for name in ("__mmd__", "__domain_classifier__")
+    )
+    profile = profiles.reference_profile_get_or_build(deployment.version)
+    columns = ["age", "income", "region"]
+    reference = pd.DataFrame.from_records(profile.sample, columns=columns)
+    current = feature_frame(events_frame(deployment, start, start + HOUR), columns)
+    ref, cur = multivariate.feature_matrix(reference, current, columns, ["region"])
+    assert mmd.reference_digest == multivariate.matrix_digest(ref, columns)
+    assert mmd.current_digest == multivariate.matrix_digest(cur, columns)
+    assert (classifier.reference_digest, classifier.current_digest) == (
+        mmd.reference_digest,
+        mmd.current_digest,
+    )
+    assert mmd.reference_digest != mmd.current_digest
+
+
 def test_predictions_are_compared_with_the_reference_target(model_a):
     rng = np.random.default_rng(3)
     frame = reference_frame()

@@ -107,6 +107,26 @@ def test_only_the_planned_deployments_get_a_story():
     assert drifted == {("breast_cancer", "production", 90), ("breast_cancer", "production", 10)}
     # the heart model's production, and the breast-cancer canary (10 % of its production)
     assert decayed == {("heart_attack", "production", 100), ("breast_cancer", "production", 10)}
+    gapped = {key for key, plan in plans.items() if plan.gap is not None}
+    assert gapped == {("diabetes", "production", 100)}
+
+
+def test_the_diabetes_production_traffic_sends_bmi_empty_in_recent_events_only():
+    spec = catalog.DIABETES
+    problem = training.load_problem(spec.problem)
+    split = training.split_problem(problem)
+    trained = _train(problem, split, algorithm=spec.versions[0].algorithm)
+    plan = traffic.plan_for(spec, environment="production", version=1)
+    generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END)
+    times = generated.events["timestamp"]
+    recent = (times >= pd.Timestamp(END) - pd.Timedelta(days=plan.gap.days)).to_numpy()
+    empty = generated.features[traffic.GAP_FEATURE].isna().to_numpy()
+    assert not empty[~recent].any()
+    assert 0.2 < empty[recent].mean() < 0.4
+    # The model predicted on the full row: no score is missing, and the batches carry null.
+    assert generated.events["score"].notna().all()
+    body = b"\n".join(batch for _, batch in generated.prediction_batches())
+    assert body.count(b'"bmi": null') == int(empty.sum())
 
 
 # --- the seeded traffic ------------------------------------------------------------------

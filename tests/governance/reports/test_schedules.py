@@ -83,3 +83,80 @@ def test_schedule_recipients_must_be_addresses(api_as, deployment):
         format="json",
     )
     assert response.status_code == 400
+
+
+def _schedule(deployment):
+    return scheduling.schedule_create(
+        deployment_id=deployment.pk,
+        recipients=["risk@example.org"],
+        actor=deployment.version.model.owner,
+    )
+
+
+def test_a_paused_schedule_queues_nothing_until_resumed_and_both_are_audited(
+    api_as, deployment, reviewer
+):
+    from governance.audit.models import AuditEvent
+
+    owner = deployment.version.model.owner
+    schedule = _schedule(deployment)
+    url = reverse("api:report-schedule-pause", kwargs={"pk": schedule.pk})
+    assert api_as(reviewer).post(url).status_code in (403, 404)
+    paused = api_as(owner).post(url)
+    assert paused.status_code == 200 and paused.json()["active"] is False
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    assert scheduling.schedules_run_due(now=later) == []
+    resumed = api_as(owner).post(reverse("api:report-schedule-resume", kwargs={"pk": schedule.pk}))
+    assert resumed.json()["active"] is True
+    assert len(scheduling.schedules_run_due(now=later)) == 1
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="reports.schedule.").values_list(
+            "action", flat=True
+        )
+    )
+    assert sorted(actions) == [
+        "reports.schedule.created",
+        "reports.schedule.paused",
+        "reports.schedule.resumed",
+    ]
+
+
+def test_deleting_a_schedule_needs_the_change_right_and_is_audited(api_as, deployment, outsider):
+    from governance.audit.models import AuditEvent
+
+    schedule = _schedule(deployment)
+    url = reverse("api:report-schedule-detail", kwargs={"pk": schedule.pk})
+    assert api_as(outsider).delete(url).status_code == 404
+    assign_perm("registry.view_registeredmodel", outsider, deployment.version.model)
+    assert api_as(outsider).get(url).json()["id"] == schedule.pk
+    assert api_as(outsider).delete(url).status_code == 403
+    assert api_as(deployment.version.model.owner).delete(url).status_code == 204
+    assert not ReportSchedule.objects.exists()
+    entry = AuditEvent.objects.get(action="reports.schedule.deleted")
+    assert entry.before["recipients"] == ["risk@example.org"]
+
+
+def test_the_reports_page_pauses_resumes_and_deletes_a_schedule(client, deployment):
+    owner = deployment.version.model.owner
+    schedule = _schedule(deployment)
+    client.force_login(owner)
+    page = client.get(reverse("governance:reports")).content.decode()
+    assert f'data-schedule="{schedule.pk}"' in page and "Pause</button>" in page
+    url = reverse("reports:schedule-change", kwargs={"pk": schedule.pk})
+    client.post(url, {"change": "pause"})
+    schedule.refresh_from_db()
+    assert not schedule.active
+    assert "Resume</button>" in client.get(reverse("governance:reports")).content.decode()
+    client.post(url, {"change": "resume"})
+    schedule.refresh_from_db()
+    assert schedule.active
+    client.post(url, {"change": "delete"})
+    assert not ReportSchedule.objects.exists()
+
+
+def test_an_outsider_cannot_change_a_schedule_from_the_page(client, deployment, outsider):
+    schedule = _schedule(deployment)
+    client.force_login(outsider)
+    url = reverse("reports:schedule-change", kwargs={"pk": schedule.pk})
+    assert client.post(url, {"change": "delete"}).status_code == 404
+    assert ReportSchedule.objects.filter(pk=schedule.pk).exists()
