@@ -41,6 +41,9 @@ class Phase:
     backend: str  # "sqlite" or "postgresql"
     parallel: bool
     storage: str  # STEWARD_STORAGE_DIR, under the checkout
+    # pytest-xdist: "load" hands out single tests; "loadfile" keeps a module on one worker,
+    # so that its module-scoped fixtures (a seeded world, a Celery worker) are built once.
+    dist: str = "loadfile"
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Result:
 
 
 PHASES = [
-    Phase("pure", "not db", "sqlite", parallel=False, storage="var/test-pure"),
+    Phase("pure", "not db", "sqlite", parallel=True, storage="var/test-pure", dist="load"),
     Phase(
         "sqlite", "db and not postgresql_only", "sqlite", parallel=True, storage="var/test-sqlite"
     ),
@@ -100,12 +103,11 @@ def phase_env(phase: Phase, pg_url: str, redis_url: str) -> dict[str, str]:
 
 def xdist_args(phase: Phase, workers: int) -> list[str]:
     """One storage folder per xdist worker (its SQLite file, embedded broker and beat schedule):
-    execnet sets the variable in the worker before Django reads its settings. A test module
-    stays on one worker, so its module-scoped fixtures are built once."""
+    execnet sets the variable in the worker before Django reads its settings."""
     if not phase.parallel or workers < 2:
         return []
     storage = (ROOT / phase.storage).resolve()
-    args = ["--dist", "loadfile"]
+    args = ["--dist", phase.dist]
     for n in range(workers):
         args += ["--tx", f"popen//env:STEWARD_STORAGE_DIR={storage / f'worker{n}'}"]
     return args
