@@ -205,7 +205,7 @@ def main() -> int:
     with_postgresql = (
         bool(os.environ.get("DATABASE_URL")) or os.environ.get("REQUIRE_SERVICES") == "1"
     )
-    phases = list(PHASES) if with_postgresql else [*PHASES[:2], SQLITE_FALLBACK, *PHASES[2:3]]
+    phases = list(PHASES) if with_postgresql else [*PHASES[:2], SQLITE_FALLBACK, *PHASES[2:]]
     if args.only:
         wanted = set(args.only.split(","))
         unknown = wanted - {p.name for p in [*PHASES, SQLITE_FALLBACK]}
