@@ -1,7 +1,8 @@
 # Steward: two commands do everything.
 #   make demo   install, migrate, seed realistic data, serve the portal with a Celery worker
-#   make test   install with test extras and the headless browser, run the suite on SQLite,
-#               then on PostgreSQL (when DATABASE_URL is set or REQUIRE_SERVICES=1)
+#   make test   install with test extras and the headless browser, run the suite in phases
+#               (docs/testing.md): pure tests once, database tests on SQLite, then on
+#               PostgreSQL (when DATABASE_URL is set or REQUIRE_SERVICES=1)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +14,7 @@ PG_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:543
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve test test-sqlite test-postgres lint format browser bench clean \
+.PHONY: install demo serve test test-phases test-sqlite test-postgres lint format browser bench clean \
 	security lock
 
 $(STAMP): pyproject.toml
@@ -49,7 +50,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install browser lint security test-sqlite test-postgres
+test: install browser lint security test-phases
 
 # No committed secret; no locked dependency with a known vulnerability (skipped with a notice
 # when PyPI's advisory API is out of reach, unless STEWARD_REQUIRE_AUDIT=1).
@@ -66,19 +67,18 @@ lock:
 	} > requirements.lock
 	rm -rf $(VENV)-lock
 
+# The phases and their table: scripts/test_phases.py (STEWARD_TEST_WORKERS=0: no pytest-xdist).
+PHASES := $(BIN)/python scripts/test_phases.py --postgres-url $(PG_URL) --redis-url $(REDIS_URL)
+
+test-phases: install
+	PYTEST_ARGS='$(PYTEST_ARGS)' $(PHASES)
+
 test-sqlite: install
-	env -u DATABASE_URL -u CELERY_BROKER_URL STEWARD_STORAGE_DIR=var/test-sqlite \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	PYTEST_ARGS='$(PYTEST_ARGS)' $(PHASES) --only pure,sqlite,postgresql-only-on-sqlite
 
 # The PostgreSQL run also puts the Celery tests on Redis.
 test-postgres: install
-	@if [ -n "$(DATABASE_URL)" ] || [ "$(REQUIRE_SERVICES)" = "1" ]; then \
-	  echo "== PostgreSQL ($(PG_URL)) and Redis ($(REDIS_URL)) =="; \
-	  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) STEWARD_STORAGE_DIR=var/test-pg \
-	    $(BIN)/pytest $(PYTEST_ARGS); \
-	else \
-	  echo "Skipping the PostgreSQL run: set DATABASE_URL or REQUIRE_SERVICES=1"; \
-	fi
+	PYTEST_ARGS='$(PYTEST_ARGS)' $(PHASES) --only postgresql,postgresql-serial
 
 clean:
 	rm -rf var artifacts .pytest_cache .ruff_cache

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -47,6 +49,76 @@ def pytest_configure(config: pytest.Config) -> None:
     # Password hashing at full strength is the slowest part of user fixtures; tests prove
     # permissions, not the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The phases of `scripts/test_phases.py` (docs/testing.md) select tests by these markers, which
+# are derived here so that a new test lands in the right phase with no list to update.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "django_db_setup",
+}
+# A real Celery worker on the run's broker: on the shared Redis broker of the PostgreSQL run
+# two pytest-xdist workers would take each other's jobs.
+SERIAL_FIXTURES = {"celery_worker_process", "redis_broker"}
+POSTGRESQL_ONLY_MARKERS = {"fuzz", "services"}
+POSTGRESQL_ONLY_DIRECTORIES = {"drills"}
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def uses_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(fixtures & DATABASE_FIXTURES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`db`: the test reaches the database (its marker or fixtures say so); the others are
+    pure and run once. `postgresql_only`: fuzzing, failure drills and the load drill, run on
+    PostgreSQL only. `serial`: may not run beside another pytest-xdist worker there."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if uses_database(item):
+            item.add_marker(pytest.mark.db)
+        relative = item.path.resolve().relative_to(TESTS_DIR).parts
+        if (
+            any(item.get_closest_marker(name) for name in POSTGRESQL_ONLY_MARKERS)
+            or set(relative[:-1]) & POSTGRESQL_ONLY_DIRECTORIES
+        ):
+            item.add_marker(pytest.mark.postgresql_only)
+        if fixtures & SERIAL_FIXTURES:
+            item.add_marker(pytest.mark.serial)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_stay_pure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test without the `db` marker runs once, in the pure phase: fail it if it tries to
+    reach the database, even when the code under test swallows pytest-django's refusal."""
+    if request.node.get_closest_marker("db") is not None:
+        yield
+        return
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    attempts: list[str] = []
+    blocked = BaseDatabaseWrapper.ensure_connection
+
+    def ensure_connection(self: BaseDatabaseWrapper) -> None:
+        attempts.append(self.alias)
+        blocked(self)
+
+    BaseDatabaseWrapper.ensure_connection = ensure_connection  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BaseDatabaseWrapper.ensure_connection = blocked  # type: ignore[method-assign]
+    if attempts:
+        pytest.fail(
+            "a test without database fixtures or the django_db marker reached the database "
+            f"({', '.join(sorted(set(attempts)))}): give it `db` or `@pytest.mark.django_db`",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

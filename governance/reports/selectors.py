@@ -16,6 +16,7 @@ from governance.audit.verification import audit_report
 from governance.lineage.models import LineageEdge, NodeKind
 from governance.readiness.selectors import readiness
 from governance.reports import charts
+from monitoring.engines import health as health_engine
 from monitoring.models import Alert, DailyPerformance, DriftResult, HourlyHealth
 from registry.models import Dataset, Deployment, ModelVersion
 
@@ -279,23 +280,15 @@ def health(subject: Subject) -> dict[str, Any]:
     assert subject.deployment is not None
     rows = HourlyHealth.objects.filter(
         deployment=subject.deployment, hour__gte=subject.since, hour__lte=subject.until
-    ).values_list("hour", "count", "errors", "latency_p95_ms", "latency_count")
-    days: dict[dt.date, list[float]] = {}
-    for hour, count, errors, p95, lat_n in rows:
-        day = days.setdefault(hour.date(), [0, 0, 0.0, 0])
-        day[0] += count
-        day[1] += errors
-        if p95 is not None and lat_n:
-            day[2] += p95 * lat_n
-            day[3] += lat_n
+    ).values(*health_engine.HOURLY_FIELDS)
     table = [
         {
-            "day": d,
-            "count": int(v[0]),
-            "error_rate": v[1] / v[0] if v[0] else None,
-            "p95": v[2] / v[3] if v[3] else None,
+            "day": day,
+            "count": rollup.requests,
+            "error_rate": rollup.error_rate,
+            "p95": rollup.latency_p95_ms,
         }
-        for d, v in sorted(days.items())
+        for day, rollup in health_engine.daily_health(rows).items()
     ]
     labels = _day_labels(subject.since.date(), subject.until.date())
     by_day = {row["day"]: row for row in table}

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from monitoring import engines
 from monitoring.dashboards import deployment_shaping as shaping
+from monitoring.engines import health
 from monitoring.engines.status import Level
 from monitoring.models import (
     AlertRule,
@@ -121,21 +122,6 @@ def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]
 
 # --- service health ---------------------------------------------------------------------------
 
-HEALTH_FIELDS = (
-    "hour",
-    "count",
-    "errors",
-    "latency_count",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "cache_hits",
-    "cache_reported",
-    "cpu_mean",
-    "memory_mean",
-)
-
 
 def health_range(*, deployment: Deployment, first: dt.date, last: dt.date) -> dict[str, Any]:
     """Service health over the UTC days [first, last] from the hourly rows (one query):
@@ -144,7 +130,7 @@ def health_range(*, deployment: Deployment, first: dt.date, last: dt.date) -> di
     rows = list(
         HourlyHealth.objects.filter(deployment=deployment, hour__gte=start, hour__lt=end)
         .order_by("hour")
-        .values(*HEALTH_FIELDS)
+        .values(*health.HOURLY_FIELDS)
     )
     return {
         "totals": shaping.health_totals(rows, (end - start).total_seconds()),

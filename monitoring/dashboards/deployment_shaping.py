@@ -14,6 +14,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from monitoring.engines import health
+
 DAY_SECONDS = 86_400.0
 # Drift scores above this are drawn at the cap (a p-value of 1e-300 would flatten the chart).
 DRIFT_SCORE_CAP = 10.0
@@ -24,38 +26,17 @@ TOP_CATEGORIES = 15
 # --- service health ---------------------------------------------------------------------------
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def _weighted_mean(rows: Sequence[Mapping[str, Any]], value: str, weight: str) -> float | None:
-    """Mean of `value` weighted by `weight`, over the rows where the value was reported."""
-    known = [r for r in rows if r[value] is not None and r[weight]]
-    total = sum(r[weight] for r in known)
-    return _ratio(sum(r[value] * r[weight] for r in known), total)
-
-
 def health_totals(rows: Sequence[Mapping[str, Any]], seconds: float) -> dict[str, Any]:
     """Exact counts and rates of hourly health rows spanning `seconds`; latency quantiles are
-    request-weighted means of the hours' quantiles (an estimate: quantiles do not add up)."""
-    requests = sum(r["count"] for r in rows)
-    errors = sum(r["errors"] for r in rows)
-    cache_reported = sum(r["cache_reported"] for r in rows)
-    return {
-        "requests": requests,
-        "errors": errors,
-        "predictions": requests - errors,
-        "requests_per_second": _ratio(requests, seconds),
-        "error_rate": _ratio(errors, requests),
-        "cache_hit_rate": _ratio(sum(r["cache_hits"] for r in rows), cache_reported),
-        "cache_reported": cache_reported,
-        "latency_p50_ms": _weighted_mean(rows, "latency_p50_ms", "latency_count"),
-        "latency_p95_ms": _weighted_mean(rows, "latency_p95_ms", "latency_count"),
-        "latency_p99_ms": _weighted_mean(rows, "latency_p99_ms", "latency_count"),
-        "latency_mean_ms": _weighted_mean(rows, "latency_mean_ms", "latency_count"),
-        "cpu_mean": _weighted_mean(rows, "cpu_mean", "count"),
-        "memory_mean": _weighted_mean(rows, "memory_mean", "count"),
-    }
+    request-weighted means of the hours' quantiles (`monitoring.engines.health`)."""
+    return _health_figures(health.health_rollup(rows, seconds))
+
+
+def _health_figures(rollup: health.HealthRollup) -> dict[str, Any]:
+    figures = rollup.to_dict()
+    del figures["cache_hits"]
+    figures["predictions"] = rollup.requests - rollup.errors
+    return figures
 
 
 def day_list(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -68,13 +49,9 @@ def health_days(
 ) -> list[dict[str, Any]]:
     """One entry per UTC day of [first, last] (days without rows included, with no figures),
     each with `health_totals` over that day's hours."""
-    by_day: dict[dt.date, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        by_day.setdefault(row["hour"].astimezone(dt.UTC).date(), []).append(row)
-    return [
-        {"day": day, **health_totals(by_day.get(day, []), DAY_SECONDS)}
-        for day in day_list(first, last)
-    ]
+    daily = health.daily_health(rows)
+    empty = health.health_rollup([], DAY_SECONDS)
+    return [{"day": day, **_health_figures(daily.get(day, empty))} for day in day_list(first, last)]
 
 
 def series(days: Sequence[Mapping[str, Any]], key: str, scale: float = 1.0) -> list[float | None]:

@@ -9,6 +9,8 @@ the span from the first to the last request); rates and means ignore missing val
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -120,3 +122,90 @@ def health_by_window(
         return {"health": health}
 
     return [(start, out["health"]) for start, out in by_window(stamps, window_seconds, one)]
+
+
+# --- rollups of hourly health rows ------------------------------------------------------------
+
+# The fields of an hourly health row (monitoring.models.HourlyHealth) the rollups read.
+HOURLY_FIELDS = (
+    "hour",
+    "count",
+    "errors",
+    "latency_count",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "cache_hits",
+    "cache_reported",
+    "cpu_mean",
+    "memory_mean",
+)
+DAY_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class HealthRollup:
+    """Hourly health rows summed over a span: counts and rates are exact; latency figures
+    are the hours' own weighted by their latency counts, cpu and memory by their request
+    counts, over the hours that report them (quantiles do not add up: an estimate)."""
+
+    requests: int
+    errors: int
+    cache_hits: int
+    cache_reported: int
+    requests_per_second: float | None
+    error_rate: float | None
+    cache_hit_rate: float | None
+    latency_mean_ms: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    cpu_mean: float | None
+    memory_mean: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _weighted_mean(rows: Sequence[Mapping[str, Any]], value: str, weight: str) -> float | None:
+    """Mean of `value` weighted by `weight`, over the rows that report a value and a weight."""
+    known = [r for r in rows if r[value] is not None and r[weight]]
+    return _ratio(sum(r[value] * r[weight] for r in known), sum(r[weight] for r in known))
+
+
+def health_rollup(rows: Iterable[Mapping[str, Any]], seconds: float) -> HealthRollup:
+    """Hourly health rows (mappings with `HOURLY_FIELDS`) rolled up over a span of `seconds`."""
+    rows = list(rows)
+    requests = sum(r["count"] for r in rows)
+    errors = sum(r["errors"] for r in rows)
+    cache_hits = sum(r["cache_hits"] for r in rows)
+    cache_reported = sum(r["cache_reported"] for r in rows)
+    return HealthRollup(
+        requests=requests,
+        errors=errors,
+        cache_hits=cache_hits,
+        cache_reported=cache_reported,
+        requests_per_second=_ratio(requests, seconds),
+        error_rate=_ratio(errors, requests),
+        cache_hit_rate=_ratio(cache_hits, cache_reported),
+        latency_mean_ms=_weighted_mean(rows, "latency_mean_ms", "latency_count"),
+        latency_p50_ms=_weighted_mean(rows, "latency_p50_ms", "latency_count"),
+        latency_p95_ms=_weighted_mean(rows, "latency_p95_ms", "latency_count"),
+        latency_p99_ms=_weighted_mean(rows, "latency_p99_ms", "latency_count"),
+        cpu_mean=_weighted_mean(rows, "cpu_mean", "count"),
+        memory_mean=_weighted_mean(rows, "memory_mean", "count"),
+    )
+
+
+def daily_health(rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, HealthRollup]:
+    """`health_rollup` per UTC day of the rows' aware `hour`, for the days that have rows,
+    in day order. The one derivation of daily health: API, dashboards and reports use it."""
+    by_day: dict[dt.date, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["hour"].astimezone(dt.UTC).date(), []).append(row)
+    return {day: health_rollup(by_day[day], DAY_SECONDS) for day in sorted(by_day)}

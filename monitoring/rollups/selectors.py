@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from monitoring.engines import health
 from monitoring.models import DriftResult, HourlyHealth, ReferenceProfile
 from monitoring.rollups.profiles import CHOSEN, ReferenceMissing, reference_origin
 from registry.models import Deployment, ModelVersion
-
-DAY_SECONDS = 86_400.0
 
 
 def deployment_visible(*, user: Any, pk: int) -> QuerySet[Deployment]:
@@ -37,50 +35,29 @@ def drift_latest(
     return list(latest.values())
 
 
-def _weighted(frame: pd.DataFrame, value: str, weight: str) -> pd.Series:
-    """Per day, the mean of `value` weighted by `weight`, ignoring hours without a value."""
-    known = frame[value].notna()
-    numerator = (frame[value].fillna(0.0) * frame[weight] * known).groupby(frame["day"]).sum()
-    denominator = (frame[weight] * known).groupby(frame["day"]).sum()
-    return (numerator / denominator.where(denominator > 0)).astype(float)
-
-
 def health_daily(*, deployment: Deployment, days: int = 7) -> list[dict[str, Any]]:
-    """Daily service health over the last `days` UTC days, rolled up from the hourly rows.
-    Counts, rates and means are exact; a day's latency quantiles are the means of its hours'
-    quantiles weighted by their request counts (an estimate: quantiles do not add up)."""
+    """Daily service health over the last `days` UTC days, rolled up from the hourly rows by
+    `monitoring.engines.health.daily_health` (days without rows are left out)."""
     today = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     since = today - dt.timedelta(days=days - 1)
-    fields = [f.name for f in HourlyHealth._meta.concrete_fields if f.name not in ("id",)]
-    rows = HourlyHealth.objects.filter(deployment=deployment, hour__gte=since).values(*fields)
-    frame = pd.DataFrame.from_records(list(rows), columns=fields)
-    if frame.empty:
-        return []
-    frame["day"] = pd.to_datetime(frame["hour"], utc=True).dt.floor("D")
-    sums = frame.groupby("day")[["count", "errors", "cache_hits", "cache_reported"]].sum()
-    out = pd.DataFrame(
-        {
-            "count": sums["count"],
-            "requests_per_second": sums["count"] / DAY_SECONDS,
-            "error_rate": sums["errors"] / sums["count"].where(sums["count"] > 0),
-            "cache_hit_rate": sums["cache_hits"]
-            / sums["cache_reported"].where(sums["cache_reported"] > 0),
-            "cpu_mean": _weighted(frame, "cpu_mean", "count"),
-            "memory_mean": _weighted(frame, "memory_mean", "count"),
-            **{
-                name: _weighted(frame, name, "latency_count")
-                for name in (
-                    "latency_mean_ms",
-                    "latency_p50_ms",
-                    "latency_p95_ms",
-                    "latency_p99_ms",
-                )
-            },
-        }
+    rows = HourlyHealth.objects.filter(deployment=deployment, hour__gte=since).values(
+        *health.HOURLY_FIELDS
     )
     return [
-        {"day": day.date(), **{k: (None if pd.isna(v) else v) for k, v in values.items()}}
-        for day, values in out.sort_index().to_dict("index").items()
+        {
+            "day": day,
+            "count": rollup.requests,
+            "requests_per_second": rollup.requests_per_second,
+            "error_rate": rollup.error_rate,
+            "cache_hit_rate": rollup.cache_hit_rate,
+            "cpu_mean": rollup.cpu_mean,
+            "memory_mean": rollup.memory_mean,
+            "latency_mean_ms": rollup.latency_mean_ms,
+            "latency_p50_ms": rollup.latency_p50_ms,
+            "latency_p95_ms": rollup.latency_p95_ms,
+            "latency_p99_ms": rollup.latency_p99_ms,
+        }
+        for day, rollup in health.daily_health(rows).items()
     ]
 
 

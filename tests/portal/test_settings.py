@@ -46,7 +46,8 @@ def _manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProce
         env=base,
         capture_output=True,
         text=True,
-        timeout=120,
+        # collectstatic compresses every file: minutes on a loaded 2-core machine.
+        timeout=900,
     )
 
 

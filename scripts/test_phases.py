@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Run the test suite in phases (docs/testing.md) and print one table at the end.
+
+    pure               tests that never reach the database, once (SQLite settings)
+    sqlite             database tests on SQLite and the embedded broker, pytest-xdist
+    postgresql         database tests on PostgreSQL and Redis, pytest-xdist
+    postgresql-serial  fuzzing, failure drills, load drill and `serial` tests, one at a time
+
+The phases select tests by markers that tests/conftest.py derives from each test's fixtures,
+so a new test needs no list. The PostgreSQL phases run when DATABASE_URL is set or
+REQUIRE_SERVICES=1; otherwise the PostgreSQL-only tests run on SQLite (most of them skip
+there), as the whole suite did before. Exit status: 0 when no phase failed; pytest's "no tests
+collected" (5) is not a failure. The last line is pytest's summary format, summed.
+
+Environment: PYTEST_ARGS (extra pytest options for every phase), STEWARD_TEST_WORKERS
+(pytest-xdist workers, default 2; 0 runs every phase in one process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+NO_TESTS_COLLECTED = 5
+
+
+@dataclass
+class Phase:
+    name: str
+    markers: str
+    backend: str  # "sqlite" or "postgresql"
+    parallel: bool
+    storage: str  # STEWARD_STORAGE_DIR, under the checkout
+    # pytest-xdist: "load" hands out single tests; "loadfile" keeps a module on one worker,
+    # so that its module-scoped fixtures (a seeded world, a Celery worker) are built once.
+    dist: str = "loadfile"
+
+
+@dataclass
+class Result:
+    phase: Phase
+    seconds: float = 0.0
+    exit_code: int | None = None  # None: not run
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code not in (None, 0, NO_TESTS_COLLECTED)
+
+
+PHASES = [
+    Phase("pure", "not db", "sqlite", parallel=True, storage="var/test-pure", dist="load"),
+    Phase(
+        "sqlite", "db and not postgresql_only", "sqlite", parallel=True, storage="var/test-sqlite"
+    ),
+    Phase(
+        "postgresql",
+        "db and not postgresql_only and not serial",
+        "postgresql",
+        parallel=True,
+        storage="var/test-pg",
+    ),
+    Phase(
+        "postgresql-serial",
+        "postgresql_only or serial",
+        "postgresql",
+        parallel=False,
+        storage="var/test-pg-serial",
+    ),
+]
+# Without PostgreSQL the last phase still runs its PostgreSQL-only tests, on SQLite.
+SQLITE_FALLBACK = Phase(
+    "postgresql-only-on-sqlite",
+    "postgresql_only",
+    "sqlite",
+    parallel=False,
+    storage="var/test-sqlite-serial",
+)
+
+
+def phase_env(phase: Phase, pg_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if phase.backend == "sqlite":
+        env.pop("DATABASE_URL", None)
+        env.pop("CELERY_BROKER_URL", None)
+    else:
+        env["DATABASE_URL"] = pg_url
+        env["CELERY_BROKER_URL"] = redis_url
+    env["STEWARD_STORAGE_DIR"] = phase.storage
+    return env
+
+
+def xdist_args(phase: Phase, workers: int) -> list[str]:
+    """One storage folder per xdist worker (its SQLite file, embedded broker and beat schedule):
+    execnet sets the variable in the worker before Django reads its settings."""
+    if not phase.parallel or workers < 2:
+        return []
+    storage = (ROOT / phase.storage).resolve()
+    args = ["--dist", phase.dist]
+    for n in range(workers):
+        args += ["--tx", f"popen//env:STEWARD_STORAGE_DIR={storage / f'worker{n}'}"]
+    return args
+
+
+def junit_counts(path: Path) -> dict[str, int]:
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    if not path.exists():
+        return counts
+    # The junit file this run's own pytest just wrote.
+    for suite in ET.parse(path).getroot().iter("testsuite"):  # noqa: S314
+        tests = int(suite.get("tests", 0))
+        failed = int(suite.get("failures", 0))
+        errors = int(suite.get("errors", 0))
+        skipped = int(suite.get("skipped", 0))
+        counts["failed"] += failed
+        counts["errors"] += errors
+        counts["skipped"] += skipped
+        counts["passed"] += tests - failed - errors - skipped
+    return counts
+
+
+def run_phase(
+    phase: Phase, *, workers: int, pg_url: str, redis_url: str, extra: list[str]
+) -> Result:
+    junit = ROOT / "var" / "test-phases" / f"{phase.name}.xml"
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    junit.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        phase.markers,
+        f"--junitxml={junit}",
+        "-p",
+        "no:cacheprovider",
+        *xdist_args(phase, workers),
+        *extra,
+    ]
+    where = "SQLite" if phase.backend == "sqlite" else f"PostgreSQL ({pg_url}), Redis ({redis_url})"
+    print(f"\n== phase {phase.name}: -m '{phase.markers}' on {where} ==", flush=True)
+    start = time.monotonic()
+    env = phase_env(phase, pg_url, redis_url)
+    done = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
+    return Result(phase, time.monotonic() - start, done.returncode, junit_counts(junit))
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+def report(results: list[Result], total_seconds: float) -> int:
+    print("\n== test phases ==")
+    header = f"{'phase':<26}{'time':>9}{'passed':>8}{'failed':>8}{'errors':>8}{'skipped':>9}  exit"
+    print(header)
+    print("-" * len(header))
+    totals = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for result in results:
+        if result.exit_code is None:
+            print(f"{result.phase.name:<26}{'-':>9}  not run: PostgreSQL not configured")
+            continue
+        c = result.counts
+        for key in totals:
+            totals[key] += c[key]
+        print(
+            f"{result.phase.name:<26}{minutes(result.seconds):>9}{c['passed']:>8}{c['failed']:>8}"
+            f"{c['errors']:>8}{c['skipped']:>9}  {result.exit_code}"
+            + ("  FAILED" if result.failed else "")
+        )
+    broken = [
+        r.phase.name for r in results if r.failed and not (r.counts["failed"] or r.counts["errors"])
+    ]
+    if broken:
+        # An exit status without failing tests (an internal error, an interrupted run).
+        print(f"phases that exited with an error and no failing test: {', '.join(broken)}")
+    summary = [f"{totals['failed']} failed", f"{totals['passed']} passed"]
+    if totals["skipped"]:
+        summary.append(f"{totals['skipped']} skipped")
+    if totals["errors"]:
+        summary.append(f"{totals['errors']} errors")
+    failed = any(r.failed for r in results)
+    print(f"== {', '.join(summary)} in {total_seconds:.2f}s ({minutes(total_seconds)}) ==")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="comma-separated phase names (default: all)")
+    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL") or DEFAULT_PG_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    args = parser.parse_args()
+    workers = int(os.environ.get("STEWARD_TEST_WORKERS", "2"))
+    extra = shlex.split(os.environ.get("PYTEST_ARGS", ""))
+    with_postgresql = (
+        bool(os.environ.get("DATABASE_URL")) or os.environ.get("REQUIRE_SERVICES") == "1"
+    )
+    phases = list(PHASES) if with_postgresql else [*PHASES[:2], SQLITE_FALLBACK, *PHASES[2:]]
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {p.name for p in [*PHASES, SQLITE_FALLBACK]}
+        if unknown:
+            parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+        phases = [p for p in phases if p.name in wanted]
+    started = time.monotonic()
+    results = []
+    for phase in phases:
+        if phase.backend == "postgresql" and not with_postgresql:
+            print(f"\n== phase {phase.name}: skipped, set DATABASE_URL or REQUIRE_SERVICES=1 ==")
+            results.append(Result(phase))
+            continue
+        results.append(
+            run_phase(
+                phase,
+                workers=workers,
+                pg_url=args.postgres_url,
+                redis_url=args.redis_url,
+                extra=extra,
+            )
+        )
+    return report(results, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
