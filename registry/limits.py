@@ -70,6 +70,7 @@ CAPS: dict[str, Cap] = {
     "readiness.ChecklistItem.required_for": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "approvals.ApprovalRequest.comment": Cap(chars=TEXT),
     "approvals.ApprovalDecision.comment": Cap(chars=TEXT),
+    "approvals.ApprovalPolicyVersion.reason": Cap(chars=TEXT),
     "approvals.WebhookEndpoint.events": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "reports.ReportSchedule.recipients": Cap(chars=RECIPIENTS * 256),
 }
@@ -95,6 +96,8 @@ SYSTEM_WRITTEN: dict[str, str] = {
     "monitoring.ReferenceProfile.summaries": "computed",
     "monitoring.ReferenceProfile.sample": "a bounded sample",
     "monitoring.HourlySummary.summary": "computed",
+    "monitoring.HourlyQuality.features": "computed",
+    "monitoring.DeploymentStatus.data_quality_reason": "computed",
     "monitoring.DriftResult.parameters": "computed",
     "governance.AuditEvent.before": "a snapshot of a capped row",
     "governance.AuditEvent.after": "a snapshot of a capped row",
@@ -102,7 +105,9 @@ SYSTEM_WRITTEN: dict[str, str] = {
     "approvals.ApprovalDecision.reviewer_groups": "the reviewer's groups",
     "approvals.Notification.body": "composed by the application",
     "approvals.WebhookDelivery.payload": "composed by the application",
-    "approvals.WebhookDelivery.last_error": "a delivery failure",
+    "approvals.WebhookDelivery.error": "a delivery failure",
+    "approvals.ApprovalRequest.manifest": "computed from the version's capped rows",
+    "approvals.ApprovalPolicyVersion.snapshot": "a copy of the policy in force",
     "reports.ReportExport.manifest": "written by the export job",
 }
 

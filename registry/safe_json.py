@@ -14,6 +14,12 @@ strings in form fields (`registry.api.fields.JSONField`) and ingestion's JSON an
   (orjson does; the standard library would accept the first three).
 
 Each refusal is a JSONInputError (a ValueError) whose message names the problem.
+
+`loads(..., strict_values=False)` keeps the structural limits (depth, members, NaN and
+Infinity, UTF-8) but lets lone surrogates and integers beyond 64 bits through as Python values,
+for callers that refuse them per field and name the field and row: the API's serializers
+(`registry.limits`, bounded id fields) and ingestion's row checks. A number too long for
+Python's `int()` is still refused here.
 """
 
 from __future__ import annotations
@@ -35,17 +41,43 @@ class JSONInputError(ValueError):
     """The text is not JSON Steward accepts (a 400)."""
 
 
-def loads(data: bytes | bytearray | memoryview | str) -> Any:
+def loads(data: bytes | bytearray | memoryview | str, *, strict_values: bool = True) -> Any:
     """Parse `data` as JSON, or raise JSONInputError saying why not."""
     raw = _as_bytes(data)
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise JSONInputError(_describe(exc, raw)) from exc
+        if strict_values or not _value_level(str(exc)):
+            raise JSONInputError(_describe(exc, raw)) from exc
+        return _stdlib_loads(raw)
     check_shape(value)
     if raw.translate(_DIGITS_TO_ZERO).find(_LONG_DIGIT_RUN) != -1:
-        _check_integers(raw)  # rare: only bodies holding a run of 19 digits pay for it
+        # Rare: only bodies holding a run of 19 digits pay for it.
+        if strict_values:
+            _check_integers(raw)
+        else:
+            value = _stdlib_loads(raw)  # orjson turned integers past 64 bits into floats
     return value
+
+
+def _value_level(message: str) -> bool:
+    """orjson refused a value the standard library reads (and a serializer can name)."""
+    return "surrogate in string" in message or message.startswith("number is infinity")
+
+
+def _stdlib_loads(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise JSONInputError(f"nested deeper than {MAX_DEPTH} levels") from exc
+    except ValueError as exc:  # also a number past Python's 4,300-digit limit for int()
+        raise JSONInputError(f"not valid JSON ({exc})") from exc
+    check_shape(value)
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONInputError(f"NaN and Infinity are not JSON numbers; send null or a string ({name})")
 
 
 def check_shape(value: Any, *, max_depth: int = MAX_DEPTH, max_keys: int = MAX_KEYS) -> None:

@@ -134,6 +134,7 @@ class DecisionInput(serializers.Serializer):
     )
     manifest_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
+        max_length=64,
         required=False,
         allow_blank=True,
         default="",
@@ -240,8 +241,10 @@ class PolicyVersionSerializer(serializers.ModelSerializer):
 
 
 class PolicyInput(serializers.Serializer):
-    required_groups = serializers.SlugRelatedField(
-        slug_field="name", many=True, queryset=Group.objects.all(), required=False
+    required_groups = serializers.ListField(
+        child=serializers.SlugRelatedField(slug_field="name", queryset=Group.objects.all()),
+        required=False,
+        max_length=50,
     )
     min_approvals = serializers.IntegerField(min_value=1, max_value=20, required=False)
     separation_of_duties = serializers.BooleanField(required=False)

@@ -94,7 +94,7 @@ def parse_batch(
 
 def _json_records(body: bytes) -> tuple[list[Any], np.ndarray]:
     try:
-        records = safe_json.loads(body)
+        records = safe_json.loads(body, strict_values=False)
     except safe_json.JSONInputError as exc:
         raise ParseError(f"the body: {exc}") from exc
     if not isinstance(records, list):
@@ -107,7 +107,9 @@ def _ndjson_records(body: bytes) -> tuple[list[Any], np.ndarray]:
     numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
     try:
         # One decode of the whole body as an array is far faster than a loads() per line.
-        records = safe_json.loads(b"[" + b",".join(lines[n - 1] for n in numbers) + b"]")
+        records = safe_json.loads(
+            b"[" + b",".join(lines[n - 1] for n in numbers) + b"]", strict_values=False
+        )
     except safe_json.JSONInputError:
         records = [_ndjson_line(lines[n - 1], n) for n in numbers]
     return records, np.asarray(numbers, dtype=np.int64)
@@ -115,7 +117,7 @@ def _ndjson_records(body: bytes) -> tuple[list[Any], np.ndarray]:
 
 def _ndjson_line(line: bytes, number: int) -> Any:
     try:
-        return safe_json.loads(line)
+        return safe_json.loads(line, strict_values=False)
     except safe_json.JSONInputError as exc:
         raise ParseError(f"line {number}: {exc}") from exc
 

@@ -39,6 +39,14 @@ class IssuedTokenSerializer(TokenSerializer):
 
 
 class PasswordTokenInput(AuthTokenSerializer):
+    username = serializers.CharField(label="Username", write_only=True, max_length=150)
+    password = serializers.CharField(
+        label="Password",
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=4096,
+    )
     name = serializers.CharField(max_length=100, required=False, default="api")
 
 

@@ -26,7 +26,9 @@ class JSONParser(parsers.JSONParser):
         raw = stream.read()
         try:
             text = raw if encoding.lower().replace("_", "-") == "utf-8" else raw.decode(encoding)
-            return safe_json.loads(text)
+            # Lone surrogates and integers past 64 bits reach the serializers, which refuse them
+            # naming the field (registry.limits, bounded id fields).
+            return safe_json.loads(text, strict_values=False)
         except (UnicodeDecodeError, LookupError) as exc:
             raise ParseError(f"JSON parse error - the body is not {encoding} text") from exc
         except safe_json.JSONInputError as exc:

@@ -147,7 +147,8 @@ def test_json_inputs_past_their_cap_or_holding_unstorable_text_get_400(api_as, o
     client = api_as(owner)
     target = f"/api/v1/models/{model_a.slug}/versions/"
     for body, field in (
-        ({"hyperparameters": {f"p{i}": i for i in range(20_000)}}, "hyperparameters"),
+        # Past the field's 64 KiB cap, under the parser's 10,000 members per object.
+        ({"hyperparameters": {f"p{i}": i for i in range(8_000)}}, "hyperparameters"),
         ({"hyperparameters": {"a\x00": 1}}, "hyperparameters"),
         (
             {"input_schema": [{"name": f"f{i}", "type": "numeric"} for i in range(501)]},
