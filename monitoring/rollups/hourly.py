@@ -25,7 +25,14 @@ from django.utils import timezone
 
 from monitoring.engines import summarize
 from monitoring.engines.health import service_health
-from monitoring.engines.summaries import Layout, NumericLayout, canonical_json
+from monitoring.engines.summaries import (
+    CategoricalLayout,
+    Layout,
+    NumericLayout,
+    Summary,
+    canonical_json,
+    categorical_summaries,
+)
 from monitoring.models import EventStatus, HourlyHealth, HourlySummary, PredictionEvent
 from monitoring.rollups.profiles import (
     PREDICTION_FEATURE,
@@ -109,47 +116,69 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame["request_id"], index=False).to_numpy()
 
 
-def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
-    """The health row's figures for one hour's events (the engines' definitions)."""
-    latency = pd.to_numeric(part["latency_ms"], errors="coerce").to_numpy(dtype=np.float64)
-    errors = (part["status"] == EventStatus.ERROR).to_numpy()
+def health_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The per-event arrays the health figures are made of, for a frame of events: converted
+    once per chunk, then sliced per hour (`health_of`)."""
+    cache = frame["cache_hit"]
+    return {
+        "timestamps": frame["timestamp"].dt.tz_localize(None).to_numpy(),
+        "latency": pd.to_numeric(frame["latency_ms"], errors="coerce").to_numpy(dtype=np.float64),
+        "errors": (frame["status"] == EventStatus.ERROR).to_numpy(dtype=bool),
+        "cpu": pd.to_numeric(frame["cpu"], errors="coerce").to_numpy(dtype=np.float64),
+        "memory": pd.to_numeric(frame["memory"], errors="coerce").to_numpy(dtype=np.float64),
+        "cache_hit": cache.eq(True).to_numpy(dtype=bool),
+        "cache_reported": cache.notna().to_numpy(dtype=bool),
+    }
+
+
+def health_of(arrays: dict[str, np.ndarray], start: int, end: int) -> dict[str, Any]:
+    """The health row's figures for the events at positions [start, end) of `arrays`
+    (the engines' definitions)."""
+    part = {name: values[start:end] for name, values in arrays.items()}
     health = service_health(
-        timestamps=part["timestamp"].dt.tz_localize(None).to_numpy(),
-        latencies_ms=latency,
-        errors=errors,
-        cpu=pd.to_numeric(part["cpu"], errors="coerce").to_numpy(dtype=np.float64),
-        memory=pd.to_numeric(part["memory"], errors="coerce").to_numpy(dtype=np.float64),
+        timestamps=part["timestamps"],
+        latencies_ms=part["latency"],
+        errors=part["errors"],
+        cpu=part["cpu"],
+        memory=part["memory"],
         window_seconds=HOUR.total_seconds(),
     )
-    cache = part["cache_hit"]
     return {
         "count": health.count,
-        "errors": int(errors.sum()),
-        "latency_count": int(np.isfinite(latency).sum()),
+        "errors": int(part["errors"].sum()),
+        "latency_count": int(np.isfinite(part["latency"]).sum()),
         "latency_mean_ms": health.latency_mean_ms,
         "latency_p50_ms": health.latency_p50_ms,
         "latency_p95_ms": health.latency_p95_ms,
         "latency_p99_ms": health.latency_p99_ms,
-        "cache_hits": int(cache.eq(True).sum()),
-        "cache_reported": int(cache.notna().sum()),
+        "cache_hits": int(part["cache_hit"].sum()),
+        "cache_reported": int(part["cache_reported"].sum()),
         "cpu_mean": health.cpu_mean,
         "memory_mean": health.memory_mean,
     }
 
 
+def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
+    """The health row's figures for one hour's events."""
+    return health_of(health_arrays(part), 0, len(part))
+
+
 def _hour_rows(
     deployment: Deployment,
     hour: dt.datetime,
-    part: pd.DataFrame,
-    features: pd.DataFrame,
+    values: dict[str, np.ndarray],
     keys: np.ndarray,
     layouts: dict[str, Layout],
     profile_digest: str,
+    health: dict[str, Any],
+    built: dict[str, Summary] | None = None,
 ) -> tuple[list[HourlySummary], HourlyHealth]:
-    """One hour's summary rows (one per feature) and health row, not yet saved."""
+    """One hour's summary rows (one per feature, from its values or already `built`) and
+    health row, not yet saved."""
     summaries = []
     for name, layout in layouts.items():
-        data = summarize(features[name].to_numpy(), layout, row_keys=keys).to_dict()
+        summary = (built or {}).get(name) or summarize(values[name], layout, row_keys=keys)
+        data = summary.to_dict()
         # The canonical JSON is the digest's input (`Summary.digest`) and, on PostgreSQL, the
         # text the COPY writer stores: serialised once.
         text = canonical_json(data)
@@ -158,16 +187,15 @@ def _hour_rows(
             feature=name,
             hour=hour,
             summary=data,
-            row_count=len(part),
+            row_count=health["count"],
             digest=hashlib.sha256(text.encode()).hexdigest(),
             profile_digest=profile_digest,
         )
         row.summary_text = text  # type: ignore[attr-defined]
         summaries.append(row)
-    health = HourlyHealth(
-        deployment=deployment, hour=hour, profile_digest=profile_digest, **health_numbers(part)
+    return summaries, HourlyHealth(
+        deployment=deployment, hour=hour, profile_digest=profile_digest, **health
     )
-    return summaries, health
 
 
 @transaction.atomic
@@ -190,11 +218,11 @@ def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: d
         hour_summaries, health = _hour_rows(
             deployment,
             hour.to_pydatetime(),
-            frame.iloc[rows],
-            features.iloc[rows],
+            {name: features[name].to_numpy()[rows] for name in layouts},
             keys[rows],
             layouts,
             profile.digest,
+            health_numbers(frame.iloc[rows]),
         )
         summaries.extend(hour_summaries)
         healths.append(health)
@@ -348,15 +376,20 @@ class _CopyStream:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self.buffer) < size:
+        # Blocks are collected in a list and joined once: appending to bytes copies each time.
+        parts = [self.buffer]
+        held = len(self.buffer)
+        while size < 0 or held < size:
             block = next(self.blocks, None)
             if block is None:
                 break
-            self.buffer += bytes(block)
+            parts.append(bytes(block))
+            held += len(block)
+        data = b"".join(parts)
         if size < 0:
-            size = len(self.buffer)
-        out, self.buffer = self.buffer[:size], self.buffer[size:]
-        return out
+            size = len(data)
+        self.buffer = data[size:]
+        return data[:size]
 
     def close(self) -> None:
         self.closed = True
@@ -373,8 +406,15 @@ def _copy_frames(sql: str, params: list[Any], block_bytes: int) -> Iterator[pd.D
         name: pa.float64() for name in _COPY_FLOAT
     }
     types |= {"timestamp_us": pa.int64(), "cache_hit": pa.bool_()}
-    copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-    with connection.cursor() as cursor, cursor.copy(copy_sql, params) as copy:
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    # Bound client-side: COPY takes no server-side parameters (nor does Django's debug cursor).
+    query = ClientCursor(connection.connection).mogrify(sql, params)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
+    ):
         reader = pacsv.open_csv(
             _CopyStream(copy),
             read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes),
@@ -389,8 +429,14 @@ def _copy_frames(sql: str, params: list[Any], block_bytes: int) -> Iterator[pd.D
             ),
         )
         for batch in reader:
+            # Text and booleans as Python objects (None where NULL), as the ORM gives them:
+            # no conversion to pandas' Arrow-backed strings, which costs more than it saves.
             columns = {
-                name: batch.column(name).to_numpy(zero_copy_only=False)
+                name: pd.Series(
+                    batch.column(name).to_numpy(zero_copy_only=False),
+                    dtype=None if name in _COPY_FLOAT else object,
+                    copy=False,
+                )
                 for name in names
                 if name != "timestamp_us"
             }
@@ -462,7 +508,7 @@ def events_chunks(
                 continue
             # Yield the complete hours; the last one may still have events to come.
             whole = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-            stamps = whole["hour"].to_numpy()
+            stamps = _hour_ints(whole)
             cut = int(np.searchsorted(stamps, stamps[-1], side="left"))
             if cut:
                 yield _parsed(whole.iloc[:cut].reset_index(drop=True))
@@ -477,9 +523,14 @@ def _parsed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _hour_ints(frame: pd.DataFrame) -> np.ndarray:
+    """The events' hours as int64 (no Timestamp objects)."""
+    return frame["hour"].array.asi8
+
+
 def _hour_bounds(frame: pd.DataFrame) -> list[tuple[int, int]]:
     """[start, end) positions of each hour in a frame ordered by time."""
-    stamps = frame["hour"].to_numpy()
+    stamps = _hour_ints(frame)
     starts = np.flatnonzero(np.concatenate(([True], stamps[1:] != stamps[:-1])))
     ends = np.append(starts[1:], len(stamps))
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
@@ -542,16 +593,27 @@ def _build_chunks(
     for frame in events_chunks(deployment, hours, chunk_rows=read_chunk):
         features = feature_frame(frame, names, numeric_prediction=numeric)
         keys = row_keys(frame)
-        for start, end in _hour_bounds(frame):
+        bounds = _hour_bounds(frame)
+        values = {name: features[name].to_numpy() for name in names}
+        health = health_arrays(frame)
+        stamps = [frame["hour"].iat[start].to_pydatetime() for start, _ in bounds]
+        # Categorical features of plain labels: every hour of the chunk at once.
+        built = {
+            name: categorical_summaries(values[name], bounds, layout)
+            for name, layout in layouts.items()
+            if isinstance(layout, CategoricalLayout)
+        }
+        for index, (start, end) in enumerate(bounds):
             writer.add(
                 *_hour_rows(
                     deployment,
-                    frame["hour"].iat[start].to_pydatetime(),
-                    frame.iloc[start:end],
-                    features.iloc[start:end],
+                    stamps[index],
+                    {name: column[start:end] for name, column in values.items()},
                     keys[start:end],
                     layouts,
                     profile_digest,
+                    health_of(health, start, end),
+                    {name: each[index] for name, each in built.items() if each is not None},
                 )
             )
 
