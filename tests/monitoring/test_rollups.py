@@ -422,3 +422,24 @@ def test_chunked_rebuild_stores_the_rows_of_a_plain_per_hour_computation(deploym
                 assert (row.digest, row.row_count) == (summary.digest(), count)
             row = healths[hour]
             assert {name: getattr(row, name) for name in health} == health
+
+
+def test_a_long_rebuild_reports_progress_between_slices_and_stores_the_same_rows(
+    deployment, monkeypatch
+):
+    start = dt.datetime(2026, 10, 1, 6, tzinfo=dt.UTC)
+    add_events(deployment, start, hours=5, per_hour=20)
+    hours = [start + n * HOUR for n in range(5)]
+    hourly.hours_build(deployment, hours)
+    before = sorted(HourlySummary.objects.values_list("feature", "hour", "digest"))
+    monkeypatch.setattr(hourly, "PROGRESS_HOURS", 2)
+    reports = []
+
+    def progress(fraction):
+        # A query here too: the report is made between reads, never during a streamed one.
+        reports.append((fraction, HourlyHealth.objects.filter(deployment=deployment).count()))
+
+    assert hourly.hours_build(deployment, hours, progress=progress) == 5
+    # Fractions of the hours read; the rows themselves are written at the end.
+    assert reports == [(0.4, 0), (0.8, 0), (1.0, 0)]
+    assert sorted(HourlySummary.objects.values_list("feature", "hour", "digest")) == before
