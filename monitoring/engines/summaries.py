@@ -490,6 +490,34 @@ class CategoricalSummary:
     __hash__ = None  # type: ignore[assignment]
 
 
+def categorical_summaries(
+    values: Any, bounds: list[tuple[int, int]], layout: CategoricalLayout
+) -> list[CategoricalSummary] | None:
+    """`CategoricalSummary.build(values[start:end], layout)` for every (start, end) of
+    `bounds`, hashing the values once for all of them. Only for values that are strings or
+    missing (None / NaN), whose labels are the values themselves; None otherwise (build each
+    slice then)."""
+    array = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
+        return None
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    labels = np.asarray(uniques, dtype=object)
+    index = {label: i for i, label in enumerate(layout.categories)}
+    other = len(layout.categories)
+    slot_of = np.fromiter((index.get(lb, other) for lb in labels), np.intp, count=labels.size)
+    unseen = slot_of == other
+    out = []
+    for start, end in bounds:
+        part = codes[start:end]
+        present = np.bincount(part[part >= 0], minlength=labels.size)
+        seen = present > 0
+        counts = np.bincount(slot_of[seen], weights=present[seen], minlength=other + 1)
+        examples = sorted(labels[seen & unseen].tolist())[:MAX_UNSEEN_EXAMPLES]
+        missing = (end - start) - int(present.sum())
+        out.append(CategoricalSummary(layout, counts.astype(np.int64), missing, tuple(examples)))
+    return out
+
+
 def _merge_categorical(a: CategoricalSummary, b: CategoricalSummary) -> CategoricalSummary:
     if a.layout != b.layout:
         raise ValueError("cannot merge categorical summaries built on different layouts")

@@ -7,20 +7,32 @@ what was there: building the same hours twice leaves the same rows.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
 import json
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast, TruncHour
+from django.utils import timezone
 
 from monitoring.engines import summarize
 from monitoring.engines.health import service_health
-from monitoring.engines.summaries import Layout, NumericLayout
+from monitoring.engines.summaries import (
+    CategoricalLayout,
+    Layout,
+    NumericLayout,
+    Summary,
+    canonical_json,
+    categorical_summaries,
+)
 from monitoring.models import EventStatus, HourlyHealth, HourlySummary, PredictionEvent
 from monitoring.rollups.profiles import (
     PREDICTION_FEATURE,
@@ -104,62 +116,86 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame["request_id"], index=False).to_numpy()
 
 
-def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
-    """The health row's figures for one hour's events (the engines' definitions)."""
-    latency = pd.to_numeric(part["latency_ms"], errors="coerce").to_numpy(dtype=np.float64)
-    errors = (part["status"] == EventStatus.ERROR).to_numpy()
+def health_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The per-event arrays the health figures are made of, for a frame of events: converted
+    once per chunk, then sliced per hour (`health_of`)."""
+    cache = frame["cache_hit"]
+    return {
+        "timestamps": frame["timestamp"].dt.tz_localize(None).to_numpy(),
+        "latency": pd.to_numeric(frame["latency_ms"], errors="coerce").to_numpy(dtype=np.float64),
+        "errors": (frame["status"] == EventStatus.ERROR).to_numpy(dtype=bool),
+        "cpu": pd.to_numeric(frame["cpu"], errors="coerce").to_numpy(dtype=np.float64),
+        "memory": pd.to_numeric(frame["memory"], errors="coerce").to_numpy(dtype=np.float64),
+        "cache_hit": cache.eq(True).to_numpy(dtype=bool),
+        "cache_reported": cache.notna().to_numpy(dtype=bool),
+    }
+
+
+def health_of(arrays: dict[str, np.ndarray], start: int, end: int) -> dict[str, Any]:
+    """The health row's figures for the events at positions [start, end) of `arrays`
+    (the engines' definitions)."""
+    part = {name: values[start:end] for name, values in arrays.items()}
     health = service_health(
-        timestamps=part["timestamp"].dt.tz_localize(None).to_numpy(),
-        latencies_ms=latency,
-        errors=errors,
-        cpu=pd.to_numeric(part["cpu"], errors="coerce").to_numpy(dtype=np.float64),
-        memory=pd.to_numeric(part["memory"], errors="coerce").to_numpy(dtype=np.float64),
+        timestamps=part["timestamps"],
+        latencies_ms=part["latency"],
+        errors=part["errors"],
+        cpu=part["cpu"],
+        memory=part["memory"],
         window_seconds=HOUR.total_seconds(),
     )
-    cache = part["cache_hit"]
     return {
         "count": health.count,
-        "errors": int(errors.sum()),
-        "latency_count": int(np.isfinite(latency).sum()),
+        "errors": int(part["errors"].sum()),
+        "latency_count": int(np.isfinite(part["latency"]).sum()),
         "latency_mean_ms": health.latency_mean_ms,
         "latency_p50_ms": health.latency_p50_ms,
         "latency_p95_ms": health.latency_p95_ms,
         "latency_p99_ms": health.latency_p99_ms,
-        "cache_hits": int(cache.eq(True).sum()),
-        "cache_reported": int(cache.notna().sum()),
+        "cache_hits": int(part["cache_hit"].sum()),
+        "cache_reported": int(part["cache_reported"].sum()),
         "cpu_mean": health.cpu_mean,
         "memory_mean": health.memory_mean,
     }
 
 
+def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
+    """The health row's figures for one hour's events."""
+    return health_of(health_arrays(part), 0, len(part))
+
+
 def _hour_rows(
     deployment: Deployment,
     hour: dt.datetime,
-    part: pd.DataFrame,
-    features: pd.DataFrame,
+    values: dict[str, np.ndarray],
     keys: np.ndarray,
     layouts: dict[str, Layout],
     profile_digest: str,
+    health: dict[str, Any],
+    built: dict[str, Summary] | None = None,
 ) -> tuple[list[HourlySummary], HourlyHealth]:
-    """One hour's summary rows (one per feature) and health row, not yet saved."""
+    """One hour's summary rows (one per feature, from its values or already `built`) and
+    health row, not yet saved."""
     summaries = []
     for name, layout in layouts.items():
-        summary = summarize(features[name].to_numpy(), layout, row_keys=keys)
-        summaries.append(
-            HourlySummary(
-                deployment=deployment,
-                feature=name,
-                hour=hour,
-                summary=summary.to_dict(),
-                row_count=len(part),
-                digest=summary.digest(),
-                profile_digest=profile_digest,
-            )
+        summary = (built or {}).get(name) or summarize(values[name], layout, row_keys=keys)
+        data = summary.to_dict()
+        # The canonical JSON is the digest's input (`Summary.digest`) and, on PostgreSQL, the
+        # text the COPY writer stores: serialised once.
+        text = canonical_json(data)
+        row = HourlySummary(
+            deployment=deployment,
+            feature=name,
+            hour=hour,
+            summary=data,
+            row_count=health["count"],
+            digest=hashlib.sha256(text.encode()).hexdigest(),
+            profile_digest=profile_digest,
         )
-    health = HourlyHealth(
-        deployment=deployment, hour=hour, profile_digest=profile_digest, **health_numbers(part)
+        row.summary_text = text  # type: ignore[attr-defined]
+        summaries.append(row)
+    return summaries, HourlyHealth(
+        deployment=deployment, hour=hour, profile_digest=profile_digest, **health
     )
-    return summaries, health
 
 
 @transaction.atomic
@@ -182,11 +218,11 @@ def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: d
         hour_summaries, health = _hour_rows(
             deployment,
             hour.to_pydatetime(),
-            frame.iloc[rows],
-            features.iloc[rows],
+            {name: features[name].to_numpy()[rows] for name in layouts},
             keys[rows],
             layouts,
             profile.digest,
+            health_numbers(frame.iloc[rows]),
         )
         summaries.extend(hour_summaries)
         healths.append(health)
@@ -216,11 +252,103 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        # No batch_size: PostgreSQL takes each flush in one INSERT; SQLite's backend splits
-        # it by its parameter limit.
+        # No batch_size: SQLite's backend splits each flush by its parameter limit.
         HourlySummary.objects.bulk_create(self.summaries)
         HourlyHealth.objects.bulk_create(self.healths)
         self.summaries, self.healths = [], []
+
+    def close(self) -> None:
+        self.flush()
+
+
+SUMMARY_COPY_COLUMNS = (
+    "deployment_id",
+    "feature",
+    "hour",
+    "summary",
+    "row_count",
+    "digest",
+    "profile_digest",
+    "built_at",
+)
+HEALTH_COPY_COLUMNS = (
+    "deployment_id",
+    "hour",
+    "count",
+    "errors",
+    "latency_count",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "cache_hits",
+    "cache_reported",
+    "cpu_mean",
+    "memory_mean",
+    "profile_digest",
+    "built_at",
+)
+# Spooled COPY data kept in memory up to this size, then on disk.
+SPOOL_BYTES = 64 * 1024 * 1024
+
+
+class _CopyWriter(_Writer):
+    """PostgreSQL: rows are written as CSV to spooled files as they are built (memory stays
+    bounded) and sent at the end in one COPY per table, whatever the number of hours. The
+    summary's canonical JSON (already made for its digest) is the stored jsonb text."""
+
+    def __init__(self) -> None:
+        super().__init__(flush_rows=0)
+        self.built_at = timezone.now().isoformat()
+        self.files = {
+            model: tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")  # noqa: SIM115
+            for model in (HourlySummary, HourlyHealth)
+        }
+        self.writers = {model: csv.writer(file) for model, file in self.files.items()}
+
+    def add(self, summaries: list[HourlySummary], health: HourlyHealth) -> None:
+        write = self.writers[HourlySummary].writerow
+        for row in summaries:
+            write(
+                (
+                    row.deployment_id,
+                    row.feature,
+                    row.hour.isoformat(),
+                    row.summary_text,  # type: ignore[attr-defined]
+                    row.row_count,
+                    row.digest,
+                    row.profile_digest,
+                    self.built_at,
+                )
+            )
+        self.writers[HourlyHealth].writerow(
+            [health.deployment_id, health.hour.isoformat()]
+            + [_csv_value(getattr(health, name)) for name in HEALTH_COPY_COLUMNS[2:-1]]
+            + [self.built_at]
+        )
+        self.hours += 1
+
+    def close(self) -> None:
+        columns = {HourlySummary: SUMMARY_COPY_COLUMNS, HourlyHealth: HEALTH_COPY_COLUMNS}
+        with connection.cursor() as cursor:
+            for model, file in self.files.items():
+                if not file.tell():
+                    continue
+                file.seek(0)
+                # An unquoted empty field is NULL; profile_digest may be an empty string.
+                sql = (
+                    f"COPY {model._meta.db_table} ({', '.join(columns[model])}) FROM STDIN "
+                    "WITH (FORMAT csv, FORCE_NOT_NULL (profile_digest))"
+                )
+                with cursor.copy(sql) as copy:
+                    while block := file.read(1 << 20):
+                        copy.write(block)
+                file.close()
+
+
+def _csv_value(value: Any) -> Any:
+    """None stays an unquoted empty field (NULL); floats keep their shortest exact text."""
+    return repr(value) if isinstance(value, float) else value
 
 
 def _ranges_condition(ranges: list[tuple[dt.datetime, dt.datetime]]) -> Q:
@@ -230,6 +358,189 @@ def _ranges_condition(ranges: list[tuple[dt.datetime, dt.datetime]]) -> Q:
     return condition
 
 
+# The COPY reader's column types: text stays text (a request id of digits is not a number),
+# NULL is an unquoted empty field, booleans are PostgreSQL's t / f.
+_COPY_TEXT = ("request_id", "features", "prediction_label", "status")
+_COPY_FLOAT = ("prediction_score", "latency_ms", "cpu", "memory")
+
+
+class _CopyStream:
+    """A read-only file over a `COPY ... TO STDOUT` for pyarrow's streaming CSV reader."""
+
+    def __init__(self, copy: Any) -> None:
+        self.blocks = iter(copy)
+        self.buffer = b""
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        # Blocks are collected in a list and joined once: appending to bytes copies each time.
+        parts = [self.buffer]
+        held = len(self.buffer)
+        while size < 0 or held < size:
+            block = next(self.blocks, None)
+            if block is None:
+                break
+            parts.append(bytes(block))
+            held += len(block)
+        data = b"".join(parts)
+        if size < 0:
+            size = len(data)
+        self.buffer = data[size:]
+        return data[:size]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _copy_frames(sql: str, params: list[Any], block_bytes: int) -> Iterator[pd.DataFrame]:
+    """Frames (rows_frame's columns, features as JSON text) streamed from one COPY of `sql`,
+    parsed by pyarrow's CSV reader, about `block_bytes` of CSV each."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    names = ["request_id", "timestamp_us", *EVENT_COLUMNS[2:]]
+    types = {name: pa.string() for name in _COPY_TEXT} | {
+        name: pa.float64() for name in _COPY_FLOAT
+    }
+    types |= {"timestamp_us": pa.int64(), "cache_hit": pa.bool_()}
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    # Bound client-side: COPY takes no server-side parameters (nor does Django's debug cursor).
+    query = ClientCursor(connection.connection).mogrify(sql, params)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
+    ):
+        reader = pacsv.open_csv(
+            _CopyStream(copy),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                true_values=["t"],
+                false_values=["f"],
+            ),
+        )
+        for batch in reader:
+            # Text and booleans as Python objects (None where NULL), as the ORM gives them:
+            # no conversion to pandas' Arrow-backed strings, which costs more than it saves.
+            columns = {
+                name: pd.Series(
+                    batch.column(name).to_numpy(zero_copy_only=False),
+                    dtype=None if name in _COPY_FLOAT else object,
+                    copy=False,
+                )
+                for name in names
+                if name != "timestamp_us"
+            }
+            frame = pd.DataFrame(columns, columns=list(EVENT_COLUMNS))
+            frame["timestamp"] = pd.to_datetime(
+                batch.column("timestamp_us").to_numpy(), unit="us", utc=True
+            )
+            frame["hour"] = frame["timestamp"].dt.floor("h")
+            yield frame
+
+
+def _events_query(deployment: Deployment, runs: list[tuple[dt.datetime, dt.datetime]]) -> Any:
+    return (
+        PredictionEvent.objects.filter(_ranges_condition(runs), deployment=deployment)
+        .order_by("timestamp", "id")
+        # The features as JSON text, parsed by orjson: Django's per-row json.loads is most of
+        # the read's time otherwise.
+        .annotate(features_text=Cast("features", output_field=TextField()))
+    )
+
+
+def _raw_frames(
+    deployment: Deployment, runs: list[tuple[dt.datetime, dt.datetime]], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """The events of the runs in time order, as frames of about `chunk_rows` rows."""
+    if connection.vendor == "postgresql":
+        # extract() keeps the microseconds; the condition and order are those of the ORM path.
+        columns = ["request_id", '(extract(epoch from "timestamp") * 1000000)::bigint']
+        columns += ["features::text", *EVENT_COLUMNS[3:]]
+        ranges = " OR ".join(['("timestamp" >= %s AND "timestamp" < %s)'] * len(runs))
+        query = (
+            f"SELECT {', '.join(columns)} FROM {PredictionEvent._meta.db_table} "  # noqa: S608
+            f'WHERE deployment_id = %s AND ({ranges}) ORDER BY "timestamp", id'
+        )
+        params = [deployment.pk, *[moment for run in runs for moment in run]]
+        # About 300 bytes of CSV per event.
+        yield from _copy_frames(query, params, block_bytes=max(1 << 16, chunk_rows * 300))
+        return
+    events = _events_query(deployment, runs)
+    rows = events.values_list(*[TEXT_COLUMN.get(name, name) for name in EVENT_COLUMNS]).iterator(
+        chunk_size=chunk_rows
+    )
+    pending: list[tuple[Any, ...]] = []
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= chunk_rows:
+            yield rows_frame(pending)
+            pending = []
+    if pending:
+        yield rows_frame(pending)
+
+
+def events_chunks(
+    deployment: Deployment, hours: list[dt.datetime], *, chunk_rows: int = READ_CHUNK
+) -> Iterator[pd.DataFrame]:
+    """The deployment's events in the given hours, in time order (then id), as frames of whole
+    hours of at least `chunk_rows` events (except the last): `EVENT_COLUMNS` with `features`
+    parsed into dicts, plus `hour`. One streamed statement per `RANGES_PER_QUERY` runs of
+    consecutive hours (a `COPY` parsed by pyarrow on PostgreSQL), so memory follows
+    `chunk_rows`, not the number of hours."""
+    runs = hour_runs(sorted(set(hours)), limit=None)
+    for offset in range(0, len(runs), RANGES_PER_QUERY):
+        pending: list[pd.DataFrame] = []
+        held = 0
+        for frame in _raw_frames(deployment, runs[offset : offset + RANGES_PER_QUERY], chunk_rows):
+            pending.append(frame)
+            held += len(frame)
+            if held < chunk_rows:
+                continue
+            # Yield the complete hours; the last one may still have events to come.
+            whole = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            stamps = _hour_ints(whole)
+            cut = int(np.searchsorted(stamps, stamps[-1], side="left"))
+            if cut:
+                yield _parsed(whole.iloc[:cut].reset_index(drop=True))
+            pending = [whole.iloc[cut:].reset_index(drop=True)]
+            held = len(pending[0])
+        if held:
+            yield _parsed(pd.concat(pending, ignore_index=True))
+
+
+def _parsed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["features"] = [_loads(text) for text in frame["features"]]
+    return frame
+
+
+def _hour_ints(frame: pd.DataFrame) -> np.ndarray:
+    """The events' hours as int64 (no Timestamp objects)."""
+    return frame["hour"].array.asi8
+
+
+def _hour_bounds(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """[start, end) positions of each hour in a frame ordered by time."""
+    stamps = _hour_ints(frame)
+    starts = np.flatnonzero(np.concatenate(([True], stamps[1:] != stamps[:-1])))
+    ends = np.append(starts[1:], len(stamps))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+# With a progress callback, hours are read in slices of this many: a report (a write) cannot
+# be made while a COPY streams on the connection.
+PROGRESS_HOURS = 7 * 24
+
+
 @transaction.atomic
 def hours_build(
     deployment: Deployment,
@@ -237,71 +548,74 @@ def hours_build(
     *,
     read_chunk: int = READ_CHUNK,
     flush_rows: int = FLUSH_ROWS,
+    progress: Callable[[float], None] | None = None,
 ) -> int:
     """Rebuild exactly the given hours, wherever they are in time: their rows are deleted
-    (an hour without events keeps none), their events read in one streamed query per
-    `RANGES_PER_QUERY` runs of consecutive hours, ordered by time, each hour summarised once
-    all of its events are in, and the rows inserted in bulk. Returns the hours written."""
+    (an hour without events keeps none), their events read in chunks of whole hours
+    (`events_chunks`), each hour summarised, and the rows inserted in bulk (on PostgreSQL one
+    COPY per table). With `progress`, the hours are read `PROGRESS_HOURS` at a time and the
+    fraction done is reported after each slice. Returns the hours written."""
     hours = sorted(set(hours))
     if not hours:
         return 0
     profile = reference_profile_get_or_build(deployment.version)
     layouts = profile_layouts(profile)
-    numeric = isinstance(layouts.get(PREDICTION_FEATURE), NumericLayout)
     HourlySummary.objects.filter(deployment=deployment, hour__in=hours).delete()
     HourlyHealth.objects.filter(deployment=deployment, hour__in=hours).delete()
-    writer = _Writer(flush_rows)
+    writer = _CopyWriter() if connection.vendor == "postgresql" else _Writer(flush_rows)
+    size = PROGRESS_HOURS if progress is not None else len(hours)
+    for first in range(0, len(hours), size):
+        _build_chunks(
+            deployment,
+            hours[first : first + size],
+            layouts,
+            profile.digest,
+            writer,
+            read_chunk=read_chunk,
+        )
+        if progress is not None:
+            progress(min(len(hours), first + size) / len(hours))
+    writer.close()
+    return writer.hours
 
-    def build(rows: list[tuple[Any, ...]]) -> None:
-        frame = rows_frame(rows)
-        frame["features"] = [_loads(text) for text in frame["features"]]
-        features = feature_frame(frame, list(layouts), numeric_prediction=numeric)
+
+def _build_chunks(
+    deployment: Deployment,
+    hours: list[dt.datetime],
+    layouts: dict[str, Layout],
+    profile_digest: str,
+    writer: _Writer,
+    *,
+    read_chunk: int,
+) -> None:
+    names = list(layouts)
+    numeric = isinstance(layouts.get(PREDICTION_FEATURE), NumericLayout)
+    for frame in events_chunks(deployment, hours, chunk_rows=read_chunk):
+        features = feature_frame(frame, names, numeric_prediction=numeric)
         keys = row_keys(frame)
-        for hour, positions in frame.groupby("hour").indices.items():
+        bounds = _hour_bounds(frame)
+        values = {name: features[name].to_numpy() for name in names}
+        health = health_arrays(frame)
+        stamps = [frame["hour"].iat[start].to_pydatetime() for start, _ in bounds]
+        # Categorical features of plain labels: every hour of the chunk at once.
+        built = {
+            name: categorical_summaries(values[name], bounds, layout)
+            for name, layout in layouts.items()
+            if isinstance(layout, CategoricalLayout)
+        }
+        for index, (start, end) in enumerate(bounds):
             writer.add(
                 *_hour_rows(
                     deployment,
-                    hour.to_pydatetime(),
-                    frame.iloc[positions],
-                    features.iloc[positions],
-                    keys[positions],
+                    stamps[index],
+                    {name: column[start:end] for name, column in values.items()},
+                    keys[start:end],
                     layouts,
-                    profile.digest,
+                    profile_digest,
+                    health_of(health, start, end),
+                    {name: each[index] for name, each in built.items() if each is not None},
                 )
             )
-
-    runs = hour_runs(hours, limit=None)
-    for offset in range(0, len(runs), RANGES_PER_QUERY):
-        events = (
-            PredictionEvent.objects.filter(
-                _ranges_condition(runs[offset : offset + RANGES_PER_QUERY]),
-                deployment=deployment,
-            )
-            .order_by("timestamp")
-            # The features as JSON text, parsed by orjson above: Django's per-row json.loads
-            # is most of the read's time otherwise.
-            .annotate(features_text=Cast("features", output_field=TextField()))
-            .values_list(*[TEXT_COLUMN.get(name, name) for name in EVENT_COLUMNS])
-            .iterator(chunk_size=read_chunk)
-        )
-        pending: list[tuple[Any, ...]] = []
-        due = read_chunk
-        for row in events:
-            pending.append(row)
-            if len(pending) >= due:
-                # Summarise the complete hours; the last one may still have events to come.
-                last = floor_hour(pending[-1][1])
-                cut = len(pending)
-                while cut and floor_hour(pending[cut - 1][1]) == last:
-                    cut -= 1
-                if cut:
-                    build(pending[:cut])
-                    pending = pending[cut:]
-                due = len(pending) + read_chunk
-        if pending:
-            build(pending)
-    writer.flush()
-    return writer.hours
 
 
 def hour_runs(

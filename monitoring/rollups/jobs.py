@@ -41,7 +41,7 @@ def deployment_monitor(
     deployment: Deployment,
     start: dt.datetime,
     end: dt.datetime,
-    progress: Callable[[float], None] = lambda fraction: None,
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Rebuild the stale hours (anywhere in time) and the window's missing or outdated ones,
     recompute the drift windows and days they belong to, then status and alerts. Each step
@@ -59,27 +59,35 @@ def deployment_monitor(
             | _data_quality(deployment, start, end, [])
             | _performance(deployment, days)
         )
-    hours = _rollups(deployment, start, end, profile.digest)
-    progress(0.6)
+    report = progress or (lambda fraction: None)
+    # Rebuilding hours is most of a long run: its share of the progress is 0 to 0.6, reported
+    # per week of hours read (without a callback, the hours are read in one stream).
+    scaled = None if progress is None else (lambda fraction: progress(0.6 * fraction))
+    hours = _rollups(deployment, start, end, profile.digest, scaled)
+    report(0.6)
     result |= {"window": [start.isoformat(), end.isoformat()], "hours_built": len(hours)}
     result |= _drift(deployment, start, end, hours)
-    progress(0.7)
+    report(0.7)
     result |= _data_quality(deployment, start, end, hours)
-    progress(0.8)
+    report(0.8)
     result |= _performance(deployment, window_days(start, end) | days_of(hours))
-    progress(1.0)
+    report(1.0)
     return result
 
 
 @transaction.atomic
 def _rollups(
-    deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
+    deployment: Deployment,
+    start: dt.datetime,
+    end: dt.datetime,
+    profile_digest: str,
+    progress: Callable[[float], None] | None = None,
 ) -> list[dt.datetime]:
     """Claim the stale marks and rebuild their hours plus the window's hours that are missing
     or built on another profile, in one transaction: a failure leaves the marks in place."""
     marks = staleness.marks_claim(deployment_id=deployment.pk)
     hours = sorted(set(marks) | set(hours_to_build(deployment, start, end, profile_digest)))
-    hours_build(deployment, hours)
+    hours_build(deployment, hours, progress=progress)
     return hours
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -14,6 +15,7 @@ from monitoring.engines.summaries import (
     CategoricalSummary,
     NumericLayout,
     NumericSummary,
+    categorical_summaries,
     merge,
     merge_all,
     summary_from_dict,
@@ -198,3 +200,35 @@ def test_merge_all_of_many_hourly_summaries_equals_one_build():
         for h in range(720)
     ]
     assert_numeric_equal(merge_all(hours), NumericSummary.build(data, layout, row_keys=keys))
+
+
+many_labels = st.lists(
+    st.one_of(
+        st.sampled_from(["a", "b", "c", "z", "y", "", "é", "x" * 20]),
+        st.text(max_size=3),
+        st.none(),
+        st.just(float("nan")),
+    ),
+    max_size=80,
+)
+
+
+@FAST
+@given(many_labels, st.lists(st.integers(min_value=0, max_value=80), max_size=6))
+def test_categorical_summaries_of_many_slices_equal_one_build_per_slice(values, cuts):
+    layout = CategoricalLayout.from_reference(np.array(list("aabbc")), max_categories=2)
+    edges = sorted({0, len(values), *[c for c in cuts if c <= len(values)]})
+    bounds = list(itertools.pairwise(edges))
+    array = np.asarray(values, dtype=object)
+    built = categorical_summaries(array, bounds, layout)
+    assert built is not None and len(built) == len(bounds)
+    for (start, end), summary in zip(bounds, built, strict=True):
+        expected = CategoricalSummary.build(array[start:end], layout)
+        assert summary.to_dict() == expected.to_dict()
+        assert summary.digest() == expected.digest()
+
+
+def test_categorical_summaries_leave_non_string_values_to_the_per_slice_build():
+    layout = CategoricalLayout.from_reference(np.array(list("ab")))
+    mixed = np.asarray(["a", 1, 1.0, True, None], dtype=object)
+    assert categorical_summaries(mixed, [(0, 5)], layout) is None
