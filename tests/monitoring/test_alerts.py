@@ -13,6 +13,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from governance.approvals import events
+from governance.approvals.models import Notification
 from governance.models import AuditEvent
 from governance.outbound import signing
 from monitoring.alerts import delivery as delivery_module
@@ -20,7 +22,6 @@ from monitoring.alerts import services
 from monitoring.models import (
     Alert,
     AlertDelivery,
-    AlertNotice,
     AlertRule,
     DailyPerformance,
     DeploymentStatus,
@@ -70,7 +71,7 @@ def test_alert_opens_once_for_repeated_evaluations(model_a, django_capture_on_co
     assert (first["opened"], second["opened"]) == (1, 0)
     alert = Alert.objects.get()
     assert alert.state == "open" and alert.value == 0.6
-    assert AlertNotice.objects.get().user == model_a.owner
+    assert AuditEvent.objects.filter(action="monitoring.alert.opened").count() == 1
 
 
 def test_alert_resolves_when_the_condition_clears_and_may_reopen(model_a):
@@ -505,3 +506,44 @@ def test_monitoring_settings_service_refuses_an_actor_without_change_rights(mode
         monitoring_settings_update(
             deployment=deployment_of(model_a), actor=reviewer, positive_label="yes"
         )
+
+
+def test_an_in_app_alert_reaches_the_owners_notifications_and_nobody_elses(
+    api_as, model_a, outsider, django_capture_on_commit_callbacks
+):
+    deployment = deployment_of(model_a)
+    accuracy_rule(model_a, notify_in_app=True)
+    set_accuracy(deployment, 0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=deployment)
+    events.dispatch_pending()
+    events.dispatch_pending()  # the cursor moved on: one notice, not two
+    owner = api_as(model_a.owner)
+    (note,) = owner.get("/api/v1/notifications/").json()["results"]
+    assert "accuracy" in note["subject"] and note["subject"].startswith("[")
+    assert note["url"] == f"/monitoring/deployments/{deployment.pk}/health/"
+    assert note["read_at"] is None
+    assert owner.post(f"/api/v1/notifications/{note['id']}/read/").json()["read_at"]
+    assert api_as(outsider).get("/api/v1/notifications/").json()["results"] == []
+    assert not Notification.objects.exclude(recipient=model_a.owner).exists()
+    assert len(mail.outbox) == 0  # e-mail is the rule's own channel, off here
+
+
+def test_no_in_app_notice_when_the_rule_does_not_ask_or_the_owner_lost_view_rights(
+    model_a, model_b, django_capture_on_commit_callbacks
+):
+    quiet = deployment_of(model_a)
+    accuracy_rule(model_a, notify_in_app=False)
+    set_accuracy(quiet, 0.6)
+    loud = deployment_of(model_b)
+    accuracy_rule(model_b, notify_in_app=True)
+    set_accuracy(loud, 0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=quiet)
+        services.alerts_evaluate(deployment=loud)
+    owner_b = model_b.owner
+    owner_b.is_active = False  # an owner who may no longer see anything
+    owner_b.save(update_fields=["is_active"])
+    events.dispatch_pending()
+    assert Alert.objects.count() == 2
+    assert not Notification.objects.exists()
