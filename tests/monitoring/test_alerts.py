@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.html import escape
 
 from governance.approvals import events
 from governance.approvals.models import Notification
@@ -509,7 +510,7 @@ def test_monitoring_settings_service_refuses_an_actor_without_change_rights(mode
 
 
 def test_an_in_app_alert_reaches_the_owners_notifications_and_nobody_elses(
-    api_as, model_a, outsider, django_capture_on_commit_callbacks
+    api_as, client, model_a, outsider, django_capture_on_commit_callbacks
 ):
     deployment = deployment_of(model_a)
     accuracy_rule(model_a, notify_in_app=True)
@@ -523,8 +524,18 @@ def test_an_in_app_alert_reaches_the_owners_notifications_and_nobody_elses(
     assert "accuracy" in note["subject"] and note["subject"].startswith("[")
     assert note["url"] == f"/monitoring/deployments/{deployment.pk}/health/"
     assert note["read_at"] is None
+    client.force_login(model_a.owner)
+    page = client.get("/governance/approvals/notifications/")
+    assert escape(note["subject"]) in page.content.decode()
+    assert page.context["unread_notification_count"] == 1  # the nav badge
     assert owner.post(f"/api/v1/notifications/{note['id']}/read/").json()["read_at"]
+    assert client.get("/governance/approvals/").context["unread_notification_count"] == 0
     assert api_as(outsider).get("/api/v1/notifications/").json()["results"] == []
+    client.force_login(outsider)
+    assert (
+        client.get("/governance/approvals/notifications/").context["page_obj"].paginator.count == 0
+    )
+    assert client.post(f"/governance/approvals/notifications/{note['id']}/read/").status_code == 404
     assert not Notification.objects.exclude(recipient=model_a.owner).exists()
     assert len(mail.outbox) == 0  # e-mail is the rule's own channel, off here
 
@@ -547,3 +558,15 @@ def test_no_in_app_notice_when_the_rule_does_not_ask_or_the_owner_lost_view_righ
     events.dispatch_pending()
     assert Alert.objects.count() == 2
     assert not Notification.objects.exists()
+
+
+def test_the_notification_page_marks_ones_own_notification_read(client, owner, outsider):
+    note = Notification.objects.create(recipient=owner, subject="version registered: v1")
+    client.force_login(owner)
+    assert client.get("/").context["unread_notification_count"] == 1
+    response = client.post(f"/governance/approvals/notifications/{note.pk}/read/")
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is not None
+    assert AuditEvent.objects.filter(action="approvals.notification.read").count() == 1
+    assert client.get("/").context["unread_notification_count"] == 0
