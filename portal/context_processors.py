@@ -25,3 +25,13 @@ def open_alerts(request: HttpRequest) -> dict[str, Any]:
     from monitoring.dashboards.portfolio_selectors import open_alert_count
 
     return {"open_alert_count": open_alert_count(user=user)}
+
+
+def unread_notifications(request: HttpRequest) -> dict[str, Any]:
+    """How many of the signed-in user's notifications are unread, for the navigation."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from governance.approvals.selectors import unread_notification_count
+
+    return {"unread_notification_count": unread_notification_count(user=user)}

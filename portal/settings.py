@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.reviewer_inbox",
                 "portal.context_processors.open_alerts",
+                "portal.context_processors.unread_notifications",
             ],
         },
     },

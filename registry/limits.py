@@ -88,7 +88,6 @@ SYSTEM_WRITTEN: dict[str, str] = {
     "monitoring.DeploymentStatus.drift_reason": "computed",
     "monitoring.DeploymentStatus.service_health_reason": "computed",
     "monitoring.Alert.message": "composed by the alert engine",
-    "monitoring.AlertNotice.body": "composed by the alert engine",
     "monitoring.AlertDelivery.error": "a delivery failure",
     "monitoring.AlertDelivery.payload": "composed by the alert engine",
     "monitoring.ReferenceProfile.feature_types": "computed from a capped schema",

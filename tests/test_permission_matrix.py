@@ -185,6 +185,13 @@ def recipient_only(role: str, side: str) -> Expected:
     return 200 if (role, side) == ("owner", "A") else 404
 
 
+def recipient_only_ui(role: str, side: str) -> Expected:
+    """The notification page's mark-read: the recipient's alone, as in the API."""
+    if role == "anonymous":
+        return LOGIN
+    return DONE if (role, side) == ("owner", "A") else 404
+
+
 def webhook_managers(role: str, side: str) -> Expected:
     """A model's webhooks are listed (and deleted) by who may manage access to the model; the
     rest do not see them at all."""
@@ -531,6 +538,11 @@ ROUTES: dict[str, Route] = {
         ui=False,
         kwargs=one(lambda s: {"pk": s.notification.pk}),
         methods={"POST": Check(expect=recipient_only)},
+    ),
+    "approvals:notification-read": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.notification.pk}),
+        methods={"POST": Check(expect=recipient_only_ui)},
     ),
     "api:webhook-detail": Route(
         ui=False,
@@ -1172,6 +1184,11 @@ LISTS: dict[str, ListCheck] = {
         count=nothing,
     ),
     "approval inbox": ListCheck(lambda w: "/governance/approvals/inbox/", read=page_count),
+    "notification page": ListCheck(
+        lambda w: "/governance/approvals/notifications/",
+        read=page_count,
+        count=lambda w, r: Notification.objects.filter(recipient=w.users[r]).count(),
+    ),
     "audit trail": ListCheck(lambda w: "/governance/audit/", read=page_count, shows_b=True),
     "audit trail filtered by B's owner": ListCheck(
         lambda w: "/governance/audit/",

@@ -1,4 +1,5 @@
-"""Lifecycle events from the audit log: notify watchers, queue webhook deliveries.
+"""Lifecycle events from the audit log: notify watchers, queue webhook deliveries, and
+notify model owners of opened alerts whose rule asks for in-app notices.
 
 The audit log is the event stream: every lifecycle change is already an entry there, written
 in the changing transaction. The dispatcher reads entries past its cursor and advances the
@@ -11,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 
 from governance.approvals.models import EventCursor, WebhookDelivery, WebhookEndpoint
 from governance.approvals.notifications import notify, watchers
 from governance.audit.models import AuditEvent
+from monitoring.models import Alert
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -29,6 +32,7 @@ EVENTS = {
     "governance.approval.production.requested": "approval.requested",
     "governance.approval.production.approved": "production.approved",
 }
+ALERT_OPENED = "monitoring.alert.opened"
 BATCH = 500
 
 
@@ -87,6 +91,28 @@ def payload_for(entry: AuditEvent, event: str, subject: dict[str, Any]) -> dict[
     } | subject
 
 
+def _alert_notice(entry: AuditEvent) -> None:
+    """The in-app notice of an opened alert, for the model's owner if the rule asks for one
+    and the owner may still view the model (rights are checked now, not when the rule was
+    made). Alerts are not lifecycle events: no watcher notice, no lifecycle webhook."""
+    alert = (
+        Alert.objects.select_related("rule", "deployment__version__model__owner")
+        .filter(pk=entry.target_id)
+        .first()
+    )
+    if alert is None or not alert.rule.notify_in_app:
+        return
+    model = alert.deployment.version.model
+    if model.owner is None:
+        return
+    notify(
+        _may([model.owner], Action.VIEW, model.pk),
+        subject=f"[{alert.rule.severity}] {alert.message}",
+        url=reverse("monitoring:deployment-health", args=[alert.deployment_id]),
+        email=False,
+    )
+
+
 @transaction.atomic
 def dispatch_pending() -> list[int]:
     """Handle the next batch of entries; return the ids of the deliveries to send."""
@@ -97,6 +123,9 @@ def dispatch_pending() -> list[int]:
     endpoints = list(WebhookEndpoint.objects.filter(active=True).select_related("created_by"))
     deliveries: list[WebhookDelivery] = []
     for entry in entries:
+        if entry.action == ALERT_OPENED:
+            _alert_notice(entry)
+            continue
         event = EVENTS.get(entry.action)
         if event is None:
             continue

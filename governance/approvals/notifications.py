@@ -16,12 +16,17 @@ from registry.choices import Action
 from registry.models import RegisteredModel
 
 
-def notify(users: Iterable[Any], *, subject: str, body: str = "", url: str = "") -> int:
-    """One in-app notification per user, and one e-mail each (sent after commit)."""
+def notify(
+    users: Iterable[Any], *, subject: str, body: str = "", url: str = "", email: bool = True
+) -> int:
+    """One in-app notification per user, and one e-mail each (sent after commit) unless
+    `email` is False (alerts: their rule's own e-mail channel sends those)."""
     users = {u.pk: u for u in users if u is not None}.values()
     Notification.objects.bulk_create(
         Notification(recipient=u, subject=subject[:200], body=body, url=url) for u in users
     )
+    if not email:
+        return len(users)
     link = f"{settings.STEWARD_BASE_URL}{url}" if url else ""
     mails = [
         (f"[Steward] {subject}", f"{body}\n\n{link}".strip(), None, [u.email])

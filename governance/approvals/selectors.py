@@ -1,4 +1,5 @@
-"""Reads for the approval workflow: progress against the policy, the reviewer's inbox."""
+"""Reads for the approval workflow: progress against the policy, the reviewer's inbox, the
+signed-in user's notifications."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from governance.approvals.choices import RequestState, Verdict
 from governance.approvals.digests import current_digest
-from governance.approvals.models import ApprovalDecision, ApprovalPolicyVersion, ApprovalRequest
+from governance.approvals.models import (
+    ApprovalDecision,
+    ApprovalPolicyVersion,
+    ApprovalRequest,
+    Notification,
+)
 from registry.choices import Action
 
 
@@ -82,3 +88,14 @@ def request_list(*, user: Any) -> QuerySet[ApprovalRequest]:
 def policy_versions(*, risk_tier: str) -> QuerySet[ApprovalPolicyVersion]:
     """A tier's policy versions, newest first."""
     return ApprovalPolicyVersion.objects.filter(risk_tier=risk_tier).select_related("changed_by")
+
+
+def notification_list(*, user: Any) -> QuerySet[Notification]:
+    """The user's own notifications (lifecycle events, reviews, in-app alerts), newest first."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def unread_notification_count(*, user: Any) -> int:
+    return notification_list(user=user).filter(read_at__isnull=True).count()

@@ -1,4 +1,5 @@
-"""Reviewer workspace: inbox, requests, the decision form, opening a request."""
+"""Reviewer workspace: inbox, requests, the decision form, opening a request; the signed-in
+user's notifications."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from governance.approvals import selectors, services
+from governance.approvals import selectors, services, watching
 from governance.approvals.choices import RequestKind, RequestState
 from governance.approvals.forms import DecisionForm, RequestForm
 from governance.approvals.models import ApprovalRequest
@@ -31,6 +32,25 @@ def _error_text(exc: Exception) -> str:
             else "; ".join(exc.messages)
         )
     return getattr(exc, "message", None) or str(exc)
+
+
+@login_required
+@require_safe
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "approvals/notification_list.html", {"page_obj": page})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's notifications read; another user's is a 404."""
+    note = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
+    watching.notification_mark_read(notification=note, actor=request.user)
+    messages.success(request, "Notification marked read.")
+    return redirect("approvals:notification-list")
 
 
 @login_required
@@ -183,6 +203,8 @@ __all__ = [
     "ApprovalRequest",
     "decide",
     "inbox",
+    "notification_list",
+    "notification_read",
     "pending_count",
     "request_detail",
     "request_list",

@@ -1,9 +1,10 @@
-"""Delivery of an opened alert, run after the opening transaction commits: in-app notices and
-e-mail to the model's owner, a signed webhook POST, and the retraining request if asked for.
+"""Delivery of an opened alert, run after the opening transaction commits: e-mail to the
+model's owner, a signed webhook POST, and the retraining request if asked for.
 Each webhook is an AlertDelivery row sent by the one outbound sender (`governance.outbound`);
 a failing channel never stops the others. A failed webhook keeps its payload and is sent
 again by `deliveries_retry_due` (beat, every minute) after an exponential backoff, until it
-gets through or runs out of attempts."""
+gets through or runs out of attempts. The in-app notice is not sent here: governance's event
+dispatcher turns the alert's `monitoring.alert.opened` audit entry into a notification."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from governance.outbound import sender
-from monitoring.models import Alert, AlertDelivery, AlertNotice
+from monitoring.models import Alert, AlertDelivery
 
 
 def policy() -> sender.Policy:
@@ -72,8 +73,6 @@ def alert_deliver(alert_id: int) -> None:
     )
     rule, owner = alert.rule, alert.deployment.version.model.owner
     subject = f"[{rule.severity}] {alert.message}"
-    if rule.notify_in_app and owner is not None:
-        AlertNotice.objects.create(alert=alert, user=owner, subject=subject[:300])
     if rule.notify_email and owner is not None and owner.email:
         send_mail(subject, alert.message, settings.DEFAULT_FROM_EMAIL, [owner.email])
     if rule.webhook_url:

@@ -147,6 +147,14 @@ def _open(rule: AlertRule, deployment: Deployment, key: str, reading: Reading, n
                 dedup_key=key,
                 opened_at=now,
             )
+            # The audit entry is also the in-app channel: governance's event dispatcher turns
+            # it into a notification for the model's owner (monitoring may not write those).
+            audit.record(
+                actor="monitoring.alerts",
+                action="monitoring.alert.opened",
+                target=alert,
+                after={"rule": rule.pk, "deployment": deployment.pk, "value": reading.value},
+            )
     except IntegrityError:  # another run opened it first
         return 0
     transaction.on_commit(lambda: alert_deliver(alert.pk))

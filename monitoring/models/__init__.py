@@ -9,7 +9,6 @@ from monitoring.models.jobs import JobRun
 from monitoring.models.quality import (
     Alert,
     AlertDelivery,
-    AlertNotice,
     AlertRule,
     AlertSource,
     AlertState,
@@ -32,7 +31,6 @@ from monitoring.models.rollups import (
 __all__ = [
     "Alert",
     "AlertDelivery",
-    "AlertNotice",
     "AlertRule",
     "AlertSource",
     "AlertState",

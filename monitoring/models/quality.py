@@ -212,23 +212,6 @@ class Alert(models.Model):
         return f"alert {self.pk} ({self.state}) on deployment {self.deployment_id}"
 
 
-class AlertNotice(models.Model):
-    """The in-app record of an alert for one user (monitoring may not use governance's)."""
-
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notices")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    subject = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.subject
-
-
 class AlertDelivery(OutboundDelivery):
     """One webhook POST of an alert ("alert" or "retraining"): what is sent, where, and how
     each attempt went. `governance.outbound` claims, posts, records and retries it."""

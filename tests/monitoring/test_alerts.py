@@ -12,7 +12,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django.utils.html import escape
 
+from governance.approvals import events
+from governance.approvals.models import Notification
 from governance.models import AuditEvent
 from governance.outbound import signing
 from monitoring.alerts import delivery as delivery_module
@@ -20,7 +23,6 @@ from monitoring.alerts import services
 from monitoring.models import (
     Alert,
     AlertDelivery,
-    AlertNotice,
     AlertRule,
     DailyPerformance,
     DeploymentStatus,
@@ -70,7 +72,7 @@ def test_alert_opens_once_for_repeated_evaluations(model_a, django_capture_on_co
     assert (first["opened"], second["opened"]) == (1, 0)
     alert = Alert.objects.get()
     assert alert.state == "open" and alert.value == 0.6
-    assert AlertNotice.objects.get().user == model_a.owner
+    assert AuditEvent.objects.filter(action="monitoring.alert.opened").count() == 1
 
 
 def test_alert_resolves_when_the_condition_clears_and_may_reopen(model_a):
@@ -505,3 +507,66 @@ def test_monitoring_settings_service_refuses_an_actor_without_change_rights(mode
         monitoring_settings_update(
             deployment=deployment_of(model_a), actor=reviewer, positive_label="yes"
         )
+
+
+def test_an_in_app_alert_reaches_the_owners_notifications_and_nobody_elses(
+    api_as, client, model_a, outsider, django_capture_on_commit_callbacks
+):
+    deployment = deployment_of(model_a)
+    accuracy_rule(model_a, notify_in_app=True)
+    set_accuracy(deployment, 0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=deployment)
+    events.dispatch_pending()
+    events.dispatch_pending()  # the cursor moved on: one notice, not two
+    owner = api_as(model_a.owner)
+    (note,) = owner.get("/api/v1/notifications/").json()["results"]
+    assert "accuracy" in note["subject"] and note["subject"].startswith("[")
+    assert note["url"] == f"/monitoring/deployments/{deployment.pk}/health/"
+    assert note["read_at"] is None
+    client.force_login(model_a.owner)
+    page = client.get("/governance/approvals/notifications/")
+    assert escape(note["subject"]) in page.content.decode()
+    assert page.context["unread_notification_count"] == 1  # the nav badge
+    assert owner.post(f"/api/v1/notifications/{note['id']}/read/").json()["read_at"]
+    assert client.get("/governance/approvals/").context["unread_notification_count"] == 0
+    assert api_as(outsider).get("/api/v1/notifications/").json()["results"] == []
+    client.force_login(outsider)
+    assert (
+        client.get("/governance/approvals/notifications/").context["page_obj"].paginator.count == 0
+    )
+    assert client.post(f"/governance/approvals/notifications/{note['id']}/read/").status_code == 404
+    assert not Notification.objects.exclude(recipient=model_a.owner).exists()
+    assert len(mail.outbox) == 0  # e-mail is the rule's own channel, off here
+
+
+def test_no_in_app_notice_when_the_rule_does_not_ask_or_the_owner_lost_view_rights(
+    model_a, model_b, django_capture_on_commit_callbacks
+):
+    quiet = deployment_of(model_a)
+    accuracy_rule(model_a, notify_in_app=False)
+    set_accuracy(quiet, 0.6)
+    loud = deployment_of(model_b)
+    accuracy_rule(model_b, notify_in_app=True)
+    set_accuracy(loud, 0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate(deployment=quiet)
+        services.alerts_evaluate(deployment=loud)
+    owner_b = model_b.owner
+    owner_b.is_active = False  # an owner who may no longer see anything
+    owner_b.save(update_fields=["is_active"])
+    events.dispatch_pending()
+    assert Alert.objects.count() == 2
+    assert not Notification.objects.exists()
+
+
+def test_the_notification_page_marks_ones_own_notification_read(client, owner, outsider):
+    note = Notification.objects.create(recipient=owner, subject="version registered: v1")
+    client.force_login(owner)
+    assert client.get("/").context["unread_notification_count"] == 1
+    response = client.post(f"/governance/approvals/notifications/{note.pk}/read/")
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is not None
+    assert AuditEvent.objects.filter(action="approvals.notification.read").count() == 1
+    assert client.get("/").context["unread_notification_count"] == 0
