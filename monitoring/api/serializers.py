@@ -27,7 +27,6 @@ from monitoring.models import (
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from registry import limits
 from registry.api.fields import ObjectIdField
-from registry.models import Dataset
 
 
 class IngestQuery(serializers.Serializer):
@@ -405,13 +404,7 @@ class ReferenceSerializer(serializers.Serializer):
 
 
 class ReferenceInput(serializers.Serializer):
-    """Needs the version in its context: the dataset must be one of its model's."""
+    """The dataset's id; the service checks the caller's rights first, then that the dataset
+    is one of the version's model's."""
 
-    dataset = serializers.IntegerField()
-
-    def validate_dataset(self, value: int) -> Dataset:
-        version = self.context["version"]
-        dataset = Dataset.objects.filter(model_id=version.model_id, pk=value).first()
-        if dataset is None:
-            raise serializers.ValidationError("no such dataset of this version's model")
-        return dataset
+    dataset = ObjectIdField()

@@ -286,7 +286,7 @@ class VersionReferenceView(generics.GenericAPIView):
     @extend_schema(request=s.ReferenceInput, responses={200: s.ReferenceSerializer})
     def post(self, request: Request, pk: int) -> Response:
         version = self.version()
-        data = s.ReferenceInput(data=request.data, context={"version": version})
+        data = s.ReferenceInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             rollup_services.reference_choose(

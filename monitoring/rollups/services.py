@@ -56,7 +56,9 @@ def _event_hours(deployment_ids: list[int], since: dt.datetime | None = None) ->
 
 
 @transaction.atomic
-def reference_choose(*, version: ModelVersion, dataset: Dataset, actor: Any) -> ReferenceProfile:
+def reference_choose(
+    *, version: ModelVersion, dataset: Dataset | int, actor: Any
+) -> ReferenceProfile:
     """Make `dataset` (one of the version's model's datasets) the version's reference: the
     profile is rebuilt from it at once (a new digest), and every hour of the version's
     deployments is marked stale so the next monitoring run summarises it on the new layouts.
@@ -64,6 +66,11 @@ def reference_choose(*, version: ModelVersion, dataset: Dataset, actor: Any) -> 
     Needs "change" on the model."""
     require_object(actor, Action.CHANGE, version)
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if isinstance(dataset, int):  # an id from the API, looked up after the permission check
+        found = Dataset.objects.filter(model_id=version.model_id, pk=dataset).first()
+        if found is None:
+            raise ValidationError({"dataset": "no such dataset of this version's model"})
+        dataset = found
     if dataset.model_id != version.model_id:
         raise ValidationError({"dataset": "not a dataset of this version's model"})
     before = _reference_state(version)
