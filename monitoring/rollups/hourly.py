@@ -23,7 +23,7 @@ from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast, TruncHour
 from django.utils import timezone
 
-from monitoring.engines import summarize
+from monitoring.engines import health, summarize
 from monitoring.engines.health import service_health
 from monitoring.engines.summaries import (
     CategoricalLayout,
@@ -271,23 +271,7 @@ SUMMARY_COPY_COLUMNS = (
     "profile_digest",
     "built_at",
 )
-HEALTH_COPY_COLUMNS = (
-    "deployment_id",
-    "hour",
-    "count",
-    "errors",
-    "latency_count",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "cache_hits",
-    "cache_reported",
-    "cpu_mean",
-    "memory_mean",
-    "profile_digest",
-    "built_at",
-)
+HEALTH_COPY_COLUMNS = ("deployment_id", *health.HOURLY_FIELDS, "profile_digest", "built_at")
 # Spooled COPY data kept in memory up to this size, then on disk.
 SPOOL_BYTES = 64 * 1024 * 1024
 
@@ -638,7 +622,19 @@ def hours_to_build(
 ) -> list[dt.datetime]:
     """Hours in [start, end) whose stored rows are missing, count fewer events than are now
     stored (late arrivals), or were built on another reference profile. Two queries."""
-    counts = (
+    built = dict(
+        HourlyHealth.objects.filter(
+            deployment=deployment, hour__gte=start, hour__lt=end, profile_digest=profile_digest
+        ).values_list("hour", "count")
+    )
+    return outdated_hours(event_counts(deployment, start, end), built)
+
+
+def event_counts(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """(hour, events stored) for every hour in [start, end) holding events. One query."""
+    return list(
         PredictionEvent.objects.filter(
             deployment=deployment, timestamp__gte=start, timestamp__lt=end
         )
@@ -648,9 +644,10 @@ def hours_to_build(
         .annotate(n=Count("id"))
         .values_list("at", "n")
     )
-    built = dict(
-        HourlyHealth.objects.filter(
-            deployment=deployment, hour__gte=start, hour__lt=end, profile_digest=profile_digest
-        ).values_list("hour", "count")
-    )
+
+
+def outdated_hours(
+    counts: list[tuple[dt.datetime, int]], built: dict[dt.datetime, int]
+) -> list[dt.datetime]:
+    """The hours whose stored row is missing or counts other than the events stored now."""
     return sorted(hour for hour, n in counts if built.get(hour) != n)

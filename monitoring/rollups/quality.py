@@ -14,8 +14,6 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import TruncHour
 
 from monitoring.engines.drift import feature_kind
 from monitoring.engines.quality_counts import FeatureReference, count_quality
@@ -25,8 +23,15 @@ from monitoring.engines.summaries import (
     sha256_hex,
     summary_from_dict,
 )
-from monitoring.models import HourlyQuality, PredictionEvent, ReferenceProfile
-from monitoring.rollups.hourly import events_frame, feature_frame, floor_hour, hour_runs
+from monitoring.models import HourlyQuality, ReferenceProfile
+from monitoring.rollups.hourly import (
+    event_counts,
+    events_frame,
+    feature_frame,
+    floor_hour,
+    hour_runs,
+    outdated_hours,
+)
 from monitoring.rollups.profiles import ReferenceMissing, reference_profile_get_or_build
 from registry.models import Deployment, ModelVersion
 
@@ -71,22 +76,12 @@ def quality_hours_to_build(
 ) -> list[dt.datetime]:
     """Hours in [start, end) holding events whose quality row is missing, counts fewer events
     than are stored now, or was built against another reference. Two queries."""
-    counts = (
-        PredictionEvent.objects.filter(
-            deployment=deployment, timestamp__gte=start, timestamp__lt=end
-        )
-        .annotate(at=TruncHour("timestamp", tzinfo=dt.UTC))
-        .order_by()
-        .values("at")
-        .annotate(n=Count("id"))
-        .values_list("at", "n")
-    )
     built = dict(
         HourlyQuality.objects.filter(
             deployment=deployment, hour__gte=start, hour__lt=end, reference_digest=digest
         ).values_list("hour", "count")
     )
-    return sorted(hour for hour, n in counts if built.get(hour) != n)
+    return outdated_hours(event_counts(deployment, start, end), built)
 
 
 @transaction.atomic
