@@ -23,8 +23,8 @@ from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast, TruncHour
 from django.utils import timezone
 
-from monitoring.engines import health, summarize
-from monitoring.engines.health import service_health
+from monitoring.engines import summarize
+from monitoring.engines.health import HOURLY_FIELDS, service_health
 from monitoring.engines.summaries import (
     CategoricalLayout,
     Layout,
@@ -271,7 +271,7 @@ SUMMARY_COPY_COLUMNS = (
     "profile_digest",
     "built_at",
 )
-HEALTH_COPY_COLUMNS = ("deployment_id", *health.HOURLY_FIELDS, "profile_digest", "built_at")
+HEALTH_COPY_COLUMNS = ("deployment_id", *HOURLY_FIELDS, "profile_digest", "built_at")
 # Spooled COPY data kept in memory up to this size, then on disk.
 SPOOL_BYTES = 64 * 1024 * 1024
 
