@@ -27,8 +27,9 @@ from registry.models import Artifact, Dataset, Deployment, ModelVersion, Registe
 from registry.services.models import EDITABLE_FIELDS, tier_rank
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search only: no add, change or delete through the admin."""
+class ReadOnlyMixin:
+    """Browse and search only: no add, change or delete through the admin (for admins and
+    inlines of every app whose rows are written by services alone)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -38,6 +39,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """A read-only model admin."""
 
 
 class RegisteredModelForm(forms.ModelForm):

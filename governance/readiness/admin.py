@@ -7,11 +7,8 @@ all of that, so the admin shows these rows and changes none of them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
 
 from governance.readiness.models import (
     ChecklistAnswer,
@@ -19,17 +16,7 @@ from governance.readiness.models import (
     ChecklistSection,
     ChecklistTemplate,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from registry.admin import ReadOnlyMixin
 
 
 class SectionInline(ReadOnlyMixin, admin.TabularInline):

@@ -14,14 +14,13 @@ Definitions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from monitoring.engines.drift import Schema, feature_kind, schema_types
+from monitoring.engines.drift import feature_kind
 from monitoring.engines.summaries import (
     MAX_UNSEEN_EXAMPLES,
     CategoricalSummary,
@@ -182,21 +181,3 @@ def quality_from_summaries(
         unseen=unseen,
         unseen_examples=current.unseen_examples,
     )
-
-
-def table_quality(
-    reference: Mapping[str, Any] | pd.DataFrame,
-    current: Mapping[str, Any] | pd.DataFrame,
-    schema: Schema,
-) -> dict[str, ColumnQuality]:
-    """Quality of every declared column present on both sides (raw values or summaries)."""
-    report: dict[str, ColumnQuality] = {}
-    for name, feature_type in schema_types(schema).items():
-        if name not in reference or name not in current:
-            continue
-        ref, cur = reference[name], current[name]
-        if isinstance(cur, NumericSummary | CategoricalSummary):
-            report[name] = quality_from_summaries(ref, cur, feature_type, column=name)
-        else:
-            report[name] = column_quality(ref, cur, feature_type, column=name)
-    return report
