@@ -23,6 +23,7 @@ from monitoring.selectors import job_run_list
 from monitoring.services import job_create
 from registry import limits
 from registry.api.base import RestrictedViewSet
+from registry.api.fields import ObjectIdFilter
 
 
 class ExportSerializer(serializers.ModelSerializer):
@@ -105,8 +106,8 @@ def report_jobs(user: Any) -> Any:
 class ExportFilter(django_filters.FilterSet):
     # Numbers, not choices: a choice filter answers 400 for an id nobody has and an empty
     # page for one the user cannot see, telling the two apart.
-    version = django_filters.NumberFilter(field_name="version_id")
-    deployment = django_filters.NumberFilter(field_name="deployment_id")
+    version = ObjectIdFilter(field_name="version_id")
+    deployment = ObjectIdFilter(field_name="deployment_id")
 
     class Meta:
         model = ReportExport
