@@ -241,10 +241,10 @@ class PolicyVersionSerializer(serializers.ModelSerializer):
 
 
 class PolicyInput(serializers.Serializer):
+    # Names as text first (a CharField refuses NUL and lone surrogates, which PostgreSQL
+    # cannot compare), then looked up.
     required_groups = serializers.ListField(
-        child=serializers.SlugRelatedField(slug_field="name", queryset=Group.objects.all()),
-        required=False,
-        max_length=50,
+        child=serializers.CharField(max_length=150), required=False, max_length=50
     )
     min_approvals = serializers.IntegerField(min_value=1, max_value=20, required=False)
     separation_of_duties = serializers.BooleanField(required=False)
@@ -253,6 +253,13 @@ class PolicyInput(serializers.Serializer):
         min_value=1, max_value=3650, required=False, allow_null=True
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_required_groups(self, names: list[str]) -> list[Group]:
+        groups = {group.name: group for group in Group.objects.filter(name__in=names)}
+        unknown = sorted(set(names) - set(groups))
+        if unknown:
+            raise serializers.ValidationError(f"no such group: {', '.join(unknown)}")
+        return [groups[name] for name in dict.fromkeys(names)]
 
 
 class PolicyViewSet(viewsets.ReadOnlyModelViewSet):

@@ -231,7 +231,14 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
 
 
 def _file_response(field_file: Any, filename: str, sha256: str) -> FileResponse:
-    response = FileResponse(field_file.open("rb"), as_attachment=True, filename=filename)
+    # Always octet-stream, as the schema says: a guessed text/csv or application/json would
+    # vary with the stored name.
+    response = FileResponse(
+        field_file.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/octet-stream",
+    )
     if sha256:
         response["X-Checksum-SHA256"] = sha256
     return response

@@ -102,3 +102,15 @@ def test_the_django_admin_edits_a_policy_through_the_audited_service(client, adm
     assert (medium.version, medium.min_approvals) == (2, 2)
     event = AuditEvent.objects.get(action="governance.approval.policy.changed")
     assert event.actor_name == "ada" and event.after["reason"] == "edited in the admin"
+
+
+@pytest.mark.parametrize("name", ["bad\x00name", "nobody-has-this-group"])
+def test_required_groups_are_names_checked_before_any_lookup(api_as, admin, medium, name):
+    # A NUL in a group name reached PostgreSQL's comparison (a 500, found by the fuzz test on
+    # its PostgreSQL run).
+    response = api_as(admin).patch(
+        f"/api/v1/approval-policies/{medium.risk_tier}/",
+        {"required_groups": [name], "reason": "fuzz"},
+        format="json",
+    )
+    assert response.status_code == 400 and "required_groups" in response.json()
