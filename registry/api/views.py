@@ -94,7 +94,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
         methods=["POST"], request=s.ArtifactCreateInput, responses={201: s.ArtifactSerializer}
     )
     @extend_schema(methods=["GET"], responses=s.ArtifactSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def artifacts(self, request: Request, pk: str) -> Response:
         """List the version's artifacts, or add one: a multipart `file` or a JSON `uri`."""
         version = self.get_object()
