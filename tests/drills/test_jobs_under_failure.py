@@ -97,11 +97,13 @@ def test_runs_requested_while_the_broker_is_away_stay_queued_then_run_once_when_
     # The broker is back: beat's redispatch sends the stale queued runs; a worker runs each
     # once, however many messages the outage and the redispatch left behind.
     settings.STEWARD_JOB_REDISPATCH_S = 0
+    # Both sweeps run before the worker starts: a worker already up could claim a run between
+    # them, and the second sweep would then find two queued runs, not three (seen in CI).
+    assert redispatch_queued_jobs() == 3
+    assert services.jobs_redispatch(older_than_s=0) == 3  # a second sweep: duplicates
     logs = [tmp_path / "worker.log"]
     worker = start_worker(worker_env(tmp_path), logs[0])
     try:
-        assert redispatch_queued_jobs() == 3
-        assert services.jobs_redispatch(older_than_s=0) == 3  # a second sweep: duplicates
         for job in jobs:
             until(f"run {job.pk} finishes", settled(job), 60, logs)
     finally:
