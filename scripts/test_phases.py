@@ -3,8 +3,8 @@
 
     pure               tests that never reach the database, once (SQLite settings)
     sqlite             database tests on SQLite and the embedded broker, pytest-xdist
-    postgresql         database tests on PostgreSQL and Redis, pytest-xdist
-    postgresql-serial  fuzzing, failure drills, load drill and `serial` tests, one at a time
+    postgresql         database tests and the fuzzing on PostgreSQL and Redis, pytest-xdist
+    postgresql-serial  failure drills, load drill and `serial` tests, one at a time
 
 The phases select tests by markers that tests/conftest.py derives from each test's fixtures,
 so a new test needs no list. The PostgreSQL phases run when DATABASE_URL is set or
@@ -65,14 +65,14 @@ PHASES = [
     ),
     Phase(
         "postgresql",
-        "db and not postgresql_only and not serial",
+        "db and not serial",
         "postgresql",
         parallel=True,
         storage="var/test-pg",
     ),
     Phase(
         "postgresql-serial",
-        "postgresql_only or serial",
+        "serial",
         "postgresql",
         parallel=False,
         storage="var/test-pg-serial",

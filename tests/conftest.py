@@ -64,8 +64,10 @@ DATABASE_FIXTURES = {
 # A real Celery worker on the run's broker: on the shared Redis broker of the PostgreSQL run
 # two pytest-xdist workers would take each other's jobs.
 SERIAL_FIXTURES = {"celery_worker_process", "redis_broker"}
-POSTGRESQL_ONLY_MARKERS = {"fuzz", "services"}
-POSTGRESQL_ONLY_DIRECTORIES = {"drills"}
+# Failure drills and the load drill stop workers, cut connections or hold a fixed port: on
+# PostgreSQL only, one at a time. The fuzzing is PostgreSQL-only too, but runs beside others.
+DRILL_MARKERS = {"services"}
+DRILL_DIRECTORIES = {"drills"}
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -77,18 +79,19 @@ def uses_database(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`db`: the test reaches the database (its marker or fixtures say so); the others are
     pure and run once. `postgresql_only`: fuzzing, failure drills and the load drill, run on
-    PostgreSQL only. `serial`: may not run beside another pytest-xdist worker there."""
+    PostgreSQL only. `serial`: may not run beside another pytest-xdist worker there (the
+    drills, and tests with a real Celery worker on the shared broker)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if uses_database(item):
             item.add_marker(pytest.mark.db)
         relative = item.path.resolve().relative_to(TESTS_DIR).parts
-        if (
-            any(item.get_closest_marker(name) for name in POSTGRESQL_ONLY_MARKERS)
-            or set(relative[:-1]) & POSTGRESQL_ONLY_DIRECTORIES
-        ):
+        drill = bool(set(relative[:-1]) & DRILL_DIRECTORIES) or any(
+            item.get_closest_marker(name) for name in DRILL_MARKERS
+        )
+        if drill or item.get_closest_marker("fuzz"):
             item.add_marker(pytest.mark.postgresql_only)
-        if fixtures & SERIAL_FIXTURES:
+        if drill or fixtures & SERIAL_FIXTURES:
             item.add_marker(pytest.mark.serial)
 
 
