@@ -42,9 +42,11 @@ demo: install
 	STEWARD_DEMO=1 $(BIN)/python manage.py seed_demo
 	STEWARD_DEMO=1 HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/demo.sh
 
+# mypy imports the settings: a throwaway key, since DEBUG is off by default.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SECRET_KEY=mypy-only-not-a-secret-key-0123456789abcdefghij $(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
