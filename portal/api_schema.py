@@ -8,7 +8,7 @@ ingestion endpoints' 400 with per-row errors); an error status a view declares w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -45,7 +45,9 @@ DESCRIPTIONS = {
 class StewardAutoSchema(AutoSchema):
     """drf-spectacular's schema plus the error answers every operation can give."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -139,8 +139,8 @@ def layout(graph: Mapping[str, Any]) -> Layout:
                 layer=layer,
                 is_root=key == root,
             )
-    lines = [_line(edge, boxes) for edge in edges if edge["upstream"] in boxes]
-    lines = [line for line in lines if line is not None]
+    drawn = [_line(edge, boxes) for edge in edges if edge["upstream"] in boxes]
+    lines = [line for line in drawn if line is not None]
     unplaced = [node for key, node in nodes.items() if key not in boxes]
     return Layout(
         width=width, height=height, boxes=list(boxes.values()), lines=lines, unplaced=unplaced

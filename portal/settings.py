@@ -8,6 +8,7 @@ configuration table in README.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -349,7 +350,7 @@ STEWARD_TOKEN_TTL_HOURS = env_int("STEWARD_TOKEN_TTL_HOURS", 30 * 24, minimum=1)
 # Live tokens one user may hold (each client its own); one more revokes the oldest.
 STEWARD_MAX_TOKENS_PER_USER = env_int("STEWARD_MAX_TOKENS_PER_USER", 20, minimum=1)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},

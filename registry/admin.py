@@ -22,6 +22,7 @@ from guardian.admin import (
 
 from governance.access import access_grant, access_revoke, grantable_actions
 from registry import services
+from registry.actors import Actor, acting_user
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from registry.services.models import EDITABLE_FIELDS, tier_rank
@@ -57,7 +58,7 @@ class RegisteredModelForm(forms.ModelForm):
         fields = EDITABLE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         tier, was = data.get("risk_tier"), self.instance.risk_tier
         if tier and was and tier_rank(tier) < tier_rank(was) and not data.get("reason", "").strip():
             self.add_error("reason", "Lowering a model's risk tier needs a reason.")
@@ -98,17 +99,17 @@ class RegisteredModelAdmin(GuardedModelAdmin):
         if changes:
             saved = services.model_update(
                 model=RegisteredModel.objects.get(pk=obj.pk),
-                actor=request.user,
+                actor=acting_user(request),
                 reason=form.cleaned_data.get("reason", ""),
                 **changes,
             )
             obj.updated_at = saved.updated_at
 
     def get_obj_perms_manage_user_form(self, request: HttpRequest) -> type[forms.Form]:
-        return audited_grant_form(AdminUserObjectPermissionsForm, actor=request.user)
+        return audited_grant_form(AdminUserObjectPermissionsForm, actor=acting_user(request))
 
     def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type[forms.Form]:
-        return audited_grant_form(AdminGroupObjectPermissionsForm, actor=request.user)
+        return audited_grant_form(AdminGroupObjectPermissionsForm, actor=acting_user(request))
 
 
 def _action_of(codename: str) -> str | None:
@@ -116,7 +117,7 @@ def _action_of(codename: str) -> str | None:
     return action if action in Action.values else None
 
 
-def audited_grant_form(base: type[forms.Form], *, actor: Any) -> type[forms.Form]:
+def audited_grant_form(base: type[forms.Form], *, actor: Actor) -> type[forms.Form]:
     """guardian's per-object permission form, saving through `governance.access` so that
     every grant and revocation made in the admin is checked (manage access) and audited."""
 

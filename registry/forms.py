@@ -12,6 +12,12 @@ from registry.choices import DeploymentStatus, Environment, RiskTier, Task
 ANY = [("", "Any")]
 
 
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class ListForm(forms.Form):
     """A GET form whose invalid fields are ignored instead of failing the page."""
 
@@ -39,8 +45,8 @@ class ModelFilterForm(ListForm):
 
     def __init__(self, *args: Any, teams: list[str], owners: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = ANY + [(team, team) for team in teams]
-        self.fields["owner"].choices = ANY + [(owner, owner) for owner in owners]
+        _choice_field(self, "team").choices = ANY + [(team, team) for team in teams]
+        _choice_field(self, "owner").choices = ANY + [(owner, owner) for owner in owners]
 
 
 class DeploymentFilterForm(ListForm):
@@ -65,4 +71,4 @@ class DeploymentFilterForm(ListForm):
 
     def __init__(self, *args: Any, models: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = ANY + models
+        _choice_field(self, "model").choices = ANY + models

@@ -7,11 +7,13 @@ permission (a role group such as auditor) opens every model for that action.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Self, TypeVar
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 
+from registry.actors import Actor, Viewer
 from registry.choices import Action
 
 # The owner of a model may do everything with it except approve it (separation of duties).
@@ -24,7 +26,7 @@ def codename_for(action: str) -> str:
     return f"{Action(action).value}_registeredmodel"
 
 
-def granted_models_q(user: Any, action: str) -> Q:
+def granted_models_q(user: Actor, action: str) -> Q:
     """Q over RegisteredModel: the rows `user` holds `action` on through a grant or ownership."""
     from registry.models import RegisteredModelGroupPermission, RegisteredModelUserPermission
 
@@ -41,19 +43,22 @@ def granted_models_q(user: Any, action: str) -> Q:
     return q
 
 
-def has_global_permission(user: Any, action: str) -> bool:
+def has_global_permission(user: Viewer, action: str) -> bool:
     return user.is_superuser or user.has_perm(f"registry.{codename_for(action)}")
 
 
-class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user: Any, action: str = Action.VIEW) -> Self:
+_M = TypeVar("_M", bound=models.Model)
+
+
+class RestrictedQuerySet(models.QuerySet[_M]):
+    def restrict(self, user: Viewer | None, action: str = Action.VIEW) -> Self:
         """Only the rows `user` may perform `action` on; anonymous and inactive users get none."""
-        if user is None or not user.is_authenticated or not user.is_active:
+        if not isinstance(user, User) or not user.is_active:
             return self.none()
         if has_global_permission(user, action):
             return self
         q = granted_models_q(user, action)
-        path: str = self.model.permission_path
+        path: str = self.model.permission_path  # type: ignore[attr-defined]  # on every registry model
         if not path:
             return self.filter(q)
         from registry.models import RegisteredModel

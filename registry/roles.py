@@ -43,7 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def ensure_roles(**_: Any) -> None:
     """Create the role groups and give them their global permissions (idempotent)."""
     for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
+        group, _created = Group.objects.get_or_create(name=role)
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".")

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
+from registry.actors import Viewer
 from registry.choices import Action, DeploymentStatus, Environment, RiskTier, Stage
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from registry.querysets import has_global_permission
@@ -46,7 +47,7 @@ DEPLOYMENT_ORDERINGS: dict[str, tuple[str, tuple[str, ...]]] = {
 KEY_METRICS = ("roc_auc", "auc", "accuracy", "f1", "gini", "logloss", "rmse", "mae", "r2")
 
 
-def sees_everything(user: Any) -> bool:
+def sees_everything(user: Viewer) -> bool:
     """True for superusers and holders of the global view permission (auditors, reviewers)."""
     return bool(user.is_authenticated and user.is_active and has_global_permission(user, "view"))
 
@@ -56,7 +57,7 @@ def sees_everything(user: Any) -> bool:
 
 def model_list(
     *,
-    user: Any,
+    user: Viewer,
     search: str = "",
     filters: Mapping[str, str] | None = None,
     ordering: str = "name",
@@ -74,7 +75,7 @@ def model_list(
     for key, lookup in lookups.items():
         if filters.get(key):
             models = models.filter(**{lookup: filters[key]})
-    models = models.annotate(
+    annotated = models.annotate(
         latest_version=Max("versions__number"),
         deployment_count=Count("versions__deployments", distinct=True),
         active_deployments=Count(
@@ -85,10 +86,10 @@ def model_list(
         risk_rank=RISK_RANK,
     )
     default = next(iter(MODEL_ORDERINGS))
-    return models.order_by(*MODEL_ORDERINGS.get(ordering, MODEL_ORDERINGS[default])[1])
+    return annotated.order_by(*MODEL_ORDERINGS.get(ordering, MODEL_ORDERINGS[default])[1])
 
 
-def model_filter_options(*, user: Any) -> dict[str, list[str]]:
+def model_filter_options(*, user: Viewer) -> dict[str, list[str]]:
     """The teams and owners of the visible models, for the list's filter menus."""
     visible = RegisteredModel.objects.restrict(user, Action.VIEW)
     teams = visible.exclude(team="").order_by("team").values_list("team", flat=True).distinct()
@@ -102,7 +103,7 @@ def model_filter_options(*, user: Any) -> dict[str, list[str]]:
     return {"teams": list(teams), "owners": list(owners)}
 
 
-def model_get(*, user: Any, slug: str) -> RegisteredModel:
+def model_get(*, user: Viewer, slug: str) -> RegisteredModel:
     """The model with `slug` if the user may view it, else Http404."""
     return get_object_or_404(
         RegisteredModel.objects.restrict(user, Action.VIEW).select_related("owner"), slug=slug
@@ -116,7 +117,7 @@ def key_metrics(metrics: Mapping[str, Any], limit: int = 3) -> list[tuple[str, A
     return [(name, metrics[name]) for name in (known + rest)[:limit]]
 
 
-def model_versions(*, user: Any, model: RegisteredModel) -> list[ModelVersion]:
+def model_versions(*, user: Viewer, model: RegisteredModel) -> list[ModelVersion]:
     """The model's versions, newest first, each with `key_metrics` and `deployment_count`."""
     versions = list(
         ModelVersion.objects.restrict(user, Action.VIEW)
@@ -127,10 +128,10 @@ def model_versions(*, user: Any, model: RegisteredModel) -> list[ModelVersion]:
     )
     for version in versions:
         version.key_metrics = key_metrics(version.training_metrics)
-    return versions
+    return list(versions)
 
 
-def model_datasets(*, user: Any, model: RegisteredModel) -> QuerySet[Dataset]:
+def model_datasets(*, user: Viewer, model: RegisteredModel) -> QuerySet[Dataset]:
     """The model's datasets, by name, newest number first."""
     return (
         Dataset.objects.restrict(user, Action.VIEW)
@@ -140,7 +141,7 @@ def model_datasets(*, user: Any, model: RegisteredModel) -> QuerySet[Dataset]:
     )
 
 
-def model_deployments(*, user: Any, model: RegisteredModel) -> QuerySet[Deployment]:
+def model_deployments(*, user: Viewer, model: RegisteredModel) -> QuerySet[Deployment]:
     """Every deployment of any version of the model, newest first."""
     return (
         Deployment.objects.restrict(user, Action.VIEW)
@@ -152,7 +153,7 @@ def model_deployments(*, user: Any, model: RegisteredModel) -> QuerySet[Deployme
 # Versions, artifacts, datasets ---------------------------------------------------------------
 
 
-def version_get(*, user: Any, slug: str, number: int) -> ModelVersion:
+def version_get(*, user: Viewer, slug: str, number: int) -> ModelVersion:
     """Version `number` of the model `slug` if the user may view it, else Http404."""
     return get_object_or_404(
         ModelVersion.objects.restrict(user, Action.VIEW).select_related("model", "created_by"),
@@ -161,7 +162,7 @@ def version_get(*, user: Any, slug: str, number: int) -> ModelVersion:
     )
 
 
-def version_artifacts(*, user: Any, version: ModelVersion) -> list[Artifact]:
+def version_artifacts(*, user: Viewer, version: ModelVersion) -> list[Artifact]:
     """The version's artifacts; `web_url` is set for external ones a browser can open
     (http and https only: s3://, oci:// and the like are shown, not linked)."""
     artifacts = list(
@@ -176,7 +177,7 @@ def version_artifacts(*, user: Any, version: ModelVersion) -> list[Artifact]:
     return artifacts
 
 
-def version_deployments(*, user: Any, version: ModelVersion) -> QuerySet[Deployment]:
+def version_deployments(*, user: Viewer, version: ModelVersion) -> QuerySet[Deployment]:
     """The deployments serving (or that served) `version`, newest first."""
     return (
         Deployment.objects.restrict(user, Action.VIEW)
@@ -195,7 +196,7 @@ def feature_importance_rows(importance: Mapping[str, float]) -> list[dict[str, A
     ]
 
 
-def dataset_get(*, user: Any, pk: int) -> Dataset:
+def dataset_get(*, user: Viewer, pk: int) -> Dataset:
     """The dataset if the user may view it, else Http404."""
     return get_object_or_404(
         Dataset.objects.restrict(user, Action.VIEW).select_related("model", "created_by"), pk=pk
@@ -222,7 +223,7 @@ def dataset_columns(dataset: Dataset) -> list[dict[str, Any]]:
 
 
 def deployment_list(
-    *, user: Any, search: str = "", filters: Mapping[str, str] | None = None, ordering: str = ""
+    *, user: Viewer, search: str = "", filters: Mapping[str, str] | None = None, ordering: str = ""
 ) -> QuerySet[Deployment]:
     """Visible deployments matching `search` (endpoint, model name) and `filters`
     (environment, status, model slug)."""
@@ -244,7 +245,7 @@ def deployment_list(
     )
 
 
-def deployment_model_options(*, user: Any) -> list[tuple[str, str]]:
+def deployment_model_options(*, user: Viewer) -> list[tuple[str, str]]:
     """(slug, name) of the visible models that have deployments."""
     return list(
         RegisteredModel.objects.restrict(user, Action.VIEW)
@@ -255,7 +256,7 @@ def deployment_model_options(*, user: Any) -> list[tuple[str, str]]:
     )
 
 
-def deployment_get(*, user: Any, pk: int) -> Deployment:
+def deployment_get(*, user: Viewer, pk: int) -> Deployment:
     """The deployment if the user may view it, else Http404."""
     return get_object_or_404(
         Deployment.objects.restrict(user, Action.VIEW).select_related(
@@ -265,7 +266,7 @@ def deployment_get(*, user: Any, pk: int) -> Deployment:
     )
 
 
-def deployment_history(*, user: Any, deployment: Deployment) -> dict[str, Any]:
+def deployment_history(*, user: Viewer, deployment: Deployment) -> dict[str, Any]:
     """What `deployment` replaced and what replaced it, and the whole replacement chain
     through it (oldest first), from one query over the deployments at its endpoint."""
     same_endpoint = {
@@ -306,7 +307,7 @@ def deployment_history(*, user: Any, deployment: Deployment) -> dict[str, Any]:
 # Overview and audit -------------------------------------------------------------------------
 
 
-def overview(*, user: Any) -> dict[str, Any]:
+def overview(*, user: Viewer) -> dict[str, Any]:
     """Counts for the home page: models by risk tier, versions by stage, active deployments
     by environment, and the latest audit entries the user may read."""
     models = RegisteredModel.objects.restrict(user, Action.VIEW)
@@ -325,7 +326,9 @@ def overview(*, user: Any) -> dict[str, Any]:
     }
 
 
-def _labelled(counts: Mapping[str, int], choices: Iterable[tuple[str, str]]) -> list[tuple]:
+def _labelled(
+    counts: Mapping[str, int], choices: Iterable[tuple[str, str]]
+) -> list[tuple[str, str, int]]:
     """(value, label, count) for every choice, zeros included, in the choices' order."""
     return [(value, label, counts.get(value, 0)) for value, label in choices]
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from governance.approvals.models import ApprovalPolicy, ApprovalPolicyVersion
 from governance.approvals.policies import EDITABLE, policy_update
+from registry.actors import acting_user
 from registry.admin import ReadOnlyAdmin
 
 
@@ -53,7 +54,7 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
         data: dict[str, Any] = {k: form.cleaned_data[k] for k in EDITABLE}
         saved = policy_update(
             policy=ApprovalPolicy.objects.get(pk=obj.pk),
-            actor=request.user,
+            actor=acting_user(request),
             reason=form.cleaned_data.get("reason", ""),
             required_groups=list(form.cleaned_data["required_groups"]),
             **data,

@@ -3,6 +3,7 @@ notifications and webhooks."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -16,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from governance import access
@@ -31,6 +33,7 @@ from governance.approvals.models import (
     WebhookEndpoint,
 )
 from registry import limits
+from registry.actors import acting_user
 from registry.api.base import RestrictedViewSet
 from registry.api.fields import ObjectIdField, ObjectIdFilter, UtcDateTimeFilter
 from registry.choices import Action
@@ -122,7 +125,12 @@ class RequestInput(serializers.Serializer):
         default=None,
     )
     traffic_share = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=Decimal(100),
     )
     replaces = ObjectIdField(required=False, allow_null=True, default=None)
 
@@ -172,7 +180,7 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         )
         if data["kind"] == RequestKind.VERSION:
             created = services.request_version_approval(
-                version=version, actor=request.user, comment=data["comment"]
+                version=version, actor=acting_user(request), comment=data["comment"]
             )
         else:
             replaces = None
@@ -182,7 +190,7 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
                 )
             created = services.request_production_deployment(
                 version=version,
-                actor=request.user,
+                actor=acting_user(request),
                 endpoint=data["endpoint"],
                 decision_threshold=data["decision_threshold"],
                 traffic_share=data["traffic_share"],
@@ -196,25 +204,27 @@ class ApprovalRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     def decide(self, request: Request, pk: str) -> Response:
         """Approve or reject (a rejection needs a comment). Decisions are final."""
         data = self.valid_input(DecisionInput, request)
-        decided = services.decide(request=self.get_object(), actor=request.user, **data)
+        decided = services.decide(request=self.get_object(), actor=acting_user(request), **data)
         return self.respond(RequestSerializer, ApprovalRequest.objects.get(pk=decided.pk))
 
     @extend_schema(request=None, responses=RequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        withdrawn = services.withdraw(request=self.get_object(), actor=request.user)
+        withdrawn = services.withdraw(request=self.get_object(), actor=acting_user(request))
         return self.respond(RequestSerializer, withdrawn)
 
     @extend_schema(responses=RequestSerializer(many=True))
     @action(detail=False, methods=["get"])
     def inbox(self, request: Request) -> Response:
         """Requests waiting for my decision."""
-        page = self.paginate_queryset(selectors.inbox(user=request.user))
+        page = self.paginate_queryset(selectors.inbox(user=acting_user(request)))
         return self.get_paginated_response(RequestSerializer(page, many=True).data)
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    required_groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    required_groups: serializers.SlugRelatedField[Group] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     risk_tier_label = serializers.CharField(source="get_risk_tier_display", read_only=True)
 
     class Meta:
@@ -277,7 +287,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         data = PolicyInput(data=request.data)
         data.is_valid(raise_exception=True)
         policy = policies.policy_update(
-            policy=self.get_object(), actor=request.user, **data.validated_data
+            policy=self.get_object(), actor=acting_user(request), **data.validated_data
         )
         return Response(PolicySerializer(ApprovalPolicy.objects.get(pk=policy.pk)).data)
 
@@ -357,7 +367,7 @@ class ModelAccessView(APIView):
             model=model,
             principal=data.validated_data["principal"],
             actions=data.validated_data["actions"],
-            actor=request.user,
+            actor=acting_user(request),
         )
         return Response({"actions": held})
 
@@ -367,12 +377,12 @@ class WatchView(APIView):
 
     @extend_schema(request=None, responses=dict)
     def post(self, request: Request, slug: str) -> Response:
-        watching.model_watch(model=_visible_model(request, slug), actor=request.user)
+        watching.model_watch(model=_visible_model(request, slug), actor=acting_user(request))
         return Response({"watching": True})
 
     @extend_schema(request=None, responses=dict)
     def delete(self, request: Request, slug: str) -> Response:
-        watching.model_unwatch(model=_visible_model(request, slug), actor=request.user)
+        watching.model_unwatch(model=_visible_model(request, slug), actor=acting_user(request))
         return Response({"watching": False})
 
 
@@ -406,7 +416,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
         note = self.get_object()  # a pk that is not a number is a 404 too, not a 500
-        note = watching.notification_mark_read(notification=note, actor=request.user)
+        note = watching.notification_mark_read(notification=note, actor=acting_user(request))
         return Response(NotificationSerializer(note).data)
 
 
@@ -466,10 +476,10 @@ class WebhookViewSet(
         mine = RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS)
         return WebhookEndpoint.objects.filter(model__in=mine)
 
-    def perform_create(self, serializer: WebhookSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[WebhookEndpoint]) -> None:
         serializer.instance = webhooks_service.webhook_create(
-            actor=self.request.user, **serializer.validated_data
+            actor=acting_user(self.request), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
-        webhooks_service.webhook_delete(webhook=instance, actor=self.request.user)
+        webhooks_service.webhook_delete(webhook=instance, actor=acting_user(self.request))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
@@ -33,8 +34,8 @@ class RequestForm(forms.Form):
         required=False, min_value=0, max_value=100, decimal_places=2, initial=Decimal(100)
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("kind") == RequestKind.PRODUCTION and not data.get("endpoint"):
             self.add_error("endpoint", "A production deployment needs an endpoint.")
         if data.get("traffic_share") is None:

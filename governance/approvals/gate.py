@@ -9,18 +9,18 @@ version and endpoint exists, and returns a callback that binds the new deploymen
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from governance.approvals.choices import RequestKind, RequestState
 from governance.approvals.digests import current_digest
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.selectors import version_approval_is_valid
+from registry.actors import Actor
 from registry.errors import InvalidTransition
 from registry.models import Deployment, ModelVersion
 
 
 def production_gate(
-    *, version: ModelVersion, endpoint: str, actor: Any, is_rollback: bool
+    *, version: ModelVersion, endpoint: str, actor: Actor, is_rollback: bool
 ) -> Callable[[Deployment], None]:
     if not version_approval_is_valid(version):
         raise InvalidTransition(

@@ -16,6 +16,7 @@ from governance.approvals.choices import RequestState, Verdict
 from governance.approvals.digests import version_manifest
 from governance.approvals.errors import ApprovalRefused
 from governance.approvals.models import ApprovalPolicy, ApprovalRequest
+from registry.actors import Actor
 from registry.models import ModelVersion, RegisteredModel
 from registry.services.models import tier_rank
 
@@ -29,7 +30,7 @@ def _pending(**filters: Any) -> list[ApprovalRequest]:
     )
 
 
-def manifest_changed(*, version: ModelVersion, actor: Any) -> None:
+def manifest_changed(*, version: ModelVersion, actor: Actor) -> None:
     """Rebind each pending request of `version` to its new manifest, voiding the decisions
     taken on the old one and telling the reviewers. An artifact whose sha256 Steward cannot
     vouch for may not join a version under approval: the change is refused."""
@@ -51,7 +52,7 @@ def manifest_changed(*, version: ModelVersion, actor: Any) -> None:
         _rebind(request, manifest, digest, actor)
 
 
-def _rebind(request: ApprovalRequest, manifest: dict[str, Any], digest: str, actor: Any) -> None:
+def _rebind(request: ApprovalRequest, manifest: dict[str, Any], digest: str, actor: Actor) -> None:
     decided = list(request.decisions.filter(manifest_digest=request.manifest_digest))
     before = {"manifest_digest": request.manifest_digest, "manifest": request.manifest}
     request.manifest, request.manifest_digest = manifest, digest
@@ -70,7 +71,7 @@ def _rebind(request: ApprovalRequest, manifest: dict[str, Any], digest: str, act
     notifications.manifest_changed(request, reviewers=[d.reviewer for d in decided])
 
 
-def risk_tier_changed(*, model: RegisteredModel, before: str, after: str, actor: Any) -> None:
+def risk_tier_changed(*, model: RegisteredModel, before: str, after: str, actor: Actor) -> None:
     """Raising a model's tier tightens its pending requests to the stricter tier's policy;
     lowering it leaves them as they are (a request keeps the strictest tier it saw)."""
     if tier_rank(after) <= tier_rank(before):
@@ -84,7 +85,7 @@ def risk_tier_changed(*, model: RegisteredModel, before: str, after: str, actor:
         _tighten(request, policy, actor)
 
 
-def _tighten(request: ApprovalRequest, policy: ApprovalPolicy, actor: Any) -> None:
+def _tighten(request: ApprovalRequest, policy: ApprovalPolicy, actor: Actor) -> None:
     before = {"policy": request.policy, "expires_at": request.expires_at}
     request.policy, request.policy_version = policy.as_snapshot(), policy.version
     if policy.expiry_days:

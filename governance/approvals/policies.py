@@ -12,12 +12,13 @@ from django.db import transaction
 
 from governance import audit
 from governance.approvals.models import ApprovalPolicy, ApprovalPolicyVersion
+from registry.actors import Actor, Viewer
 
 CHANGE_POLICY = "approvals.change_approvalpolicy"
 EDITABLE = ("min_approvals", "separation_of_duties", "require_readiness", "expiry_days")
 
 
-def may_edit_policies(user: Any) -> bool:
+def may_edit_policies(user: Viewer) -> bool:
     """Superusers and the admins role (which holds approvals.change_approvalpolicy)."""
     return bool(user and user.is_active and user.has_perm(CHANGE_POLICY))
 
@@ -30,7 +31,7 @@ def _unversioned(snapshot: dict[str, Any]) -> dict[str, Any]:
 def policy_update(
     *,
     policy: ApprovalPolicy,
-    actor: Any,
+    actor: Actor,
     reason: str = "",
     required_groups: list[Group] | None = None,
     **changes: Any,

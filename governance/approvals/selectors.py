@@ -16,6 +16,7 @@ from governance.approvals.models import (
     ApprovalRequest,
     Notification,
 )
+from registry.actors import Actor, Viewer
 from registry.choices import Action
 
 
@@ -61,7 +62,7 @@ def version_approval_is_valid(version: Any) -> bool:
     )
 
 
-def inbox(*, user: Any) -> QuerySet[ApprovalRequest]:
+def inbox(*, user: Actor) -> QuerySet[ApprovalRequest]:
     """Pending requests this user may decide and has not decided on their current manifest
     (separation of duties applied: not their own requests, not their own models)."""
     decided = ApprovalDecision.objects.filter(
@@ -77,7 +78,7 @@ def inbox(*, user: Any) -> QuerySet[ApprovalRequest]:
     )
 
 
-def request_list(*, user: Any) -> QuerySet[ApprovalRequest]:
+def request_list(*, user: Viewer) -> QuerySet[ApprovalRequest]:
     return (
         ApprovalRequest.objects.restrict(user, Action.VIEW)
         .select_related("version__model", "requested_by", "deployment")
@@ -90,12 +91,12 @@ def policy_versions(*, risk_tier: str) -> QuerySet[ApprovalPolicyVersion]:
     return ApprovalPolicyVersion.objects.filter(risk_tier=risk_tier).select_related("changed_by")
 
 
-def notification_list(*, user: Any) -> QuerySet[Notification]:
+def notification_list(*, user: Viewer) -> QuerySet[Notification]:
     """The user's own notifications (lifecycle events, reviews, in-app alerts), newest first."""
     if not user.is_authenticated:
         return Notification.objects.none()
     return Notification.objects.filter(recipient=user)
 
 
-def unread_notification_count(*, user: Any) -> int:
+def unread_notification_count(*, user: Viewer) -> int:
     return notification_list(user=user).filter(read_at__isnull=True).count()

@@ -25,6 +25,7 @@ from governance.approvals.models import ApprovalDecision, ApprovalPolicy, Approv
 from governance.approvals.selectors import approval_progress
 from governance.readiness.selectors import open_required_items
 from registry import services as registry
+from registry.actors import Actor, SystemActor
 from registry.choices import Action, Environment, Stage
 from registry.models import Deployment, ModelVersion
 from registry.services.common import require_object
@@ -54,7 +55,7 @@ def approvable_manifest(version: ModelVersion) -> dict[str, Any]:
 
 
 def _open(
-    *, version: ModelVersion, kind: str, actor: Any, comment: str, **target: Any
+    *, version: ModelVersion, kind: str, actor: Actor, comment: str, **target: Any
 ) -> ApprovalRequest:
     manifest = approvable_manifest(version)
     digest = mf.digest(manifest)
@@ -91,7 +92,7 @@ def _open(
 
 @transaction.atomic
 def request_version_approval(
-    *, version: ModelVersion, actor: Any, comment: str = ""
+    *, version: ModelVersion, actor: Actor, comment: str = ""
 ) -> ApprovalRequest:
     """Submit a version for review and open its approval request."""
     require_object(actor, Action.CHANGE, version)
@@ -107,7 +108,7 @@ def request_version_approval(
 def request_production_deployment(
     *,
     version: ModelVersion,
-    actor: Any,
+    actor: Actor,
     endpoint: str,
     decision_threshold: Decimal | None = None,
     traffic_share: Decimal = Decimal(100),
@@ -174,7 +175,7 @@ def _expire_if_due(request: ApprovalRequest) -> bool:
     return False
 
 
-def _close(request: ApprovalRequest, state: str, *, actor: Any) -> None:
+def _close(request: ApprovalRequest, state: str, *, actor: Actor | SystemActor) -> None:
     before = {"state": request.state}
     request.state = state
     request.closed_at = timezone.now()
@@ -188,9 +189,11 @@ def _close(request: ApprovalRequest, state: str, *, actor: Any) -> None:
     )
     version = request.version
     if request.kind == RequestKind.VERSION and version.stage == Stage.PENDING_REVIEW:
-        to = {RequestState.APPROVED: Stage.APPROVED, RequestState.REJECTED: Stage.REJECTED}.get(
-            state, Stage.DRAFT
-        )
+        outcomes: dict[str, str] = {
+            RequestState.APPROVED: Stage.APPROVED,
+            RequestState.REJECTED: Stage.REJECTED,
+        }
+        to = outcomes.get(state, Stage.DRAFT)
         registry.version_transition(version=version, to=to, actor=actor)
     notifications.request_closed(request)
 
@@ -198,7 +201,7 @@ def _close(request: ApprovalRequest, state: str, *, actor: Any) -> None:
 def decide(
     *,
     request: ApprovalRequest,
-    actor: Any,
+    actor: Actor,
     verdict: str,
     comment: str = "",
     manifest_digest: str = "",
@@ -245,7 +248,7 @@ def _check_manifest(request: ApprovalRequest, seen: str) -> None:
 
 
 def _decide_locked(
-    request: ApprovalRequest, actor: Any, verdict: str, comment: str, seen: str
+    request: ApprovalRequest, actor: Actor, verdict: str, comment: str, seen: str
 ) -> ApprovalRequest:
     groups = _check_reviewer(request, actor)
     if verdict == Verdict.REJECT and not comment.strip():
@@ -303,7 +306,7 @@ def _deploy(request: ApprovalRequest) -> Deployment:
 
 
 @transaction.atomic
-def withdraw(*, request: ApprovalRequest, actor: Any) -> ApprovalRequest:
+def withdraw(*, request: ApprovalRequest, actor: Actor) -> ApprovalRequest:
     """The requester or the model's owner takes a pending request back."""
     request = (
         ApprovalRequest.objects.select_for_update()

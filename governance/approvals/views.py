@@ -17,6 +17,7 @@ from governance.approvals import selectors, services, watching
 from governance.approvals.choices import RequestKind, RequestState
 from governance.approvals.forms import DecisionForm, RequestForm
 from governance.approvals.models import ApprovalRequest
+from registry.actors import Viewer, acting_user
 from registry.choices import Action
 from registry.errors import ConflictError
 from registry.models import ModelVersion
@@ -48,7 +49,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of the user's notifications read; another user's is a 404."""
     note = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
-    watching.notification_mark_read(notification=note, actor=request.user)
+    watching.notification_mark_read(notification=note, actor=acting_user(request))
     messages.success(request, "Notification marked read.")
     return redirect("approvals:notification-list")
 
@@ -56,7 +57,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.inbox(user=request.user), PAGE_SIZE).get_page(
+    page = Paginator(selectors.inbox(user=acting_user(request)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "approvals/inbox.html", {"page_obj": page})
@@ -107,7 +108,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-number")
         .first()
     )
-    can_decide = selectors.inbox(user=request.user).filter(pk=approval.pk).exists()
+    can_decide = selectors.inbox(user=acting_user(request)).filter(pk=approval.pk).exists()
     context = {
         "approval": approval,
         "version": version,
@@ -139,7 +140,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose approve or reject.")
         return redirect("approvals:request-detail", pk=pk)
     try:
-        services.decide(request=approval, actor=request.user, **form.cleaned_data)
+        services.decide(request=approval, actor=acting_user(request), **form.cleaned_data)
     except (PermissionDenied, ValidationError, ConflictError) as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -152,7 +153,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     approval = get_object_or_404(selectors.request_list(user=request.user), pk=pk)
     try:
-        services.withdraw(request=approval, actor=request.user)
+        services.withdraw(request=approval, actor=acting_user(request))
     except (PermissionDenied, ConflictError) as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -176,12 +177,12 @@ def request_new(request: HttpRequest, version_pk: int) -> HttpResponse:
         try:
             if data["kind"] == RequestKind.VERSION:
                 created = services.request_version_approval(
-                    version=version, actor=request.user, comment=data["comment"]
+                    version=version, actor=acting_user(request), comment=data["comment"]
                 )
             else:
                 created = services.request_production_deployment(
                     version=version,
-                    actor=request.user,
+                    actor=acting_user(request),
                     endpoint=data["endpoint"],
                     decision_threshold=data["decision_threshold"],
                     traffic_share=data["traffic_share"],
@@ -195,7 +196,7 @@ def request_new(request: HttpRequest, version_pk: int) -> HttpResponse:
     return render(request, "approvals/request_new.html", {"form": form, "version": version})
 
 
-def pending_count(user: Any) -> int:
+def pending_count(user: Viewer) -> int:
     return selectors.inbox(user=user).count() if user.is_authenticated else 0
 
 

@@ -3,26 +3,25 @@ marking a notification read. Each is one audited service, called by the API and 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from governance import audit
 from governance.approvals.models import ModelWatch, Notification
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import RegisteredModel
 
 
-def _visible(model: RegisteredModel, actor: Any) -> None:
+def _visible(model: RegisteredModel, actor: Actor) -> None:
     # Watching needs only the view right; a model the actor cannot see is a 404.
     if not RegisteredModel.objects.restrict(actor, Action.VIEW).filter(pk=model.pk).exists():
         raise Http404("no such model")
 
 
 @transaction.atomic
-def model_watch(*, model: RegisteredModel, actor: Any) -> bool:
+def model_watch(*, model: RegisteredModel, actor: Actor) -> bool:
     """Subscribe `actor` to the model's lifecycle notifications; audited when it changes
     anything. Returns True when a subscription was added."""
     _visible(model, actor)
@@ -38,7 +37,7 @@ def model_watch(*, model: RegisteredModel, actor: Any) -> bool:
 
 
 @transaction.atomic
-def model_unwatch(*, model: RegisteredModel, actor: Any) -> bool:
+def model_unwatch(*, model: RegisteredModel, actor: Actor) -> bool:
     """Leave the model's notifications; audited when there was a subscription to end."""
     _visible(model, actor)
     deleted, _ = ModelWatch.objects.filter(model=model, user=actor).delete()
@@ -53,7 +52,7 @@ def model_unwatch(*, model: RegisteredModel, actor: Any) -> bool:
 
 
 @transaction.atomic
-def notification_mark_read(*, notification: Notification, actor: Any) -> Notification:
+def notification_mark_read(*, notification: Notification, actor: Actor) -> Notification:
     """Mark one of the actor's own notifications read (once; later calls change nothing and
     record nothing). Another user's notification is a 404."""
     note = Notification.objects.select_for_update().filter(pk=notification.pk).first()

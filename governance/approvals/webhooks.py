@@ -4,7 +4,6 @@ through the one outbound sender (`governance.outbound`)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -13,6 +12,7 @@ from django.utils import timezone
 from governance import audit
 from governance.approvals.models import WebhookDelivery, WebhookEndpoint
 from governance.outbound import sender
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import RegisteredModel
 
@@ -21,7 +21,7 @@ MAX_ATTEMPTS = 8
 POLICY = sender.Policy(max_attempts=MAX_ATTEMPTS, base_s=5, cap_s=3600)
 
 
-def _require_manage(actor: Any, model: RegisteredModel | None) -> None:
+def _require_manage(actor: Actor, model: RegisteredModel | None) -> None:
     """A model's webhooks need manage-access on it; webhooks on every model, a superuser."""
     allowed = actor.is_superuser or (
         model is not None
@@ -36,7 +36,7 @@ def _require_manage(actor: Any, model: RegisteredModel | None) -> None:
 @transaction.atomic
 def webhook_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     url: str,
     secret: str,
@@ -68,7 +68,7 @@ def webhook_create(
 
 
 @transaction.atomic
-def webhook_delete(*, webhook: WebhookEndpoint, actor: Any) -> None:
+def webhook_delete(*, webhook: WebhookEndpoint, actor: Actor) -> None:
     _require_manage(actor, webhook.model)
     audit.record(
         actor=actor,

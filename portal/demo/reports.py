@@ -4,18 +4,18 @@ model version report, so the reports page and the verify page have something to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 
 from governance.reports.models import ReportExport
 from governance.reports.services import report_export
+from registry.actors import Actor
 from registry.choices import Stage
 from registry.models import ModelVersion
 
 
-def seed_reports(actor: Any, *, progress: Callable[[str], None] = lambda _m: None) -> None:
+def seed_reports(actor: Actor, *, progress: Callable[[str], None] = lambda _m: None) -> None:
     """Create the demo signing identity if there is none, then export one report of the first
     approved version (once)."""
     if not settings.STEWARD_SIGNING_PKCS12.exists():

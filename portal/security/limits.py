@@ -67,4 +67,4 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """handler400: a form body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, the rest Django's."""
     if isinstance(exception, RequestDataTooBig):
         return too_large(request, form_too_large_detail())
-    return defaults.bad_request(request, exception)
+    return defaults.bad_request(request, exception or Exception("bad request"))

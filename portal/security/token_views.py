@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from portal.models import ApiToken
 from portal.security.lockout import LOCKED_OUT_STATUS, lockout_message
 from portal.security.tokens import token_create, token_issue, token_revoke, token_revoke_one
+from registry.actors import acting_user
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -93,9 +94,12 @@ class TokenView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if isinstance(request.auth, ApiToken):
-            token_revoke_one(actor=request.user, token=request.auth, reason="revoked by its holder")
+            token_revoke_one(
+                actor=acting_user(request), token=request.auth, reason="revoked by its holder"
+            )
         else:
-            token_revoke(actor=request.user, user=request.user, reason="revoked by their holder")
+            holder = acting_user(request)
+            token_revoke(actor=holder, user=holder, reason="revoked by their holder")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -106,14 +110,14 @@ class TokenListView(APIView):
 
     @extend_schema(responses=TokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tokens = ApiToken.objects.filter(user=request.user)
+        tokens = ApiToken.objects.filter(user=acting_user(request))
         return Response(TokenSerializer(tokens, many=True).data)
 
     @extend_schema(request=TokenCreateInput, responses={201: IssuedTokenSerializer})
     def post(self, request: Request) -> Response:
         serializer = TokenCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, secret = token_create(user=request.user, **serializer.validated_data)
+        token, secret = token_create(user=acting_user(request), **serializer.validated_data)
         return Response(_issued(token, secret), status=status.HTTP_201_CREATED)
 
 
@@ -122,6 +126,6 @@ class TokenDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
-        token_revoke_one(actor=request.user, token=token, reason="revoked by its holder")
+        token = get_object_or_404(ApiToken.objects.filter(user=acting_user(request)), pk=pk)
+        token_revoke_one(actor=acting_user(request), token=token, reason="revoked by its holder")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -25,6 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from governance.audit.recording import record
 from portal.models import ApiToken
+from registry.actors import Actor, SystemActor
 
 ISSUED = "auth.token_issued"
 REVOKED = "auth.token_revoked"
@@ -88,7 +89,7 @@ def _expiry(requested: dt.datetime | None, *, now: dt.datetime) -> dt.datetime:
 
 @transaction.atomic
 def token_create(
-    *, user: Any, name: str, expires_at: dt.datetime | None = None
+    *, user: Actor, name: str, expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new token for `user` (who must be active) and its secret, which is not kept.
     Expired tokens of the user are removed; past the per-user limit the oldest is revoked."""
@@ -122,12 +123,12 @@ def token_create(
     return token, secret
 
 
-def token_issue(*, user: Any, name: str = "") -> tuple[ApiToken, str]:
+def token_issue(*, user: Actor, name: str = "") -> tuple[ApiToken, str]:
     """POST /api/v1/auth/token/: a new token for a user who gave their password."""
     return token_create(user=user, name=name or "api")
 
 
-def _revoke(*, actor: Any, user: Any, tokens: list[ApiToken], reason: str) -> int:
+def _revoke(*, actor: Actor | SystemActor, user: Actor, tokens: list[ApiToken], reason: str) -> int:
     if not tokens:
         return 0
     ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
@@ -140,14 +141,15 @@ def _revoke(*, actor: Any, user: Any, tokens: list[ApiToken], reason: str) -> in
     return len(tokens)
 
 
-def _require_holder_or_admin(actor: Any, user: Any) -> None:
-    is_person = not isinstance(actor, str)
-    if is_person and actor.pk != user.pk and not actor.is_superuser:
+def _require_holder_or_admin(actor: Actor | SystemActor, user: Actor) -> None:
+    if isinstance(actor, str):  # a named system process
+        return
+    if actor.pk != user.pk and not actor.is_superuser:
         raise PermissionDenied("Only an administrator may revoke another user's tokens.")
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, user: Any, reason: str = "") -> int:
+def token_revoke(*, actor: Actor | SystemActor, user: Actor, reason: str = "") -> int:
     """Revoke every token of `user`. A person may revoke their own; a superuser anyone's; a
     named system process (a management command, an account change) passes its name as
     `actor`. Returns how many."""
@@ -157,7 +159,7 @@ def token_revoke(*, actor: Any, user: Any, reason: str = "") -> int:
 
 
 @transaction.atomic
-def token_revoke_one(*, actor: Any, token: ApiToken, reason: str = "") -> None:
+def token_revoke_one(*, actor: Actor | SystemActor, token: ApiToken, reason: str = "") -> None:
     """Revoke one token; the holder's other clients keep working."""
     token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     _require_holder_or_admin(actor, token.user)

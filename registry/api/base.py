@@ -6,7 +6,7 @@ may not do is refused by the service with PermissionDenied, which answers 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
@@ -14,13 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.choices import Action
+from registry.querysets import RestrictedQuerySet
 
 
 class RestrictedViewSet(viewsets.GenericViewSet):
     """Subclasses set `queryset` to a RestrictedQuerySet of a registry model."""
 
     def get_queryset(self) -> QuerySet[Any]:
-        return super().get_queryset().restrict(self.request.user, Action.VIEW)
+        rows = cast("RestrictedQuerySet[Any]", super().get_queryset())
+        return rows.restrict(self.request.user, Action.VIEW)
 
     def respond(self, serializer_class: type, instance: Any, *, status: int = 200) -> Response:
         return Response(

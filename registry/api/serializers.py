@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -43,7 +44,9 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
-    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    model: serializers.SlugRelatedField[RegisteredModel] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
     class Meta:
@@ -103,7 +106,9 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class DatasetSerializer(serializers.ModelSerializer):
-    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    model: serializers.SlugRelatedField[RegisteredModel] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
     class Meta:
@@ -211,7 +216,10 @@ class VersionRegisterInput(serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=limits.TEXT
     )
-    input_schema = FeatureInput(many=True, required=False, default=list, max_length=limits.ITEMS)
+    # many=True makes a ListSerializer, which takes max_length (the stubs do not know it).
+    input_schema = FeatureInput(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=limits.ITEMS
+    )
     hyperparameters = serializers.DictField(
         required=False, default=dict, validators=[limits.JsonCap()]
     )
@@ -300,7 +308,12 @@ class DeploymentCreateInput(serializers.Serializer):
         default=None,
     )
     traffic_share = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=100
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=Decimal(100),
     )
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=limits.TEXT

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry import services
+from registry.actors import acting_user
 from registry.api import filters
 from registry.api import serializers as s
 from registry.api.base import RestrictedViewSet
@@ -42,13 +43,13 @@ class RegisteredModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     @extend_schema(request=s.ModelCreateInput, responses={201: s.RegisteredModelSerializer})
     def create(self, request: Request) -> Response:
         data = self.valid_input(s.ModelCreateInput, request)
-        model = services.model_create(actor=request.user, **data)
+        model = services.model_create(actor=acting_user(request), **data)
         return self.respond(s.RegisteredModelSerializer, model, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ModelUpdateInput, responses=s.RegisteredModelSerializer)
     def partial_update(self, request: Request, slug: str) -> Response:
         data = self.valid_input(s.ModelUpdateInput, request)
-        model = services.model_update(model=self.get_object(), actor=request.user, **data)
+        model = services.model_update(model=self.get_object(), actor=acting_user(request), **data)
         return self.respond(s.RegisteredModelSerializer, model)
 
     @extend_schema(
@@ -62,10 +63,9 @@ class RegisteredModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         if request.method == "GET":
             versions = model.versions.select_related("model", "created_by")
             page = self.paginate_queryset(versions)
-            data = s.ModelVersionSerializer(page, many=True).data
-            return self.get_paginated_response(data)
+            return self.get_paginated_response(s.ModelVersionSerializer(page, many=True).data)
         data = self.valid_input(s.VersionRegisterInput, request)
-        version = services.version_register(model=model, actor=request.user, **data)
+        version = services.version_register(model=model, actor=acting_user(request), **data)
         return self.respond(s.ModelVersionSerializer, version, status=status.HTTP_201_CREATED)
 
 
@@ -81,13 +81,13 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         """Ask for review: the version becomes pending review."""
-        version = services.version_submit(version=self.get_object(), actor=request.user)
+        version = services.version_submit(version=self.get_object(), actor=acting_user(request))
         return self.respond(s.ModelVersionSerializer, version)
 
     @extend_schema(request=None, responses=s.ModelVersionSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, pk: str) -> Response:
-        version = services.version_archive(version=self.get_object(), actor=request.user)
+        version = services.version_archive(version=self.get_object(), actor=acting_user(request))
         return self.respond(s.ModelVersionSerializer, version)
 
     @extend_schema(
@@ -100,12 +100,12 @@ class ModelVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
         version = self.get_object()
         if request.method == "GET":
             items = version.artifacts.select_related("version__model", "created_by")
-            data = s.ArtifactSerializer(items, many=True, context=self.get_serializer_context())
-            return Response(data.data)
+            listing = s.ArtifactSerializer(items, many=True, context=self.get_serializer_context())
+            return Response(listing.data)
         data = self.valid_input(s.ArtifactCreateInput, request)
         common = {
             "version": version,
-            "actor": request.user,
+            "actor": acting_user(request),
             "kind": data["kind"],
             "name": data["name"],
             "description": data["description"],
@@ -129,11 +129,13 @@ class ArtifactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
     @extend_schema(request=s.ArtifactUpdateInput, responses=s.ArtifactSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         data = self.valid_input(s.ArtifactUpdateInput, request)
-        artifact = services.artifact_update(artifact=self.get_object(), actor=request.user, **data)
+        artifact = services.artifact_update(
+            artifact=self.get_object(), actor=acting_user(request), **data
+        )
         return self.respond(s.ArtifactSerializer, artifact)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.artifact_delete(artifact=self.get_object(), actor=request.user)
+        services.artifact_delete(artifact=self.get_object(), actor=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
@@ -168,7 +170,7 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
             derived = get_object_or_404(self.get_queryset(), pk=data["derived_from"])
         dataset = services.dataset_upload(
             model=model,
-            actor=request.user,
+            actor=acting_user(request),
             upload=data["file"],
             name=data["name"],
             kind=data["kind"],
@@ -201,7 +203,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         replaces_id = data.pop("replaces")
         replaces = get_object_or_404(self.get_queryset(), pk=replaces_id) if replaces_id else None
         deployment = services.deployment_create(
-            version=version, actor=request.user, replaces=replaces, **data
+            version=version, actor=acting_user(request), replaces=replaces, **data
         )
         return self.respond(s.DeploymentSerializer, deployment, status=status.HTTP_201_CREATED)
 
@@ -219,14 +221,19 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
                 number=data["to_version"],
             )
         new = services.deployment_rollback(
-            deployment=deployment, actor=request.user, to_version=to_version, reason=data["reason"]
+            deployment=deployment,
+            actor=acting_user(request),
+            to_version=to_version,
+            reason=data["reason"],
         )
         return self.respond(s.DeploymentSerializer, new, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.DeploymentSerializer)
     @action(detail=True, methods=["post"])
     def retire(self, request: Request, pk: str) -> Response:
-        deployment = services.deployment_retire(deployment=self.get_object(), actor=request.user)
+        deployment = services.deployment_retire(
+            deployment=self.get_object(), actor=acting_user(request)
+        )
         return self.respond(s.DeploymentSerializer, deployment)
 
 

@@ -50,6 +50,8 @@ class Artifact(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     permission_path = "version__model"
+    # Set by registry.selectors.version_artifacts: the URI when a browser can open it, else "".
+    web_url: str
 
     class Meta:
         ordering = ["version_id", "name"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -37,6 +39,8 @@ class ModelVersion(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     permission_path = "model"
+    # Set by registry.selectors.model_versions for the pages (not columns).
+    key_metrics: list[tuple[str, Any]]
 
     class Meta:
         ordering = ["model_id", "-number"]

@@ -13,6 +13,7 @@ from django.db import transaction
 from governance import audit, lineage
 from governance.lineage.models import Relation
 from registry import hooks
+from registry.actors import Actor
 from registry.choices import Action
 from registry.errors import FrozenError
 from registry.models import Artifact, ModelVersion
@@ -32,7 +33,7 @@ def _ensure_not_frozen(version: ModelVersion) -> None:
         )
 
 
-def _locked_version(version: ModelVersion, actor: Any) -> ModelVersion:
+def _locked_version(version: ModelVersion, actor: Actor) -> ModelVersion:
     require_object(actor, Action.CHANGE, version)
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     _ensure_not_frozen(version)
@@ -46,7 +47,7 @@ def _check_name_free(version: ModelVersion, name: str) -> None:
         raise ValidationError({"name": f"{version} already has an artifact named {name!r}"})
 
 
-def _after_create(artifact: Artifact, actor: Any) -> Artifact:
+def _after_create(artifact: Artifact, actor: Actor) -> Artifact:
     audit.record(
         actor=actor,
         action="registry.artifact.added",
@@ -64,8 +65,8 @@ def _after_create(artifact: Artifact, actor: Any) -> Artifact:
 def artifact_upload(
     *,
     version: ModelVersion,
-    actor: Any,
-    upload: UploadedFile,
+    actor: Actor,
+    upload: UploadedFile[Any],
     kind: str,
     name: str = "",
     description: str = "",
@@ -98,7 +99,7 @@ def artifact_upload(
 def artifact_link(
     *,
     version: ModelVersion,
-    actor: Any,
+    actor: Actor,
     uri: str,
     kind: str,
     name: str = "",
@@ -142,7 +143,7 @@ def artifact_link(
 
 
 @transaction.atomic
-def artifact_update(*, artifact: Artifact, actor: Any, **changes: Any) -> Artifact:
+def artifact_update(*, artifact: Artifact, actor: Actor, **changes: Any) -> Artifact:
     """Change an artifact's name, kind or description; refused once the version is approved."""
     _locked_version(artifact.version, actor)
     artifact = Artifact.objects.select_for_update().get(pk=artifact.pk)
@@ -166,7 +167,7 @@ def artifact_update(*, artifact: Artifact, actor: Any, **changes: Any) -> Artifa
 
 
 @transaction.atomic
-def artifact_delete(*, artifact: Artifact, actor: Any) -> None:
+def artifact_delete(*, artifact: Artifact, actor: Actor) -> None:
     """Remove an artifact and its file; refused once the version is approved."""
     version = _locked_version(artifact.version, actor)
     before = audit.snapshot(artifact) | {"sha256": artifact.sha256}

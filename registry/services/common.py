@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 
+from registry.actors import Actor
 from registry.choices import FeatureType
+from registry.querysets import RestrictedQuerySet
 
 
-def require_object(actor: Any, action: str, instance: models.Model) -> None:
+def require_object(actor: Actor, action: str, instance: models.Model) -> None:
     """Raise PermissionDenied unless restrict(actor, action) keeps `instance`."""
-    manager = type(instance).objects
-    if not manager.restrict(actor, action).filter(pk=instance.pk).exists():
+    rows = cast("RestrictedQuerySet[Any]", type(instance)._default_manager.all())
+    if not rows.restrict(actor, action).filter(pk=instance.pk).exists():
         raise PermissionDenied(f"you may not {action} {instance}")
 
 

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import Dataset, RegisteredModel
 from registry.profiling import (
@@ -25,7 +26,7 @@ from registry.services.common import clean_schema, require_object
 from registry.services.files import check_upload_size, digest_upload, removed_on_failure
 
 
-def _read_upload(upload: UploadedFile) -> tuple[str, Any]:
+def _read_upload(upload: UploadedFile[Any]) -> tuple[str, Any]:
     try:
         file_format = guess_format(upload.name or "")
         upload.seek(0)
@@ -41,8 +42,8 @@ def _read_upload(upload: UploadedFile) -> tuple[str, Any]:
 def dataset_upload(
     *,
     model: RegisteredModel,
-    actor: Any,
-    upload: UploadedFile,
+    actor: Actor,
+    upload: UploadedFile[Any],
     name: str,
     kind: str,
     description: str = "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry.actors import Actor
 from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
 from registry.models import Deployment, Endpoint, ModelVersion, RegisteredModel
@@ -60,7 +61,7 @@ def _check_traffic(environment: str, endpoint: str, share: Decimal, replacing: s
         )
 
 
-def _deactivate(deployment: Deployment, actor: Any, *, reason: str) -> None:
+def _deactivate(deployment: Deployment, actor: Actor, *, reason: str) -> None:
     before = {"status": deployment.status}
     deployment.status = DeploymentStatus.INACTIVE
     deployment.save(update_fields=["status", "updated_at"])
@@ -77,7 +78,7 @@ def _deactivate(deployment: Deployment, actor: Any, *, reason: str) -> None:
 def deployment_create(
     *,
     version: ModelVersion,
-    actor: Any,
+    actor: Actor,
     environment: str,
     endpoint: str,
     decision_threshold: Decimal | float | None = None,
@@ -148,11 +149,19 @@ def deployment_create(
     return deployment
 
 
+class ProductionGate(Protocol):
+    """What STEWARD_PRODUCTION_GATE names: raises to refuse, returns a binder for the row."""
+
+    def __call__(
+        self, *, version: ModelVersion, endpoint: str, actor: Actor, is_rollback: bool
+    ) -> Callable[[Deployment], None]: ...
+
+
 def _gate(
-    version: ModelVersion, endpoint: str, actor: Any, is_rollback: bool
+    version: ModelVersion, endpoint: str, actor: Actor, is_rollback: bool
 ) -> Callable[[Deployment], None]:
     """Ask the configured production gate; it raises to refuse and returns a binder."""
-    gate = import_string(settings.STEWARD_PRODUCTION_GATE)
+    gate: ProductionGate = import_string(settings.STEWARD_PRODUCTION_GATE)
     return gate(version=version, endpoint=endpoint, actor=actor, is_rollback=is_rollback)
 
 
@@ -180,7 +189,7 @@ def _rollback_target(deployment: Deployment) -> ModelVersion:
 def deployment_rollback(
     *,
     deployment: Deployment,
-    actor: Any,
+    actor: Actor,
     to_version: ModelVersion | None = None,
     reason: str = "",
 ) -> Deployment:
@@ -220,7 +229,7 @@ def deployment_rollback(
 
 
 @transaction.atomic
-def deployment_retire(*, deployment: Deployment, actor: Any) -> Deployment:
+def deployment_retire(*, deployment: Deployment, actor: Actor) -> Deployment:
     require_object(actor, Action.DEPLOY, deployment)
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if deployment.status == DeploymentStatus.RETIRED:
@@ -239,7 +248,7 @@ def deployment_retire(*, deployment: Deployment, actor: Any) -> Deployment:
 
 
 @transaction.atomic
-def endpoint_move(*, endpoint: Endpoint, to_model: RegisteredModel, actor: Any) -> Endpoint:
+def endpoint_move(*, endpoint: Endpoint, to_model: RegisteredModel, actor: Actor) -> Endpoint:
     """Give an endpoint to another model (administrators only: the global manage-access
     right). Refused while the current model still has active deployments behind it, so one
     endpoint never routes traffic to two models."""

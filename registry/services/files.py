@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from registry.profiling import sha256_of
 T = TypeVar("T")
 
 
-def check_upload_size(upload: UploadedFile, *, field: str = "file") -> None:
+def check_upload_size(upload: UploadedFile[Any], *, field: str = "file") -> None:
     limit = settings.STEWARD_MAX_UPLOAD_BYTES
     if upload.size is None or upload.size == 0:
         raise ValidationError({field: "the uploaded file is empty"})
@@ -29,7 +29,7 @@ def check_upload_size(upload: UploadedFile, *, field: str = "file") -> None:
         )
 
 
-def digest_upload(upload: UploadedFile) -> tuple[str, int]:
+def digest_upload(upload: UploadedFile[Any]) -> tuple[str, int]:
     upload.seek(0)
     digest = sha256_of(upload.chunks())
     upload.seek(0)

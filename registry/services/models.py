@@ -12,6 +12,7 @@ from guardian.shortcuts import assign_perm
 
 from governance import audit
 from registry import hooks
+from registry.actors import Actor
 from registry.choices import Action, RiskTier
 from registry.models import RegisteredModel
 from registry.services.common import require_object
@@ -44,7 +45,9 @@ def _check_name_free(*, name: str, team: str, owner: Any, exclude_pk: int | None
     """Names are unique per team ignoring case (per owner for models without a team), so the
     only models this can name are the actor's own team's or their own."""
     scope = {"team": team} if team else {"team": "", "owner": owner}
-    taken = RegisteredModel.objects.filter(name__iexact=name, **scope).exclude(pk=exclude_pk)
+    taken = RegisteredModel.objects.filter(name__iexact=name, **scope)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
         where = f"team {team!r}" if team else "your models without a team"
         raise ValidationError({"name": f"{where} already has a model named {name!r}"})
@@ -63,7 +66,7 @@ def _save_named(model: RegisteredModel) -> None:
 @transaction.atomic
 def model_create(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     task: str,
     description: str = "",
@@ -107,7 +110,7 @@ def tier_rank(tier: str) -> int:
 
 @transaction.atomic
 def model_set_risk_tier(
-    *, model: RegisteredModel, actor: Any, risk_tier: str, reason: str = ""
+    *, model: RegisteredModel, actor: Actor, risk_tier: str, reason: str = ""
 ) -> RegisteredModel:
     """Change a model's risk tier: a governed change, since the tier picks the approval policy.
 
@@ -146,7 +149,7 @@ def model_set_risk_tier(
 
 @transaction.atomic
 def model_update(
-    *, model: RegisteredModel, actor: Any, reason: str = "", **changes: Any
+    *, model: RegisteredModel, actor: Actor, reason: str = "", **changes: Any
 ) -> RegisteredModel:
     """Change a model's descriptive fields; the name, slug, task and owner stay. A new risk
     tier goes through `model_set_risk_tier` (with `reason`)."""

@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry.actors import Actor, SystemActor
 from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
 from registry.models import Dataset, Deployment, ModelVersion, RegisteredModel
@@ -40,7 +41,7 @@ def _datasets_of(model: RegisteredModel, ids: Sequence[int], field: str) -> list
 def version_register(
     *,
     model: RegisteredModel,
-    actor: Any,
+    actor: Actor,
     input_schema: list[dict[str, Any]] | None = None,
     hyperparameters: dict[str, Any] | None = None,
     training_metrics: dict[str, float] | None = None,
@@ -123,7 +124,7 @@ def _refuse_if_serving_production(version: ModelVersion) -> None:
 
 @transaction.atomic
 def version_transition(
-    *, version: ModelVersion, to: str, actor: Any, reason: str = ""
+    *, version: ModelVersion, to: str, actor: Actor | SystemActor, reason: str = ""
 ) -> ModelVersion:
     """Move a version to another stage if the transition table allows it.
 
@@ -151,7 +152,7 @@ def version_transition(
     return version
 
 
-def version_submit(*, version: ModelVersion, actor: Any) -> ModelVersion:
+def version_submit(*, version: ModelVersion, actor: Actor) -> ModelVersion:
     """Ask for review: a draft (or a rejected version, reworked) becomes pending review."""
     require_object(actor, Action.CHANGE, version)
     if version.stage == Stage.REJECTED:
@@ -159,6 +160,6 @@ def version_submit(*, version: ModelVersion, actor: Any) -> ModelVersion:
     return version_transition(version=version, to=Stage.PENDING_REVIEW, actor=actor)
 
 
-def version_archive(*, version: ModelVersion, actor: Any) -> ModelVersion:
+def version_archive(*, version: ModelVersion, actor: Actor) -> ModelVersion:
     require_object(actor, Action.CHANGE, version)
     return version_transition(version=version, to=Stage.ARCHIVED, actor=actor)
