@@ -46,7 +46,7 @@ def _current(model: RegisteredModel, principal: Any) -> list[str]:
         if isinstance(principal, Group)
         else get_user_perms(principal, model)
     )
-    return sorted(p.removesuffix("_registeredmodel") for p in perms)
+    return sorted(str(p).removesuffix("_registeredmodel") for p in perms)
 
 
 def _change(
@@ -98,10 +98,10 @@ def access_list(*, model: RegisteredModel) -> list[dict[str, Any]]:
         "user", "permission"
     ):
         rows.setdefault(("user", perm.user.username), set()).add(perm.permission.codename)
-    for perm in RegisteredModelGroupPermission.objects.filter(content_object=model).select_related(
-        "group", "permission"
-    ):
-        rows.setdefault(("group", perm.group.name), set()).add(perm.permission.codename)
+    for group_perm in RegisteredModelGroupPermission.objects.filter(
+        content_object=model
+    ).select_related("group", "permission"):
+        rows.setdefault(("group", group_perm.group.name), set()).add(group_perm.permission.codename)
     return [
         {kind: name, "actions": sorted(c.removesuffix("_registeredmodel") for c in codes)}
         for (kind, name), codes in sorted(rows.items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -19,10 +20,11 @@ from django.urls import reverse
 from governance.audit.models import AuditEvent
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
+from registry.querysets import RestrictedQuerySet
 from registry.selectors import sees_everything
 
 # Audit target types that are registry objects, with the model class behind each.
-AUDITED_TYPES: dict[str, type] = {
+AUDITED_TYPES: dict[str, Any] = {
     "registry.registeredmodel": RegisteredModel,
     "registry.modelversion": ModelVersion,
     "registry.artifact": Artifact,
@@ -37,7 +39,7 @@ USER_TYPE = "auth.user"
 def model_audit(*, user: Any, model: RegisteredModel, limit: int = 15) -> list[AuditEvent]:
     """Recent audit entries about the model or its versions, artifacts, datasets and
     deployments, newest first."""
-    parts = {
+    parts: dict[str, RestrictedQuerySet[Any]] = {
         "registry.registeredmodel": RegisteredModel.objects.filter(pk=model.pk),
         "registry.modelversion": ModelVersion.objects.filter(model=model),
         "registry.artifact": Artifact.objects.filter(version__model=model),
@@ -82,9 +84,19 @@ def audit_visible(*, user: Any) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(q)
 
 
-def present_events(*, user: Any, events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """`events` ready to show: `target_url` is the page of each target the user may view
-    (else ""), one query per target type; `before_text` and `after_text` are indented JSON."""
+@dataclass(frozen=True)
+class ShownEvent:
+    """An audit entry ready to show: the link to its target (empty when the viewer may not
+    view it) and the before/after values as indented JSON."""
+
+    event: AuditEvent
+    target_url: str
+    before_text: str
+    after_text: str
+
+
+def present_events(*, user: Any, events: Iterable[AuditEvent]) -> list[ShownEvent]:
+    """`events` ready to show, one query per target type for the links."""
     events = list(events)
     wanted: dict[str, set[int]] = {}
     for event in events:
@@ -95,11 +107,15 @@ def present_events(*, user: Any, events: Iterable[AuditEvent]) -> list[AuditEven
         rows = AUDITED_TYPES[label].objects.restrict(user, Action.VIEW).filter(pk__in=ids)
         for row in rows.select_related(*_LINK_RELATED.get(label, ())):
             links[(label, str(row.pk))] = object_url(row)
-    for event in events:
-        event.target_url = links.get((event.target_type, event.target_id), "")
-        event.before_text = _json_text(event.before)
-        event.after_text = _json_text(event.after)
-    return events
+    return [
+        ShownEvent(
+            event=event,
+            target_url=links.get((event.target_type, event.target_id), ""),
+            before_text=_json_text(event.before),
+            after_text=_json_text(event.after),
+        )
+        for event in events
+    ]
 
 
 def _json_text(value: Any) -> str:
@@ -183,12 +199,12 @@ def production_at(*, user: Any, when: Any, model: RegisteredModel | None = None)
     from governance.approvals.choices import RequestState
     from governance.approvals.models import ApprovalRequest
 
-    deployments = Deployment.objects.restrict(user, Action.VIEW).filter(
+    served = Deployment.objects.restrict(user, Action.VIEW).filter(
         environment="production", deployed_at__lte=when
     )
     if model is not None:
-        deployments = deployments.filter(version__model=model)
-    deployments = list(deployments.select_related("version__model", "deployed_by"))
+        served = served.filter(version__model=model)
+    deployments = list(served.select_related("version__model", "deployed_by"))
     ended = set(
         AuditEvent.objects.filter(
             action__in=_ENDED,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Q
@@ -14,11 +14,12 @@ from governance.lineage.models import LineageEdge, NodeKind
 from governance.reports.models import ReportExport
 from registry.choices import Action
 from registry.models import Artifact, Dataset, Deployment, ModelVersion
+from registry.querysets import RestrictedQuerySet
 
 MAX_DEPTH = 10
 UPSTREAM, DOWNSTREAM, BOTH = "upstream", "downstream", "both"
 
-_QUERYSETS = {
+_QUERYSETS: dict[str, Callable[[], RestrictedQuerySet[Any]]] = {
     NodeKind.DATASET: lambda: Dataset.objects.select_related("model"),
     NodeKind.VERSION: lambda: ModelVersion.objects.select_related("model"),
     NodeKind.ARTIFACT: lambda: Artifact.objects.select_related("version__model"),
@@ -85,7 +86,9 @@ def _walk(start: Node, *, upstream: bool, depth: int) -> tuple[set[Node], set[Li
     return seen, edges
 
 
-def lineage_graph(*, user: Any, start: Node, direction: str = BOTH, depth: int = 3) -> dict:
+def lineage_graph(
+    *, user: Any, start: Node, direction: str = BOTH, depth: int = 3
+) -> dict[str, Any]:
     """Nodes and edges around `start` within `depth` steps, in `direction`.
 
     Only nodes the user may view are returned, with the edges between them. The caller has

@@ -27,8 +27,9 @@ from governance import audit_selectors as selectors
 from governance.approvals import watching
 from governance.audit.verification import audit_report
 from governance.reports import selectors as report_selectors
+from registry.actors import acting_user
 from registry.choices import Action
-from registry.forms import ANY, ListForm
+from registry.forms import ANY, ListForm, choice_field
 from registry.models import RegisteredModel
 
 PAGE_SIZE = 50
@@ -63,8 +64,10 @@ class AuditFilterForm(ListForm):
         self, *args: Any, actions: list[str], target_types: list[str], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = ANY + [(a, a) for a in actions]
-        self.fields["target_type"].choices = ANY + [(t, target_type_label(t)) for t in target_types]
+        choice_field(self, "action").choices = ANY + [(a, a) for a in actions]
+        choice_field(self, "target_type").choices = ANY + [
+            (t, target_type_label(t)) for t in target_types
+        ]
 
 
 @login_required
@@ -120,7 +123,7 @@ class AccessForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Offer only what the actor may grant; the service enforces the same rule.
         grantable = access.grantable_actions(actor)
-        self.fields["action"].choices = [c for c in Action.choices if c[0] in grantable]
+        choice_field(self, "action").choices = [c for c in Action.choices if c[0] in grantable]
 
 
 @login_required
@@ -163,10 +166,10 @@ def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
         RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
     )
     if request.POST.get("watch") == "1":
-        watching.model_watch(model=model, actor=request.user)
+        watching.model_watch(model=model, actor=acting_user(request))
         messages.success(request, f"You will be notified of {model}'s lifecycle events.")
     else:
-        watching.model_unwatch(model=model, actor=request.user)
+        watching.model_unwatch(model=model, actor=acting_user(request))
         messages.success(request, f"You no longer watch {model}.")
     return redirect("registry:model-detail", slug=slug)
 

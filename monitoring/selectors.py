@@ -8,19 +8,18 @@ reviewers) or hold `monitoring.view_jobrun`; everyone else sees the runs they re
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from monitoring.models import JobRun
+from registry.actors import Viewer
 from registry.selectors import sees_everything
 
 
-def sees_all_jobs(user: Any) -> bool:
+def sees_all_jobs(user: Viewer) -> bool:
     return sees_everything(user) or user.has_perm("monitoring.view_jobrun")
 
 
-def job_run_list(*, user: Any, state: str = "", kind: str = "") -> QuerySet[JobRun]:
+def job_run_list(*, user: Viewer, state: str = "", kind: str = "") -> QuerySet[JobRun]:
     """The runs `user` may see (see the module docstring), newest first."""
     if not (user.is_authenticated and user.is_active):
         return JobRun.objects.none()

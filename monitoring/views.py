@@ -3,7 +3,6 @@ each user see them."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -18,10 +17,9 @@ from monitoring.choices import JobState
 from monitoring.models import JobRun
 from monitoring.selectors import job_run_list, sees_all_jobs
 from registry.api.fields import object_id
-from registry.forms import ANY, ListForm
+from registry.forms import ANY, ListForm, choice_field
 
 PAGE_SIZE = 25
-IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
 MAX_PROGRESS_IDS = 100
 
 
@@ -31,7 +29,7 @@ class JobFilterForm(ListForm):
 
     def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = ANY + [(k, k.replace("_", " ")) for k in kinds]
+        choice_field(self, "kind").choices = ANY + [(k, k.replace("_", " ")) for k in kinds]
 
 
 @login_required
@@ -43,9 +41,6 @@ def job_list(request: HttpRequest) -> HttpResponse:
     values = form.values()
     runs = job_run_list(user=user, state=values.get("state", ""), kind=values.get("kind", ""))
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for run in page:
-        run.result_text = json.dumps(run.result, indent=2, sort_keys=True)
-        run.in_flight = run.state in IN_FLIGHT
     context = {
         "form": form,
         "page_obj": page,
@@ -70,7 +65,7 @@ def progress_entry(run: JobRun) -> dict[str, Any]:
         "id": run.pk,
         "state": run.state,
         "state_label": run.get_state_display(),
-        "in_flight": run.state in IN_FLIGHT,
+        "in_flight": run.in_flight,
         "progress": round(min(max(run.progress, 0.0), 1.0), 4),
         "elapsed_s": elapsed_s(run),
         "error": run.error[:200],

@@ -23,6 +23,7 @@ from governance.selectors import lineage_graph
 from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
 from registry import selectors
+from registry.actors import acting_user
 from registry.choices import Action
 from registry.forms import DeploymentFilterForm, ModelFilterForm
 from registry.models import RegisteredModel
@@ -67,7 +68,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    user = request.user
+    user = acting_user(request)
     model = selectors.model_get(user=user, slug=slug)
     context = {
         "model": model,

@@ -12,7 +12,8 @@ from registry.choices import DeploymentStatus, Environment, RiskTier, Task
 ANY = [("", "Any")]
 
 
-def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """The form's choice field `name`, typed, so its choices can be set at run time."""
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     return field
@@ -45,8 +46,8 @@ class ModelFilterForm(ListForm):
 
     def __init__(self, *args: Any, teams: list[str], owners: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice_field(self, "team").choices = ANY + [(team, team) for team in teams]
-        _choice_field(self, "owner").choices = ANY + [(owner, owner) for owner in owners]
+        choice_field(self, "team").choices = ANY + [(team, team) for team in teams]
+        choice_field(self, "owner").choices = ANY + [(owner, owner) for owner in owners]
 
 
 class DeploymentFilterForm(ListForm):
@@ -71,4 +72,4 @@ class DeploymentFilterForm(ListForm):
 
     def __init__(self, *args: Any, models: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choice_field(self, "model").choices = ANY + models
+        choice_field(self, "model").choices = ANY + models

@@ -107,7 +107,7 @@ class AuditExportView(generics.GenericAPIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         events = self.filter_queryset(self.get_queryset())
         filters = {
-            k: v for k, v in request.query_params.items() if k in AuditEventFilter.base_filters
+            k: str(v) for k, v in request.query_params.items() if k in AuditEventFilter.base_filters
         }
         chosen = events_export(actor=request.user, events=events, filters=filters, fmt="csv")
         rows = (event.as_chain_entry() for event in chosen.iterator(chunk_size=BATCH))

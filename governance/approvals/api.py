@@ -326,10 +326,10 @@ class AccessInput(serializers.Serializer):
                 raise serializers.ValidationError({"user": f"no user {attrs['user']!r}"})
             attrs["principal"] = found
         else:
-            found = Group.objects.filter(name=attrs["group"]).first()
-            if found is None:
+            group = Group.objects.filter(name=attrs["group"]).first()
+            if group is None:
                 raise serializers.ValidationError({"group": f"no group {attrs['group']!r}"})
-            attrs["principal"] = found
+            attrs["principal"] = group
         return attrs
 
 

@@ -25,7 +25,8 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit entries cannot be deleted")
 
-    _raw_delete = delete
+    def _raw_delete(self, using: Any) -> int:
+        raise AppendOnlyError("audit entries cannot be deleted")
 
 
 class AppendOnlyModel(models.Model):

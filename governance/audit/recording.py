@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.forms.models import model_to_dict
@@ -37,7 +38,12 @@ def snapshot(instance: models.Model, *, fields: Iterable[str] | None = None) -> 
     return _jsonable(data)
 
 
-def _actor_label(actor: Any) -> str:
+# Who acted: a user (anonymous for a failed sign-in), a named system process, or None (the
+# system itself).
+AuditActor = User | AnonymousUser | str | None
+
+
+def _actor_label(actor: AuditActor) -> str:
     """Who acted when no signed-in user did: a named system process, or anonymous."""
     if isinstance(actor, str):
         return actor
@@ -54,7 +60,7 @@ def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
 @transaction.atomic
 def record(
     *,
-    actor: Any,
+    actor: AuditActor,
     action: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
@@ -68,12 +74,12 @@ def record(
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD_ID)
     ctx = current()
     target_type, target_id, target_repr = _target_fields(target)
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if isinstance(actor, User) else None
     event = AuditEvent(
         seq=head.seq + 1,
         created_at=dt.datetime.now(dt.UTC),
-        actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else _actor_label(actor),
+        actor=user,
+        actor_name=user.get_username() if user is not None else _actor_label(actor),
         action=action,
         target_type=target_type,
         target_id=target_id,

@@ -61,7 +61,7 @@ def flushable_audit_tables() -> Iterator[None]:
         return [*toggle_sql(guarded, enable=False), *sql, *toggle_sql(guarded, enable=True)]
 
     sql_flush.audit_flushable = True  # type: ignore[attr-defined]
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from governance import audit
+from governance.audit.recording import AuditActor
 from governance.lineage.models import LineageEdge, NodeKind, Relation
 
 # Model label -> node kind, so callers can pass instances instead of spelling kinds out.
@@ -40,7 +42,7 @@ def link(
     upstream: Node | models.Model,
     downstream: Node | models.Model,
     relation: Relation | str,
-    actor: Any,
+    actor: AuditActor,
 ) -> LineageEdge:
     """Record that `downstream` came from `upstream`; recording the same edge twice is a no-op."""
     up = upstream if isinstance(upstream, Node) else node_of(upstream)
@@ -53,7 +55,7 @@ def link(
         downstream_kind=down.kind,
         downstream_id=down.id,
         relation=Relation(relation),
-        defaults={"created_by": actor if getattr(actor, "is_authenticated", False) else None},
+        defaults={"created_by": actor if isinstance(actor, User) else None},
     )
     if created:
         audit.record(

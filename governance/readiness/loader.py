@@ -36,7 +36,8 @@ def _required_for(spec: dict[str, Any]) -> list[str]:
     return list(tiers)
 
 
-def _load_items(apps: Any, template: Model, section: Model, items: list[dict[str, Any]]) -> None:
+def _load_items(apps: Any, template: Any, section: Any, items: list[dict[str, Any]]) -> None:
+    """`template` and `section` are historical models (a migration's app registry)."""
     Item = apps.get_model(APP, "ChecklistItem")
     for order, spec in enumerate(items, start=1):
         if not spec["key"].startswith(f"{section.key}."):

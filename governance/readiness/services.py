@@ -30,6 +30,7 @@ from governance.readiness.selectors import (
     template_for,
     template_items,
 )
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import Artifact, ModelVersion
 from registry.services.common import require_object
@@ -58,7 +59,7 @@ class _Context:
     artifacts: dict[int, Artifact]
 
 
-def _locked_version(version: ModelVersion, actor: Any) -> ModelVersion:
+def _locked_version(version: ModelVersion, actor: Actor) -> ModelVersion:
     require_object(actor, Action.CHANGE, version)
     version = (
         ModelVersion.objects.select_for_update(of=("self",))
@@ -127,7 +128,7 @@ def _resolve_artifact(ctx: _Context, artifact_id: int | None) -> Artifact | None
 
 
 def _prepare(
-    ctx: _Context, row: AnswerInput, actor: Any, seen: dict[str, int], index: int
+    ctx: _Context, row: AnswerInput, actor: Actor, seen: dict[str, int], index: int
 ) -> tuple[ChecklistAnswer, ChecklistAnswer | None]:
     """The answer to write for `row`, validated, and the current answer it replaces."""
     item = _resolve_item(ctx, row.item, seen, index)
@@ -150,7 +151,7 @@ def _prepare(
 
 
 def _write(
-    answer: ChecklistAnswer, existing: ChecklistAnswer | None, actor: Any
+    answer: ChecklistAnswer, existing: ChecklistAnswer | None, actor: Actor
 ) -> ChecklistAnswer:
     if existing is not None and _content(existing) == _content(answer):
         return existing
@@ -169,12 +170,14 @@ def _write(
 def _record(
     *,
     version: ModelVersion,
-    actor: Any,
+    actor: Actor,
     rows: Sequence[AnswerInput],
     label: Callable[[int, str], str],
 ) -> list[ChecklistAnswer]:
     ctx = _context(_locked_version(version, actor))
-    prepared, errors, seen = [], {}, {}
+    prepared: list[tuple[ChecklistAnswer, ChecklistAnswer | None]] = []
+    errors: dict[str, Any] = {}
+    seen: dict[str, int] = {}
     for index, row in enumerate(rows):
         try:
             prepared.append(_prepare(ctx, row, actor, seen, index))
@@ -188,7 +191,7 @@ def _record(
 
 @transaction.atomic
 def answers_record(
-    *, version: ModelVersion, actor: Any, answers: Sequence[AnswerInput]
+    *, version: ModelVersion, actor: Actor, answers: Sequence[AnswerInput]
 ) -> list[ChecklistAnswer]:
     """Record several answers at once, all or none; errors are keyed `answers[<row>].<field>`
     (rows counted from 0)."""
@@ -206,7 +209,7 @@ def answers_record(
 def answer_record(
     *,
     version: ModelVersion,
-    actor: Any,
+    actor: Actor,
     item: str,
     answer: str,
     evidence_text: str = "",

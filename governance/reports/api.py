@@ -22,6 +22,7 @@ from monitoring.models import JobRun
 from monitoring.selectors import job_run_list
 from monitoring.services import job_create
 from registry import limits
+from registry.actors import Actor, Viewer, acting_user
 from registry.api.base import RestrictedViewSet
 from registry.api.fields import ObjectIdFilter
 
@@ -79,7 +80,7 @@ class JobSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "state", "progress", "result", "error", "created_at", "finished_at"]
 
 
-def start_export(*, user: Any, data: dict[str, Any]) -> JobRun:
+def start_export(*, user: Actor, data: dict[str, Any]) -> JobRun:
     """Check the user may view the subject (404 otherwise), then queue the export job."""
     subject = services.subject_for(
         actor=user,
@@ -97,7 +98,7 @@ def start_export(*, user: Any, data: dict[str, Any]) -> JobRun:
     return job_create(kind=jobs.KIND, params=params, actor=user)
 
 
-def report_jobs(user: Any) -> Any:
+def report_jobs(user: Viewer) -> Any:
     """The export jobs among the runs the job list shows `user` (one rule for every list of
     runs: `monitoring.selectors.job_run_list`)."""
     return job_run_list(user=user, kind=jobs.KIND)
@@ -125,7 +126,7 @@ class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
     def create(self, request: Request) -> Response:
         """Queue an export: `{"version": id}` or `{"deployment": id, "since", "until"}`."""
         data = self.valid_input(ExportRequestSerializer, request)
-        job = start_export(user=request.user, data=data)
+        job = start_export(user=acting_user(request), data=data)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
@@ -249,7 +250,7 @@ class ReportScheduleView(APIView):
         schedule = scheduling.schedule_create(
             deployment_id=serializer.validated_data["deployment"],
             recipients=serializer.validated_data["recipients"],
-            actor=request.user,
+            actor=acting_user(request),
         )
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
@@ -264,7 +265,7 @@ class ReportScheduleDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        scheduling.schedule_delete(schedule_id=pk, actor=request.user)
+        scheduling.schedule_delete(schedule_id=pk, actor=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -274,7 +275,7 @@ class _ScheduleSwitchView(APIView):
     @extend_schema(request=None, responses=ScheduleSerializer)
     def post(self, request: Request, pk: int) -> Response:
         schedule = scheduling.schedule_set_active(
-            schedule_id=pk, active=type(self).active, actor=request.user
+            schedule_id=pk, active=type(self).active, actor=acting_user(request)
         )
         return Response(ScheduleSerializer(schedule).data)
 

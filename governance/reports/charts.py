@@ -59,11 +59,12 @@ def line_chart(
         return bottom - (bottom - top) * (v - low) / (high - low)
 
     parts = [head]
-    for v in (low, (low + high) / 2, high):
+    for tick in (low, (low + high) / 2, high):
         parts.append(
-            f'<line x1="{left}" x2="{right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="9" text-anchor="end" '
-            f'fill="{INK}">{_fmt(v)}</text>'
+            f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'stroke="{GRID}"/>'
+            f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="9" text-anchor="end" '
+            f'fill="{INK}">{_fmt(tick)}</text>'
         )
     if threshold is not None:
         parts.append(

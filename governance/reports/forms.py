@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -15,8 +17,8 @@ class ExportForm(forms.Form):
         label="Until", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if bool(data.get("version")) == bool(data.get("deployment")):
             raise forms.ValidationError("Choose a version or a deployment.")
         return data

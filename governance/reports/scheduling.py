@@ -4,6 +4,7 @@ and e-mail each issued report to the schedule's recipients."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from governance import audit
 from governance.reports import jobs
 from governance.reports.models import ReportExport, ReportSchedule
 from monitoring.services import job_create
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import Deployment
 
@@ -37,7 +39,7 @@ def previous_month(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 
 @transaction.atomic
-def schedule_create(*, deployment_id: int, recipients: list[str], actor: Any) -> ReportSchedule:
+def schedule_create(*, deployment_id: int, recipients: list[str], actor: Actor) -> ReportSchedule:
     """Schedule monthly reports of a deployment; needs the change right on its model (404 when
     the deployment is invisible, 403 when visible but not changeable)."""
     if not Deployment.objects.restrict(actor, Action.VIEW).filter(pk=deployment_id).exists():
@@ -67,7 +69,7 @@ def schedule_create(*, deployment_id: int, recipients: list[str], actor: Any) ->
     return schedule
 
 
-def _changeable_schedule(*, schedule_id: int, actor: Any) -> ReportSchedule:
+def _changeable_schedule(*, schedule_id: int, actor: Actor) -> ReportSchedule:
     """The schedule, locked, if `actor` may change its deployment's model: 404 when it is not
     visible to them, 403 when visible but not changeable."""
     if not ReportSchedule.objects.restrict(actor, Action.VIEW).filter(pk=schedule_id).exists():
@@ -86,7 +88,7 @@ def _shown(schedule: ReportSchedule) -> dict[str, Any]:
 
 
 @transaction.atomic
-def schedule_set_active(*, schedule_id: int, active: bool, actor: Any) -> ReportSchedule:
+def schedule_set_active(*, schedule_id: int, active: bool, actor: Actor) -> ReportSchedule:
     """Pause (active False) or resume (True) a schedule, audited. A paused schedule queues
     nothing; resumed, it issues the months it missed one run at a time, as after an outage."""
     schedule = _changeable_schedule(schedule_id=schedule_id, actor=actor)
@@ -106,7 +108,7 @@ def schedule_set_active(*, schedule_id: int, active: bool, actor: Any) -> Report
 
 
 @transaction.atomic
-def schedule_delete(*, schedule_id: int, actor: Any) -> None:
+def schedule_delete(*, schedule_id: int, actor: Actor) -> None:
     """Delete a schedule (reports already issued stay), audited with what it was."""
     schedule = _changeable_schedule(schedule_id=schedule_id, actor=actor)
     audit.record(
@@ -154,5 +156,5 @@ def report_email(*, export: ReportExport, recipients: list[str]) -> int:
         to=recipients,
     )
     with export.file.open("rb") as f:
-        message.attach(export.file.name.rsplit("/", 1)[-1], f.read(), "application/pdf")
+        message.attach(Path(export.file.name or "report.pdf").name, f.read(), "application/pdf")
     return message.send()

@@ -18,6 +18,7 @@ from governance.readiness.selectors import readiness
 from governance.reports import charts
 from monitoring.engines import health as health_engine
 from monitoring.models import Alert, DailyPerformance, DriftResult, HourlyHealth
+from registry.actors import Viewer
 from registry.models import Dataset, Deployment, ModelVersion
 
 AUDIT_TRAIL_LIMIT = 400
@@ -200,7 +201,7 @@ def drift(subject: Subject, evidence: Evidence) -> dict[str, Any]:
     by_feature: dict[str, list[DriftResult]] = {}
     for row in rows:
         by_feature.setdefault(row.feature, []).append(row)
-    features = []
+    features: list[dict[str, Any]] = []
     for feature, results in by_feature.items():
         latest = results[-1]
         evidence.add(
@@ -281,7 +282,7 @@ def health(subject: Subject) -> dict[str, Any]:
     rows = HourlyHealth.objects.filter(
         deployment=subject.deployment, hour__gte=subject.since, hour__lte=subject.until
     ).values(*health_engine.HOURLY_FIELDS)
-    table = [
+    table: list[dict[str, Any]] = [
         {
             "day": day,
             "count": rollup.requests,
@@ -290,6 +291,7 @@ def health(subject: Subject) -> dict[str, Any]:
         }
         for day, rollup in health_engine.daily_health(rows).items()
     ]
+    assert subject.since is not None and subject.until is not None
     labels = _day_labels(subject.since.date(), subject.until.date())
     by_day = {row["day"]: row for row in table}
 
@@ -381,7 +383,7 @@ def issued_event(sha256: str) -> AuditEvent | None:
     return AuditEvent.objects.filter(action=EXPORTED, after__sha256=sha256).order_by("seq").first()
 
 
-def export_choices(*, user: Any, limit: int = 200) -> dict[str, Any]:
+def export_choices(*, user: Viewer, limit: int = 200) -> dict[str, Any]:
     """What the reports page offers: the versions and deployments the user may view, the
     reports of those models issued most recently, and their monthly schedules."""
     from governance.reports.models import ReportExport, ReportSchedule

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -30,6 +31,7 @@ from governance.reports import rendering, selectors, signing, verification
 from governance.reports.choices import ReportKind
 from governance.reports.models import ReportExport
 from governance.reports.selectors import EXPORTED, Evidence, Subject
+from registry.actors import Actor, SystemActor
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion
 
@@ -48,15 +50,20 @@ class Verification:
         return self.verdict.ok and self.issued is not None
 
 
-def actor_name(actor: Any) -> str:
-    if getattr(actor, "is_authenticated", False):
+# Who exports: a signed-in user (who sees what they may view), or a named system process (a
+# schedule, a management command) or None, which read everything.
+ReportActor = Actor | SystemActor | None
+
+
+def actor_name(actor: ReportActor) -> str:
+    if isinstance(actor, User):
         return actor.get_username()
-    return actor if isinstance(actor, str) else "system"
+    return actor or "system"
 
 
 def subject_for(
     *,
-    actor: Any,
+    actor: ReportActor,
     version_id: int | None = None,
     deployment_id: int | None = None,
     since: dt.datetime | None = None,
@@ -67,10 +74,13 @@ def subject_for(
     30 days up to now)."""
     if (version_id is None) == (deployment_id is None):
         raise ValidationError("name either a version or a deployment")
-    system = isinstance(actor, str) or actor is None
+    # A string or None reads everything; anyone else (an anonymous user too) what they may view.
+    viewer = None if actor is None or isinstance(actor, str) else actor
     if deployment_id is not None:
         deployments = (
-            Deployment.objects.all() if system else Deployment.objects.restrict(actor, Action.VIEW)
+            Deployment.objects.all()
+            if viewer is None
+            else Deployment.objects.restrict(viewer, Action.VIEW)
         )
         deployment = deployments.select_related("version__model").filter(pk=deployment_id).first()
         if deployment is None:
@@ -81,16 +91,19 @@ def subject_for(
             raise ValidationError("the period's start must come before its end")
         return Subject(version=deployment.version, deployment=deployment, since=since, until=until)
     versions = (
-        ModelVersion.objects.all() if system else ModelVersion.objects.restrict(actor, Action.VIEW)
+        ModelVersion.objects.all()
+        if viewer is None
+        else ModelVersion.objects.restrict(viewer, Action.VIEW)
     )
-    version = versions.select_related("model__owner", "created_by").filter(pk=version_id).first()
+    found = versions.select_related("model__owner", "created_by").filter(pk=version_id or 0)
+    version = found.first()
     if version is None:
         raise Http404("no such version")
     return Subject(version=version)
 
 
 def report_context(
-    subject: Subject, *, actor: Any, when: dt.datetime
+    subject: Subject, *, actor: ReportActor, when: dt.datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the template shows and the manifest of every digest in it."""
     evidence = Evidence()
@@ -154,7 +167,7 @@ class Rendered:
 
 
 def render_and_sign(
-    subject: Subject, *, actor: Any, when: dt.datetime, progress: Progress
+    subject: Subject, *, actor: ReportActor, when: dt.datetime, progress: Progress
 ) -> Rendered:
     """Gather, render (WeasyPrint) and sign (pyHanko). The identity is loaded first, so a
     missing or locked key fails before the costly rendering."""
@@ -173,13 +186,15 @@ def render_and_sign(
         reason=context["title"],
     )
     progress(0.9)
+    if signer.signing_cert is None:
+        raise RuntimeError("the report signer has no certificate")
     label = signer.signing_cert.subject.human_friendly[:300]
     return Rendered(pdf=signed, context=context, manifest=manifest, signer=label)
 
 
 def report_export(
     *,
-    actor: Any,
+    actor: ReportActor,
     version_id: int | None = None,
     deployment_id: int | None = None,
     since: dt.datetime | None = None,
@@ -211,7 +226,7 @@ def report_export(
 
 
 def _unsaved_export(
-    subject: Subject, rendered: Rendered, *, actor: Any, when: dt.datetime
+    subject: Subject, rendered: Rendered, *, actor: ReportActor, when: dt.datetime
 ) -> ReportExport:
     """The row, with its file written to storage (deleted again if the row is not saved)."""
     chain = rendered.context["chain"]
@@ -228,7 +243,7 @@ def _unsaved_export(
         chain_head_hash=chain["head_hash"],
         signer=rendered.signer,
         timestamped=bool(settings.STEWARD_TSA_URL),
-        generated_by=actor if getattr(actor, "is_authenticated", False) else None,
+        generated_by=actor if isinstance(actor, User) else None,
         generated_by_name=actor_name(actor),
         generated_at=when,
     )
@@ -238,7 +253,9 @@ def _unsaved_export(
     return export
 
 
-def _record(export: ReportExport, subject: Subject, rendered: Rendered, *, actor: Any) -> None:
+def _record(
+    export: ReportExport, subject: Subject, rendered: Rendered, *, actor: ReportActor
+) -> None:
     """The audit entry with the PDF's digest, and the report's lineage edges."""
     audit.record(
         actor=actor,

@@ -62,7 +62,7 @@ class ReportVerdict:
 
 def read_roots(blobs: Iterable[bytes]) -> list[x509.Certificate]:
     """Certificates from PEM or DER bytes (a PEM file may hold several)."""
-    roots = []
+    roots: list[x509.Certificate] = []
     for blob in blobs:
         if pem.detect(blob):
             roots.extend(x509.Certificate.load(der) for _, _, der in pem.unarmor(blob, True))

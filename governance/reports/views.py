@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from governance.reports import scheduling, services
 from governance.reports.api import report_jobs, start_export
 from governance.reports.forms import ExportForm, VerifyForm
+from registry.actors import acting_user
 
 
 @login_required
@@ -20,10 +21,11 @@ def export_start(request: HttpRequest) -> HttpResponse:
     """Queue an export of a version or deployment the user may view (404 otherwise)."""
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Check the period.")
+        problems = " ".join(str(error) for error in form.non_field_errors())
+        messages.error(request, problems or "Check the period.")
         return redirect("governance:reports")
     try:
-        job = start_export(user=request.user, data=form.cleaned_data)
+        job = start_export(user=acting_user(request), data=form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("governance:reports")
@@ -68,10 +70,10 @@ def schedule_change(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("governance:reports")
     try:
         if change == "delete":
-            scheduling.schedule_delete(schedule_id=pk, actor=request.user)
+            scheduling.schedule_delete(schedule_id=pk, actor=acting_user(request))
         else:
             scheduling.schedule_set_active(
-                schedule_id=pk, active=change == "resume", actor=request.user
+                schedule_id=pk, active=change == "resume", actor=acting_user(request)
             )
     except PermissionDenied as exc:  # visible but not changeable: say so on the page
         messages.error(request, str(exc))

@@ -13,11 +13,10 @@ from django.db.models import Q
 
 from governance import audit
 from monitoring.models import AlertRule, AlertSource, Severity
-from monitoring.performance.selectors import windowed_metric
-from registry.choices import DeploymentStatus, Environment, Task
+from monitoring.performance.selectors import headline_metric, windowed_metric
+from registry.choices import DeploymentStatus, Environment
 from registry.models import Deployment
 
-HEADLINE = {Task.BINARY: "accuracy", Task.MULTICLASS: "accuracy", Task.REGRESSION: "r2"}
 DEFAULT_GAP = -0.02
 DEFAULT_WINDOW_DAYS = 3
 
@@ -70,7 +69,7 @@ def canary_rule_ensure(deployment: Deployment) -> AlertRule | None:
     rule = AlertRule.objects.create(
         model=model,
         source=AlertSource.CANARY,
-        name=HEADLINE.get(model.task, "accuracy"),
+        name=headline_metric(model.task),
         comparator="lt",
         threshold=DEFAULT_GAP,
         window_days=DEFAULT_WINDOW_DAYS,

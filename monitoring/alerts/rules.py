@@ -14,6 +14,7 @@ from django.db import transaction
 
 from governance import audit
 from monitoring.models import AlertRule
+from registry.actors import Actor
 from registry.choices import Action
 from registry.services.common import require_object
 
@@ -35,7 +36,7 @@ class RuleInUse(Exception):
     """The rule has alerts, which must keep pointing at it."""
 
 
-def require_rule_change(actor: Any, *, model: Any = None, deployment: Any = None) -> None:
+def require_rule_change(actor: Actor, *, model: Any = None, deployment: Any = None) -> None:
     """Rules, and the alerts they raise, are changed by whoever may change their target (the
     deployment, else the model): PermissionDenied otherwise."""
     target = deployment if deployment is not None else model
@@ -50,7 +51,7 @@ def _shown(rule: AlertRule) -> dict[str, Any]:
 
 
 @transaction.atomic
-def alert_rule_update(*, rule: AlertRule, actor: Any, **changes: Any) -> AlertRule:
+def alert_rule_update(*, rule: AlertRule, actor: Actor, **changes: Any) -> AlertRule:
     """Apply `changes` (a subset of EDITABLE), validated on the resulting rule, and audit
     the fields before and after. Raises ValidationError when the result is not a valid rule."""
     require_rule_change(actor, model=rule.model, deployment=rule.deployment)
@@ -79,7 +80,7 @@ def alert_rule_update(*, rule: AlertRule, actor: Any, **changes: Any) -> AlertRu
 
 
 @transaction.atomic
-def alert_rule_delete(*, rule: AlertRule, actor: Any) -> None:
+def alert_rule_delete(*, rule: AlertRule, actor: Actor) -> None:
     """Delete a rule that never fired; RuleInUse when it has alerts."""
     require_rule_change(actor, model=rule.model, deployment=rule.deployment)
     rule = AlertRule.objects.select_for_update().get(pk=rule.pk)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
 from monitoring.models import Alert, AlertRule
+from registry.actors import Viewer
 from registry.models import Deployment, RegisteredModel
 
 
-def alert_rule_list(*, user: Any, action: str = "view") -> QuerySet[AlertRule]:
+def alert_rule_list(*, user: Viewer, action: str = "view") -> QuerySet[AlertRule]:
     """Rules on a deployment or a model the user may `action` (view by default)."""
     models = RegisteredModel.objects.restrict(user, action).values("pk")
     deployments = Deployment.objects.restrict(user, action).values("pk")
@@ -18,7 +17,7 @@ def alert_rule_list(*, user: Any, action: str = "view") -> QuerySet[AlertRule]:
 
 
 def alert_list(
-    *, user: Any, action: str = "view", state: str | None = None, deployment: int | None = None
+    *, user: Viewer, action: str = "view", state: str | None = None, deployment: int | None = None
 ) -> QuerySet[Alert]:
     """Alerts on deployments the user may `action`, optionally in one state and on one
     deployment (one the user may not see gives an empty list, as if it had none)."""

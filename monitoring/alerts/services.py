@@ -27,6 +27,7 @@ from monitoring.models import (
     DeploymentStatus,
 )
 from monitoring.performance.selectors import windowed_metric
+from registry.actors import Actor
 from registry.models import Deployment
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -43,7 +44,7 @@ class InvalidTransition(Exception):
 
 
 @transaction.atomic
-def alert_rule_create(*, actor: Any, **fields: Any) -> AlertRule:
+def alert_rule_create(*, actor: Actor, **fields: Any) -> AlertRule:
     """A new rule (scope: `model` or `deployment`), validated and audited. Needs "change" on
     its target."""
     require_rule_change(actor, model=fields.get("model"), deployment=fields.get("deployment"))
@@ -87,10 +88,10 @@ def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
             value, f"{rule.name} status of deployment {deployment.pk} is {level}: {reason}"
         )
     if rule.source == AlertSource.CANARY:
-        found = canary.canary_gap(deployment, rule.name, rule.window_days)
-        if found is None:
+        canary_found = canary.canary_gap(deployment, rule.name, rule.window_days)
+        if canary_found is None:
             return None
-        gap, baseline = found
+        gap, baseline = canary_found
         message = (
             f"canary deployment {deployment.pk} (v{deployment.version.number}, "
             f"{float(deployment.traffic_share):g}% of traffic) has {rule.name} {gap:+.4g} "
@@ -99,14 +100,14 @@ def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
         )
         return Reading(gap, message, suggestion="rollback")
     if rule.source == AlertSource.QUALITY:
-        found = quality_reading(rule, deployment)
-        return None if found is None else Reading(*found)
-    value = windowed_metric(deployment, rule.name, rule.window_days)
-    if value is None:
+        quality_found = quality_reading(rule, deployment)
+        return None if quality_found is None else Reading(*quality_found)
+    metric = windowed_metric(deployment, rule.name, rule.window_days)
+    if metric is None:
         return None
     days = "the latest day" if rule.window_days <= 1 else f"the last {rule.window_days} days"
-    message = f"{rule.name} of deployment {deployment.pk} over {days} is {value:.4g} {shown}"
-    return Reading(value, message)
+    message = f"{rule.name} of deployment {deployment.pk} over {days} is {metric:.4g} {shown}"
+    return Reading(metric, message)
 
 
 def alerts_evaluate(*, deployment: Deployment, now: dt.datetime | None = None) -> dict[str, int]:
@@ -162,20 +163,20 @@ def _open(rule: AlertRule, deployment: Deployment, key: str, reading: Reading, n
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, actor: Any) -> Alert:
+def alert_acknowledge(*, alert: Alert, actor: Actor) -> Alert:
     """open -> acknowledged."""
     return _transition(alert, actor, AlertState.OPEN, AlertState.ACKNOWLEDGED, "acknowledged")
 
 
 @transaction.atomic
-def alert_resolve(*, alert: Alert, actor: Any) -> Alert:
+def alert_resolve(*, alert: Alert, actor: Actor) -> Alert:
     """open or acknowledged -> resolved (evaluation may reopen it if the condition holds)."""
     return _transition(
         alert, actor, (AlertState.OPEN, AlertState.ACKNOWLEDGED), AlertState.RESOLVED, "resolved"
     )
 
 
-def _transition(alert: Alert, actor: Any, source: Any, target: str, verb: str) -> Alert:
+def _transition(alert: Alert, actor: Actor, source: Any, target: str, verb: str) -> Alert:
     require_rule_change(actor, deployment=alert.deployment)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     allowed = source if isinstance(source, tuple) else (source,)

@@ -290,7 +290,9 @@ class AlertRuleSerializer(serializers.ModelSerializer):
 class AlertRuleInput(serializers.Serializer):
     model = ObjectIdField(required=False)
     deployment = ObjectIdField(required=False)
-    source = serializers.ChoiceField(choices=AlertSource.choices)
+    # A field named "source" shadows Field.source for the type checker only: DRF's metaclass
+    # moves declared fields into _declared_fields.
+    source = serializers.ChoiceField(choices=AlertSource.choices)  # type: ignore[assignment]
     name = serializers.CharField(max_length=80)
     comparator = serializers.ChoiceField(choices=Comparator.choices)
     threshold = serializers.FloatField()

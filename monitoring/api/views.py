@@ -27,6 +27,7 @@ from monitoring.performance import selectors as performance_selectors
 from monitoring.performance import services as performance_services
 from monitoring.rollups import selectors as rollup_selectors
 from monitoring.rollups import services as rollup_services
+from registry.actors import Viewer, acting_user
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -73,7 +74,7 @@ class _BatchView(generics.GenericAPIView):
                 body=body,
                 content_type=request.content_type,
                 on_error=query.validated_data["on_error"],
-                actor=request.user,
+                actor=acting_user(request),
             )
         except services.BatchTooLarge as exc:
             return _too_large(str(exc))
@@ -239,7 +240,7 @@ class MonitoringSettingsView(_RollupView):
         data = s.MonitoringSettingsInput(data=request.data, context={"deployment": deployment})
         data.is_valid(raise_exception=True)
         row = performance_services.monitoring_settings_update(
-            deployment=deployment, actor=request.user, **data.validated_data
+            deployment=deployment, actor=acting_user(request), **data.validated_data
         )
         return Response(s.MonitoringSettingsSerializer(row).data)
 
@@ -257,7 +258,7 @@ class MonitoringRebuildView(_RollupView):
         data = s.RebuildInput(data=request.data)
         data.is_valid(raise_exception=True)
         job, marked = rollup_services.monitoring_rebuild(
-            deployment=deployment, since=data.validated_data["since"], actor=request.user
+            deployment=deployment, since=data.validated_data["since"], actor=acting_user(request)
         )
         body = {"job": job.pk, "hours_marked_stale": marked}
         return Response(s.RebuildAccepted(body).data, status=status.HTTP_202_ACCEPTED)
@@ -290,7 +291,7 @@ class VersionReferenceView(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         try:
             rollup_services.reference_choose(
-                version=version, dataset=data.validated_data["dataset"], actor=request.user
+                version=version, dataset=data.validated_data["dataset"], actor=acting_user(request)
             )
         except DjangoValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
@@ -337,18 +338,18 @@ class AlertRuleListView(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.update(self._scope(request.user, fields))
-        rule = alert_services.alert_rule_create(actor=request.user, **fields)
+        rule = alert_services.alert_rule_create(actor=acting_user(request), **fields)
         return Response(s.AlertRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
-    def _scope(user: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    def _scope(user: Viewer, fields: dict[str, Any]) -> dict[str, Any]:
         """The rule's target among those the user may view (404 otherwise); the service
         decides whether they may change it."""
         if "deployment" in fields:
-            queryset, pk, key = Deployment.objects, fields.pop("deployment"), "deployment"
-        else:
-            queryset, pk, key = RegisteredModel.objects, fields.pop("model"), "model"
-        return {key: get_object_or_404(queryset.restrict(user, Action.VIEW), pk=pk)}
+            deployments = Deployment.objects.restrict(user, Action.VIEW)
+            return {"deployment": get_object_or_404(deployments, pk=fields.pop("deployment"))}
+        models = RegisteredModel.objects.restrict(user, Action.VIEW)
+        return {"model": get_object_or_404(models, pk=fields.pop("model"))}
 
 
 class AlertRuleDetailView(generics.GenericAPIView):
@@ -376,7 +377,7 @@ class AlertRuleDetailView(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         try:
             rule = alert_rules.alert_rule_update(
-                rule=rule, actor=request.user, **data.validated_data
+                rule=rule, actor=acting_user(request), **data.validated_data
             )
         except DjangoValidationError as exc:
             return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
@@ -386,7 +387,7 @@ class AlertRuleDetailView(generics.GenericAPIView):
     def delete(self, request: Request, pk: int) -> Response:
         rule = self.rule()
         try:
-            alert_rules.alert_rule_delete(rule=rule, actor=request.user)
+            alert_rules.alert_rule_delete(rule=rule, actor=acting_user(request))
         except alert_rules.RuleInUse as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -427,7 +428,7 @@ class _AlertActionView(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         alert = get_object_or_404(alert_selectors.alert_list(user=request.user), pk=pk)
         try:
-            alert = type(self).service(alert=alert, actor=request.user)
+            alert = type(self).service(alert=alert, actor=acting_user(request))
         except alert_services.InvalidTransition as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(s.AlertSerializer(alert).data)

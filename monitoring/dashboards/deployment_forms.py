@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from registry.forms import choice_field
+
 DEFAULT_DAYS = 14
 MAX_DAYS = 366
 
@@ -38,7 +40,7 @@ class DateRangeForm(forms.Form):
         super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         end = data.get("end") or today_utc()
         start = data.get("start") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
         if "start" in self.errors or "end" in self.errors:
@@ -63,14 +65,16 @@ class PerformanceForm(DateRangeForm):
 
     def __init__(self, *args: Any, metrics: tuple[tuple[str, str], ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["metric"].choices = list(metrics)
+        choice_field(self, "metric").choices = list(metrics)
+        self.metrics = metrics
         self.default_metric = metrics[0][0]
 
     def chosen_metric(self) -> str:
         if self.is_valid() and self.cleaned_data.get("metric"):
             return self.cleaned_data["metric"]
         value = self.data.get("metric", "")
-        return value if value in dict(self.fields["metric"].choices) else self.default_metric
+        known = {str(name) for name, _ in self.metrics}
+        return value if value in known else self.default_metric
 
 
 class FeatureForm(DateRangeForm):
@@ -78,4 +82,4 @@ class FeatureForm(DateRangeForm):
 
     def __init__(self, *args: Any, features: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["feature"].choices = [(name, name) for name in features]
+        choice_field(self, "feature").choices = [(name, name) for name in features]

@@ -31,10 +31,10 @@ from monitoring.models import (
     MonitoringSettings,
     ReferenceProfile,
 )
-from monitoring.performance.selectors import thresholds_effective
-from monitoring.performance.services import HEADLINE
+from monitoring.performance.selectors import headline_metric, thresholds_effective
 from monitoring.rollups.profiles import PREDICTION_FEATURE
 from monitoring.rollups.selectors import drift_latest, reference_describe
+from registry.actors import Viewer
 from registry.choices import Action, Task
 from registry.models import Dataset, Deployment
 
@@ -67,7 +67,7 @@ AXIS_LABELS = {
 }
 
 
-def deployment_get(*, user: Any, pk: int) -> Deployment:
+def deployment_get(*, user: Viewer, pk: int) -> Deployment:
     """The deployment with its version, model and deployer if `user` may view it, else 404."""
     return get_object_or_404(
         Deployment.objects.restrict(user, Action.VIEW).select_related(
@@ -77,7 +77,7 @@ def deployment_get(*, user: Any, pk: int) -> Deployment:
     )
 
 
-def deployment_options(*, user: Any) -> list[tuple[int, str]]:
+def deployment_options(*, user: Viewer) -> list[tuple[int, str]]:
     """(pk, label) of every deployment the user may view, for the deployment selector."""
     rows = (
         Deployment.objects.restrict(user, Action.VIEW)
@@ -90,7 +90,7 @@ def deployment_options(*, user: Any) -> list[tuple[int, str]]:
     ]
 
 
-def status_levels(*, deployment: Deployment) -> list[dict[str, str]]:
+def status_levels(*, deployment: Deployment) -> list[dict[str, Any]]:
     """The status axes with level, label and reason ("unknown" before the first run)."""
     row = DeploymentStatus.objects.filter(deployment=deployment).first()
     out = []
@@ -178,7 +178,7 @@ def metric_threshold(*, deployment: Deployment, metric: str) -> dict[str, Any] |
             "source": f"alert rule: alert when {metric} {rule.get_comparator_display()} "
             f"{rule.threshold:g}",
         }
-    if metric != HEADLINE.get(deployment.version.model.task, "accuracy"):
+    if metric != headline_metric(deployment.version.model.task):
         return None
     stored = (
         MonitoringSettings.objects.filter(deployment=deployment)
@@ -234,7 +234,7 @@ def reference_profile(deployment: Deployment) -> ReferenceProfile | None:
     )
 
 
-def reference_panel(*, deployment: Deployment, user: Any) -> dict[str, Any]:
+def reference_panel(*, deployment: Deployment, user: Viewer) -> dict[str, Any]:
     """What the deployment's version is compared with (dataset, sha256, where it comes from,
     or why there is none) and, for a user who may change the model, the model's datasets to
     choose from instead. At most six queries."""

@@ -20,6 +20,7 @@ from monitoring.dashboards import deployment_selectors as selectors
 from monitoring.dashboards import deployment_shaping as shaping
 from monitoring.dashboards.deployment_forms import DateRangeForm, FeatureForm, PerformanceForm
 from monitoring.rollups.services import reference_choose
+from registry.actors import acting_user
 from registry.models import Dataset, Deployment
 
 TABS = {
@@ -319,7 +320,7 @@ def deployment_reference(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Nothing changed: choose one of this model's datasets.")
         return back
     try:
-        reference_choose(version=deployment.version, dataset=dataset, actor=request.user)
+        reference_choose(version=deployment.version, dataset=dataset, actor=acting_user(request))
     except PermissionDenied:
         messages.error(request, "Choosing reference data needs change rights on the model.")
         return back

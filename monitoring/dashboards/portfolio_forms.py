@@ -8,7 +8,7 @@ from django import forms
 
 from monitoring.dashboards import portfolio_selectors as selectors
 from registry.choices import Environment
-from registry.forms import ANY, ListForm
+from registry.forms import ANY, ListForm, choice_field
 
 LEVEL_CHOICES = ANY + [(str(level), label) for level, label in selectors.LEVELS]
 
@@ -40,5 +40,5 @@ class InventoryFilterForm(ListForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = ANY + owners
-        self.fields["model"].choices = ANY + models
+        choice_field(self, "owner").choices = ANY + owners
+        choice_field(self, "model").choices = ANY + models

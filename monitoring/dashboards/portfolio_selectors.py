@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce
 from monitoring.alerts.selectors import alert_list
 from monitoring.engines.status import Level
 from monitoring.models import Alert, AlertState
+from registry.actors import Viewer
 from registry.choices import Action
 from registry.choices import DeploymentStatus as Lifecycle
 from registry.models import Deployment, RegisteredModel
@@ -112,7 +113,7 @@ def with_monitoring(deployments: QuerySet[Deployment]) -> QuerySet[Deployment]:
     return deployments.annotate(**annotations)
 
 
-def visible_deployments(*, user: Any, lifecycle: str = "") -> QuerySet[Deployment]:
+def visible_deployments(*, user: Viewer, lifecycle: str = "") -> QuerySet[Deployment]:
     """Deployments `user` may view: active ones by default, "inactive", or "all"."""
     deployments = Deployment.objects.restrict(user, Action.VIEW)
     if lifecycle == "all":
@@ -124,7 +125,7 @@ def visible_deployments(*, user: Any, lifecycle: str = "") -> QuerySet[Deploymen
 # Portfolio (figure 1.1) ---------------------------------------------------------------------
 
 
-def portfolio_summary(*, user: Any) -> dict[str, Any]:
+def portfolio_summary(*, user: Viewer) -> dict[str, Any]:
     """How many active deployments `user` may view, and per axis how many are at each level,
     in one aggregate query. Shares are percentages of the total (0 when there is none)."""
     aggregates: dict[str, Any] = {"total": Count("pk")}
@@ -174,7 +175,7 @@ def ordering_for(sort: str) -> list[OrderBy]:
 
 def inventory_list(
     *,
-    user: Any,
+    user: Viewer,
     search: str = "",
     filters: Mapping[str, str] | None = None,
     sort: str = DEFAULT_SORT,
@@ -202,7 +203,7 @@ def inventory_list(
     return deployments.order_by(*ordering_for(sort))
 
 
-def prediction_total(*, user: Any) -> int:
+def prediction_total(*, user: Viewer) -> int:
     """Predictions stored for every deployment `user` may view, active or not: the
     denominator of each row's share."""
     visible = Deployment.objects.restrict(user, Action.VIEW)
@@ -215,7 +216,7 @@ def share_of(predictions: int, total: int) -> float:
     return 100 * predictions / total if total else 0.0
 
 
-def inventory_filter_options(*, user: Any) -> dict[str, list[tuple[str, str]]]:
+def inventory_filter_options(*, user: Viewer) -> dict[str, list[tuple[str, str]]]:
     """The owners and models of the deployments `user` may view, for the filter menus."""
     models = RegisteredModel.objects.restrict(user, Action.VIEW).filter(
         versions__deployments__isnull=False
@@ -243,7 +244,7 @@ ALERT_TABS: tuple[tuple[str, str], ...] = (
 )
 
 
-def alert_page_list(*, user: Any, state: str) -> QuerySet[Alert]:
+def alert_page_list(*, user: Viewer, state: str) -> QuerySet[Alert]:
     """Alerts on deployments `user` may view in `state` ("all" for every state), newest
     first, with what the page shows joined in."""
     alerts = alert_list(user=user, state=None if state == "all" else state)
@@ -252,7 +253,7 @@ def alert_page_list(*, user: Any, state: str) -> QuerySet[Alert]:
     ).order_by("-opened_at", "-id")
 
 
-def alert_state_counts(*, user: Any) -> dict[str, int]:
+def alert_state_counts(*, user: Viewer) -> dict[str, int]:
     """How many visible alerts are in each state, plus "all", in one query."""
     aggregates: dict[str, Any] = {"all": Count("pk")}
     for state in AlertState.values:
@@ -260,13 +261,13 @@ def alert_state_counts(*, user: Any) -> dict[str, int]:
     return alert_list(user=user).order_by().aggregate(**aggregates)
 
 
-def alerts_changeable(*, user: Any, ids: list[int]) -> set[int]:
+def alerts_changeable(*, user: Viewer, ids: list[int]) -> set[int]:
     """Which of `ids` `user` may acknowledge or resolve: the API's rule, change rights on
     the alert's model."""
     changeable = alert_list(user=user, action=Action.CHANGE).filter(pk__in=ids)
     return set(changeable.values_list("pk", flat=True))
 
 
-def open_alert_count(*, user: Any) -> int:
+def open_alert_count(*, user: Viewer) -> int:
     """Open alerts on deployments `user` may view (one query, for the navigation)."""
     return alert_list(user=user, state=AlertState.OPEN).count()

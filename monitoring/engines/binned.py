@@ -59,9 +59,12 @@ def _abs_linear_integral(start: np.ndarray, end: np.ndarray, width: np.ndarray) 
 def wasserstein_binned(reference: NumericSummary, current: NumericSummary) -> float:
     """Approximate first Wasserstein distance (un-normalised) from the binned CDFs."""
     edges = np.asarray(reference.layout.edges, dtype=np.float64)
-    low = min(reference.minimum, current.minimum)
-    high = max(reference.maximum, current.maximum)
-    bounds = np.concatenate(([low], edges, [high]))
+    extremes = (reference.minimum, current.minimum, reference.maximum, current.maximum)
+    if any(value is None for value in extremes):
+        raise ValueError("a summary without values cannot be compared")
+    low = min(value for value in extremes[:2] if value is not None)
+    high = max(value for value in extremes[2:] if value is not None)
+    bounds: np.ndarray = np.concatenate(([low], edges, [high]))
     widths = np.maximum(np.diff(bounds), 0.0)
     ref_start, ref_end = _interval_cdfs(reference)
     cur_start, cur_end = _interval_cdfs(current)
@@ -88,7 +91,9 @@ def decile_groups(
     )
 
 
-def distinct_union_if_few(reference: NumericSummary, current: NumericSummary, limit: int):
+def distinct_union_if_few(
+    reference: NumericSummary, current: NumericSummary, limit: int
+) -> int | None:
     """Distinct values of both summaries together when all sit on edges and there are at most
     `limit`; None otherwise (including when that cannot be told)."""
     occupied = np.flatnonzero(reference.counts + current.counts)

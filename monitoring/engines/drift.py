@@ -28,7 +28,7 @@ summaries (or raw columns with `fingerprint=True`), the sha256 of the data it ca
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,64 +219,83 @@ def _distinct_if_few(reference: Column, current: Column) -> int | None:
 
 # --- method runners: (statistic, p-value, extra parameters) ----------------------------------
 
+Options = dict[str, Any]
+RunnerResult = tuple[float, float | None, dict[str, Any]]
+
+
+def _mismatch(reference: Column, current: Column) -> TypeError:
+    return TypeError(
+        f"reference ({type(reference).__name__}) and current ({type(current).__name__}) "
+        "are of different kinds"
+    )
+
 
 def _category_counts(reference: Column, current: Column) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(reference, NumericSummary | CategoricalSummary):
+    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
         binned.check_pair(reference, current)
         return reference.counts, current.counts
-    if isinstance(reference, NumericColumn):
+    if isinstance(reference, CategoricalSummary) and isinstance(current, CategoricalSummary):
+        binned.check_pair(reference, current)
+        return reference.counts, current.counts
+    if isinstance(reference, NumericColumn) and isinstance(current, NumericColumn):
         ref_keys, ref_counts = univariate.distinct_counts(reference.values)
         cur_keys, cur_counts = univariate.distinct_counts(current.values)
-    else:
+    elif isinstance(reference, CategoricalColumn) and isinstance(current, CategoricalColumn):
         ref_keys, ref_counts = reference.labels, reference.counts
         cur_keys, cur_counts = current.labels, current.counts
+    else:
+        raise _mismatch(reference, current)
     _, ref, cur = univariate.align_counts(ref_keys, ref_counts, cur_keys, cur_counts)
     return ref, cur
 
 
-def _run_ks(reference: Column, current: Column, options: dict) -> tuple:
-    if isinstance(reference, NumericSummary):
+def _run_ks(reference: Column, current: Column, options: Options) -> RunnerResult:
+    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
         binned.check_pair(reference, current)
         d, p = binned.ks_binned(reference, current)
-    else:
+    elif isinstance(reference, NumericColumn) and isinstance(current, NumericColumn):
         d, p = univariate.ks_sorted(reference.values, current.values)
+    else:
+        raise _mismatch(reference, current)
     return d, p, {}
 
 
-def _run_wasserstein(reference: Column, current: Column, options: dict) -> tuple:
-    if isinstance(reference, NumericSummary):
+def _run_wasserstein(reference: Column, current: Column, options: Options) -> RunnerResult:
+    if isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
         binned.check_pair(reference, current)
         raw = binned.wasserstein_binned(reference, current)
         std = float(reference.std or 0.0)
-    else:
+    elif isinstance(reference, NumericColumn) and isinstance(current, NumericColumn):
         raw = univariate.wasserstein_sorted(reference.values, current.values)
         std = float(np.std(reference.values))
+    else:
+        raise _mismatch(reference, current)
     normed = univariate.wasserstein_normed(raw, std)
     return normed, None, {"distance": raw, "reference_std": std}
 
 
-def _run_chisquare(reference: Column, current: Column, options: dict) -> tuple:
+def _run_chisquare(reference: Column, current: Column, options: Options) -> RunnerResult:
     mode = options.get("mode", "goodness_of_fit")
     ref, cur = _category_counts(reference, current)
     statistic, p_value, dof = univariate.chi_squared_counts(ref, cur, mode=mode)
     return statistic, p_value, {"mode": mode, "dof": dof}
 
 
-def _run_jensenshannon(reference: Column, current: Column, options: dict) -> tuple:
+def _run_jensenshannon(reference: Column, current: Column, options: Options) -> RunnerResult:
     base = options.get("base")
-    if isinstance(reference, NumericColumn):
+    if isinstance(reference, NumericColumn) and isinstance(current, NumericColumn):
         ref, cur = univariate.evidently_bins(reference.values, current.values)
     else:
         ref, cur = _category_counts(reference, current)
     return univariate.jensen_shannon_counts(ref, cur, base=base), None, {"base": base}
 
 
-def _run_psi(reference: Column, current: Column, options: dict) -> tuple:
+def _run_psi(reference: Column, current: Column, options: Options) -> RunnerResult:
     n_bins = int(options.get("n_bins", 10))
     epsilon = float(options.get("epsilon", univariate.PSI_EPSILON))
-    if isinstance(reference, NumericColumn):
+    if isinstance(reference, NumericColumn) and isinstance(current, NumericColumn):
         ref, cur = univariate.psi_bin_counts(reference.values, current.values, n_bins)
-    elif isinstance(reference, NumericSummary):
+    elif isinstance(reference, NumericSummary) and isinstance(current, NumericSummary):
         binned.check_pair(reference, current)
         ref, cur = binned.decile_groups(reference, current, n_bins)
     else:
@@ -285,7 +304,7 @@ def _run_psi(reference: Column, current: Column, options: dict) -> tuple:
     return statistic, None, {"n_bins": n_bins, "epsilon": epsilon}
 
 
-_RUNNERS = {
+_RUNNERS: dict[str, Callable[[Column, Column, Options], RunnerResult]] = {
     "ks": _run_ks,
     "wasserstein": _run_wasserstein,
     "chisquare": _run_chisquare,
@@ -312,7 +331,12 @@ def evaluate(
         raise ValueError(f"method {method!r} takes no option(s) {sorted(unknown)}")
     threshold = spec.default_threshold if threshold is None else float(threshold)
     statistic, p_value, extra = _RUNNERS[method](reference, current, options)
-    drifted = p_value < threshold if spec.uses_p_value else statistic >= threshold
+    if spec.uses_p_value:
+        if p_value is None:
+            raise ValueError(f"method {method!r} gave no p-value")
+        drifted = p_value < threshold
+    else:
+        drifted = statistic >= threshold
     summary_based = isinstance(reference, NumericSummary | CategoricalSummary)
     parameters = {
         **extra,
@@ -406,7 +430,9 @@ def schema_types(schema: Schema) -> dict[str, str]:
     return {str(feature["name"]): str(feature["type"]) for feature in schema}
 
 
-def _split_override(override: Override | None) -> tuple[str | None, float | None, dict]:
+def _split_override(
+    override: Override | None,
+) -> tuple[str | None, float | None, dict[str, Any]]:
     """(method, threshold, options) from "wasserstein" or {"method": ..., "threshold": ...}."""
     if override is None or isinstance(override, str):
         return override, None, {}

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from monitoring.engines.metrics import by_window, epoch_seconds
 
-QUANTILE_METHOD = "linear"
+QUANTILE_METHOD: Final = "linear"
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,12 @@ def service_health(
     count = int(seconds.size)
     first = float(seconds.min()) if count else None
     last = float(seconds.max()) if count else None
-    span = window_seconds if window_seconds else (last - first if count else 0.0)
+    span = window_seconds or (last - first if last is not None and first is not None else 0.0)
     latency = None if latencies_ms is None else np.asarray(latencies_ms, dtype=np.float64)
     if latency is not None:
         latency = latency[~np.isnan(latency)]
-    quantiles = (
-        np.quantile(latency, [0.5, 0.95, 0.99], method=QUANTILE_METHOD)
+    quantiles: list[float | None] = (
+        [float(q) for q in np.quantile(latency, [0.5, 0.95, 0.99], method=QUANTILE_METHOD)]
         if latency is not None and latency.size
         else [None, None, None]
     )
@@ -96,9 +96,9 @@ def service_health(
         count=count,
         requests_per_second=count / span if span else None,
         latency_mean_ms=_mean(latency),
-        latency_p50_ms=None if quantiles[0] is None else float(quantiles[0]),
-        latency_p95_ms=None if quantiles[1] is None else float(quantiles[1]),
-        latency_p99_ms=None if quantiles[2] is None else float(quantiles[2]),
+        latency_p50_ms=quantiles[0],
+        latency_p95_ms=quantiles[1],
+        latency_p99_ms=quantiles[2],
         error_rate=float(flags.mean()) if flags is not None and flags.size else None,
         cache_hit_rate=_mean(None if cache_hits is None else np.asarray(cache_hits, float)),
         cpu_mean=_mean(cpu),
@@ -117,7 +117,7 @@ def health_by_window(
     stamps = np.asarray(timestamps)
 
     def one(rows: np.ndarray) -> dict[str, Any]:
-        picked = {k: None if v is None else v[rows] for k, v in arrays.items()}
+        picked: dict[str, Any] = {k: None if v is None else v[rows] for k, v in arrays.items()}
         health = service_health(timestamps=stamps[rows], window_seconds=window_seconds, **picked)
         return {"health": health}
 

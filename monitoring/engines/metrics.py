@@ -278,7 +278,8 @@ def epoch_seconds(timestamps: Any) -> np.ndarray:
     if np.issubdtype(values.dtype, np.datetime64):
         return values.astype("datetime64[ns]").astype(np.int64) / 1e9
     if values.dtype == object:
-        return pd.to_datetime(values, utc=True).to_numpy().astype(np.int64) / 1e9
+        nanoseconds: np.ndarray = pd.to_datetime(values, utc=True).to_numpy().astype(np.int64)
+        return nanoseconds / 1e9
     return values.astype(np.float64)
 
 

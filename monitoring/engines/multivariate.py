@@ -82,7 +82,8 @@ def median_bandwidth(pooled: np.ndarray) -> float:
 def rbf_kernel(x: np.ndarray, y: np.ndarray, bandwidth: float) -> np.ndarray:
     """k(a, b) = exp(-|a - b|^2 / (2 bandwidth^2)), equal to sklearn's rbf_kernel with
     gamma = 1 / (2 bandwidth^2)."""
-    return np.exp(-cdist(x, y, "sqeuclidean") / (2.0 * bandwidth * bandwidth))
+    distances: np.ndarray = cdist(x, y, "sqeuclidean")
+    return np.exp(-distances / (2.0 * bandwidth * bandwidth))
 
 
 def mmd2_unbiased(kernel: np.ndarray, n: int) -> float:
@@ -104,17 +105,18 @@ def _permuted_mmd2(kernel: np.ndarray, n: int, members: np.ndarray) -> np.ndarra
     total_n = kernel.shape[0]
     m = total_n - n
     diagonal = np.diag(kernel)
-    sum_xx = np.einsum("ib,ib->b", members, kernel @ members)
+    sum_xx: np.ndarray = np.einsum("ib,ib->b", members, kernel @ members)
     sum_x_all = members.T @ kernel.sum(axis=1)
     sum_xy = sum_x_all - sum_xx
     sum_yy = kernel.sum() - 2 * sum_xy - sum_xx
     trace_x = members.T @ diagonal
     trace_y = diagonal.sum() - trace_x
-    return (
+    mmd2: np.ndarray = (
         (sum_xx - trace_x) / (n * (n - 1))
         + (sum_yy - trace_y) / (m * (m - 1))
         - 2 * sum_xy / (n * m)
     )
+    return mmd2
 
 
 def mmd_test(

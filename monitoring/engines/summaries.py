@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,9 @@ def sorted_finite(values: Any) -> np.ndarray:
     return np.sort(finite_part(as_float_array(values)[0]))
 
 
-def empirical_quantiles(sorted_values: np.ndarray, numerators: np.ndarray, denominator: int):
+def empirical_quantiles(
+    sorted_values: np.ndarray, numerators: np.ndarray, denominator: int
+) -> np.ndarray:
     """Inverted-CDF quantiles: for each p = j / denominator, the smallest x with F(x) >= p.
 
     Computed with integer arithmetic (k = ceil(j * n / denominator)), so the same p always picks
@@ -390,7 +393,9 @@ def _merge_numeric(a: NumericSummary, b: NumericSummary) -> NumericSummary:
     )
 
 
-def _extreme(pick: Any, a: float | None, b: float | None) -> float | None:
+def _extreme(
+    pick: Callable[[float, float], float], a: float | None, b: float | None
+) -> float | None:
     if a is None or b is None:
         return b if a is None else a
     return pick(a, b)

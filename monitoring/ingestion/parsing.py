@@ -177,8 +177,9 @@ def _csv_key_sets(
     """A record shorter than the header lacks its last columns (pandas reads them as empty):
     rows are grouped by how many fields they carry, so validation names the features a row
     lacks, as it does for a JSON row without them."""
-    codes = np.zeros(n, dtype=np.int64)
-    whole = [frozenset(features)]
+    codes: np.ndarray = np.zeros(n, dtype=np.int64)
+    declared = frozenset(features)
+    whole: list[frozenset[str] | None] = [declared]
     try:
         records = [r for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r]
     except (UnicodeDecodeError, csv.Error):
@@ -187,8 +188,8 @@ def _csv_key_sets(
     if len(lengths) != n or (lengths >= len(header)).all():
         return codes, whole  # pandas and csv disagree on the records: no per-row claim
     codes, uniques = pd.factorize(np.minimum(lengths, len(header)))
-    carried = [frozenset(header[: int(k)]) & whole[0] for k in uniques]
-    return codes.astype(np.int64), list(carried)
+    carried: list[frozenset[str] | None] = [frozenset(header[: int(k)]) & declared for k in uniques]
+    return codes.astype(np.int64), carried
 
 
 def _batch(

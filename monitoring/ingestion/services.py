@@ -21,6 +21,7 @@ from monitoring.ingestion import parsing, storage
 from monitoring.ingestion.validation import Report, validate_ground_truth, validate_predictions
 from monitoring.models import GroundTruth, PredictionEvent
 from monitoring.rollups import staleness
+from registry.actors import Actor
 from registry.choices import Action
 from registry.models import Deployment
 from registry.services.common import require_object
@@ -88,7 +89,7 @@ def _parse(
 def _store(
     *,
     deployment: Deployment,
-    actor: Any,
+    actor: Actor,
     report: Report,
     on_error: str,
     model: type[models.Model],
@@ -130,7 +131,7 @@ def _mark_stale(model: type[models.Model], deployment_id: int, frame: pd.DataFra
 
 
 def predictions_ingest(
-    *, deployment: Deployment, body: bytes, content_type: str, on_error: str, actor: Any
+    *, deployment: Deployment, body: bytes, content_type: str, on_error: str, actor: Actor
 ) -> IngestResult:
     """Validate a batch of prediction events against the deployed version's input schema and
     store the valid, new ones. Needs the "deploy" action on the deployment's model."""
@@ -149,7 +150,7 @@ def predictions_ingest(
 
 
 def ground_truth_ingest(
-    *, deployment: Deployment, body: bytes, content_type: str, on_error: str, actor: Any
+    *, deployment: Deployment, body: bytes, content_type: str, on_error: str, actor: Actor
 ) -> IngestResult:
     """Store observed outcomes keyed by request_id; the prediction may come before or after."""
     require_object(actor, Action.DEPLOY, deployment)

@@ -105,11 +105,8 @@ def _stored_ids(model: type[models.Model], deployment_id: int, ids: np.ndarray) 
     stored: set[str] = set()
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         chunk = list(ids[start : start + _LOOKUP_CHUNK])
-        stored.update(
-            model.objects.filter(deployment_id=deployment_id, request_id__in=chunk).values_list(
-                "request_id", flat=True
-            )
-        )
+        rows = model._default_manager.filter(deployment_id=deployment_id, request_id__in=chunk)
+        stored.update(rows.values_list("request_id", flat=True))
     return stored
 
 
@@ -126,7 +123,7 @@ def _orm_insert(*, model: type[models.Model], deployment_id: int, frame: pd.Data
     if "timestamp" in fresh.columns:
         fresh = fresh.assign(timestamp=fresh["timestamp"].dt.to_pydatetime())
     rows = [model(deployment_id=deployment_id, **record) for record in _records(fresh)]
-    model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    model._default_manager.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(rows)
 
 

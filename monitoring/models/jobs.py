@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 
 from monitoring.choices import JobState
+
+IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING, JobState.RETRYING)
 
 
 class JobRun(models.Model):
@@ -37,6 +41,15 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def in_flight(self) -> bool:
+        """Queued, running or waiting for a retry: the page keeps polling it."""
+        return self.state in IN_FLIGHT
+
+    @property
+    def result_text(self) -> str:
+        return json.dumps(self.result, indent=2, sort_keys=True)
 
     @property
     def duration_s(self) -> float | None:

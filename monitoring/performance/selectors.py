@@ -10,8 +10,21 @@ from django.utils import timezone
 
 from monitoring.engines.status import Level, Thresholds
 from monitoring.models import DailyPerformance, DeploymentStatus
+from registry.actors import Viewer
 from registry.choices import DeploymentStatus as Lifecycle
+from registry.choices import Task
 from registry.models import Deployment
+
+_HEADLINE: dict[str, str] = {
+    Task.BINARY: "accuracy",
+    Task.MULTICLASS: "accuracy",
+    Task.REGRESSION: "r2",
+}
+
+
+def headline_metric(task: str) -> str:
+    """The metric a model is judged by: accuracy for classifiers, R² for regressors."""
+    return _HEADLINE.get(task, "accuracy")
 
 
 def performance_list(*, deployment: Deployment, days: int = 30) -> list[DailyPerformance]:
@@ -39,7 +52,7 @@ def thresholds_effective(stored: dict[str, Any], *, task: str | None = None) -> 
     return Thresholds.from_dict(stored, task=task).to_dict()
 
 
-def portfolio_counts(*, user: Any) -> dict[str, dict[str, int]]:
+def portfolio_counts(*, user: Viewer) -> dict[str, dict[str, int]]:
     """Per axis, how many active deployments the user may view are at each level (what the
     portfolio page counts); one without a status row counts as unknown on every axis."""
     visible = Deployment.objects.restrict(user, "view").filter(status=Lifecycle.ACTIVE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -37,9 +37,10 @@ from monitoring.models import (
     PredictionEvent,
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
-from monitoring.performance.selectors import windowed_metric
+from monitoring.performance.selectors import headline_metric, windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
 from monitoring.rollups.quality_selectors import quality_worst
+from registry.actors import Actor
 from registry.choices import Action, Task
 from registry.models import Deployment
 from registry.services.common import require_object
@@ -47,7 +48,6 @@ from registry.services.common import require_object
 DAY = dt.timedelta(days=1)
 # The headline figure of the accuracy axis per task; regression has no higher-is-better
 # figure in [0, 1] but R², which is read the same way.
-HEADLINE = {Task.BINARY: "accuracy", Task.MULTICLASS: "accuracy", Task.REGRESSION: "r2"}
 
 
 def settings_get(deployment: Deployment) -> MonitoringSettings:
@@ -66,7 +66,7 @@ def thresholds_of(deployment: Deployment) -> Thresholds:
 def monitoring_settings_update(
     *,
     deployment: Deployment,
-    actor: Any,
+    actor: Actor,
     thresholds: dict[str, float] | None = None,
     positive_label: str | None = None,
     drift_methods: dict[str, Any] | None = None,
@@ -276,16 +276,17 @@ def performance_days_compute(
 
 def _day_runs(days: list[dt.date]) -> Q:
     """The days as timestamp ranges, consecutive days merged into one range."""
-    condition, run_start, previous = Q(), None, None
-    for day in [*sorted(set(days)), None]:
-        if run_start is not None and (day is None or day != previous + DAY):
-            start, _ = day_bounds(run_start)
-            _, end = day_bounds(previous)
-            condition |= Q(timestamp__gte=start, timestamp__lt=end)
-            run_start = None
-        if day is not None and run_start is None:
-            run_start = day
-        previous = day
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + DAY:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    condition = Q()
+    for first, last in runs:
+        start, _ = day_bounds(first)
+        _, end = day_bounds(last)
+        condition |= Q(timestamp__gte=start, timestamp__lt=end)
     return condition
 
 
@@ -371,7 +372,13 @@ def performance_days_list_compute(
     )
 
 
-def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float | None]:
+class HealthFigures(TypedDict, total=False):
+    error_rate: float
+    latency_p95_ms: float | None
+    seconds_since_last: float | None
+
+
+def _health_figures(deployment: Deployment, now: dt.datetime) -> HealthFigures:
     """Error rate, request-weighted p95 latency and silence over the last day's hourly rows."""
     hours = list(
         HourlyHealth.objects.filter(deployment=deployment, hour__gte=now - DAY).values(
@@ -387,7 +394,7 @@ def _health_figures(deployment: Deployment, now: dt.datetime) -> dict[str, float
     return {
         "error_rate": sum(row["errors"] for row in hours) / total,
         "latency_p95_ms": (
-            sum(row["latency_p95_ms"] * row["latency_count"] for row in timed) / weight
+            sum((row["latency_p95_ms"] or 0.0) * row["latency_count"] for row in timed) / weight
             if weight
             else None
         ),
@@ -427,7 +434,7 @@ def status_verdicts(
     last day's hourly health and data quality, against the deployment's thresholds."""
     now = now or timezone.now()
     task = deployment.version.model.task
-    headline = HEADLINE.get(task, "accuracy")
+    headline = headline_metric(task)
     return deployment_status(
         accuracy=windowed_metric(deployment, headline, STATUS_ACCURACY_DAYS),
         **_drift_figures(deployment),

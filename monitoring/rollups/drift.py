@@ -160,18 +160,15 @@ def _multivariate(
     categorical = [n for n in usable if feature_kind(profile.feature_types[n]) == "categorical"]
     ref_matrix, cur_matrix = multivariate.feature_matrix(reference, current, usable, categorical)
     # The rows record what they compared, as the per-feature rows do with their summaries.
-    digests = {
-        "reference_digest": multivariate.matrix_digest(ref_matrix, usable),
-        "current_digest": multivariate.matrix_digest(cur_matrix, usable),
-    }
+    ref_digest = multivariate.matrix_digest(ref_matrix, usable)
+    cur_digest = multivariate.matrix_digest(cur_matrix, usable)
+    mmd = multivariate.mmd_test(ref_matrix, cur_matrix, max_samples=500)
+    classifier = multivariate.domain_classifier_test(ref_matrix, cur_matrix, model="logistic")
     return [
-        ("mmd", replace(multivariate.mmd_test(ref_matrix, cur_matrix, max_samples=500), **digests)),
+        ("mmd", replace(mmd, reference_digest=ref_digest, current_digest=cur_digest)),
         (
             "domain_classifier",
-            replace(
-                multivariate.domain_classifier_test(ref_matrix, cur_matrix, model="logistic"),
-                **digests,
-            ),
+            replace(classifier, reference_digest=ref_digest, current_digest=cur_digest),
         ),
     ]
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from monitoring.engines import health
 from monitoring.models import DriftResult, HourlyHealth, ReferenceProfile
 from monitoring.rollups.profiles import CHOSEN, ReferenceMissing, reference_origin
+from registry.actors import Viewer
 from registry.models import Deployment, ModelVersion
 
 
-def deployment_visible(*, user: Any, pk: int) -> QuerySet[Deployment]:
+def deployment_visible(*, user: Viewer, pk: int) -> QuerySet[Deployment]:
     """The deployment `pk` if `user` may view it (an empty queryset otherwise)."""
     return Deployment.objects.restrict(user, "view").filter(pk=pk)
 
@@ -61,7 +62,7 @@ def health_daily(*, deployment: Deployment, days: int = 7) -> list[dict[str, Any
     ]
 
 
-def version_visible(*, user: Any, pk: int) -> QuerySet[ModelVersion]:
+def version_visible(*, user: Viewer, pk: int) -> QuerySet[ModelVersion]:
     """The version `pk` if `user` may view it (an empty queryset otherwise)."""
     return ModelVersion.objects.restrict(user, "view").filter(pk=pk)
 
@@ -94,6 +95,6 @@ def reference_describe(*, version: ModelVersion) -> dict[str, Any]:
         "origin": origin,
         "chosen": origin == CHOSEN,
         # Empty until the profile is (re)built on this dataset by the next monitoring run.
-        "profile_digest": profile.digest if current else "",
+        "profile_digest": profile.digest if profile is not None and current else "",
         "missing": "",
     }

@@ -16,6 +16,7 @@ from monitoring import services as jobs_services
 from monitoring.models import JobRun, PredictionEvent, ReferenceChoice, ReferenceProfile
 from monitoring.rollups import staleness
 from monitoring.rollups.profiles import ReferenceMissing, reference_dataset, reference_profile_build
+from registry.actors import Actor, SystemActor
 from registry.choices import Action
 from registry.models import Dataset, Deployment, ModelVersion
 from registry.services.common import require_object
@@ -38,7 +39,9 @@ def _reference_state(version: ModelVersion) -> dict[str, Any]:
     }
 
 
-def _event_hours(deployment_ids: list[int], since: dt.datetime | None = None) -> dict:
+def _event_hours(
+    deployment_ids: list[int], since: dt.datetime | None = None
+) -> dict[int, list[dt.datetime]]:
     """{deployment id: [hours holding events]} (one query)."""
     rows = PredictionEvent.objects.filter(deployment_id__in=deployment_ids)
     if since is not None:
@@ -57,7 +60,7 @@ def _event_hours(deployment_ids: list[int], since: dt.datetime | None = None) ->
 
 @transaction.atomic
 def reference_choose(
-    *, version: ModelVersion, dataset: Dataset | int, actor: Any
+    *, version: ModelVersion, dataset: Dataset | int, actor: Actor
 ) -> ReferenceProfile:
     """Make `dataset` (one of the version's model's datasets) the version's reference: the
     profile is rebuilt from it at once (a new digest), and every hour of the version's
@@ -97,12 +100,14 @@ def reference_choose(
 
 
 @transaction.atomic
-def monitoring_rebuild(*, deployment: Deployment, since: dt.date, actor: Any) -> tuple[JobRun, int]:
+def monitoring_rebuild(
+    *, deployment: Deployment, since: dt.date, actor: Actor | SystemActor
+) -> tuple[JobRun, int]:
     """Mark every hour of the deployment's events from `since` (a UTC day) stale and queue a
     monitoring run, which rebuilds them with their drift windows and days (its progress is
     the job's). Returns the run and the number of hours marked. Needs "change" on the
-    model; `actor` None is an operator at the shell."""
-    if actor is not None:
+    model; a `SystemActor` (a name) is an operator at the shell."""
+    if not isinstance(actor, str):
         require_object(actor, Action.CHANGE, deployment)
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
     hours = _event_hours([deployment.pk], since=start).get(deployment.pk, [])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -180,7 +181,7 @@ class _ModelSeed:
             declared_schema=self.problem.table_schema(),
             **extra,
         )
-        self.stored.append((dataset.file.storage, dataset.file.name))
+        self.stored.append((dataset.file.storage, str(dataset.file.name)))
         return dataset
 
     def validation_set(self) -> Dataset:
@@ -255,7 +256,7 @@ class _ModelSeed:
             kind=kind,
             description=description,
         )
-        self.stored.append((artifact.file.storage, artifact.file.name))
+        self.stored.append((artifact.file.storage, str(artifact.file.name)))
 
     def add_artifacts(self, version: ModelVersion, trained: training.TrainedModel) -> None:
         """The fitted model, its metrics, its pinned requirements and its serving image."""
@@ -342,13 +343,14 @@ class _ModelSeed:
                 version=version,
                 actor=self.actor,
                 endpoint=catalog.endpoint(self.model.slug, environment),
-                decision_threshold=self.spec.decision_threshold,
-                traffic_share=step.traffic_share,
+                decision_threshold=_decimal(self.spec.decision_threshold),
+                traffic_share=Decimal(str(step.traffic_share)),
                 replaces=replaces,
                 comment=step.description,
             )
             self.approve(request)
             request.refresh_from_db()
+            assert request.deployment is not None, f"{request} approved but not deployed"
             deployment = request.deployment
         else:
             deployment = services.deployment_create(
@@ -362,6 +364,10 @@ class _ModelSeed:
                 replaces=replaces,
             )
         self.latest[environment] = deployment
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def _evidence(key: str) -> str:

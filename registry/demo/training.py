@@ -100,7 +100,7 @@ class Problem:
     def table_schema(self) -> list[dict[str, Any]]:
         """The schema of a data set file: the features and the target column."""
         if self.task == REGRESSION:
-            target = {"name": self.target, "type": "numeric"}
+            target: dict[str, Any] = {"name": self.target, "type": "numeric"}
         else:
             target = {"name": self.target, "type": "categorical", "categories": self.classes}
         return [*self.input_schema(), target]

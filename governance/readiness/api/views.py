@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from governance.readiness import selectors, services
 from governance.readiness.api import serializers as s
+from registry.actors import acting_user
 from registry.api.parsers import JSONParser
 from registry.choices import Action
 from registry.models import ModelVersion
@@ -92,10 +93,12 @@ class VersionReadinessAnswersView(APIView):
         version = _visible_version(request, pk)
         if isinstance(request.data, list):
             rows = _valid_rows(request.data)
-            answers = services.answers_record(version=version, actor=request.user, answers=rows)
+            answers = services.answers_record(
+                version=version, actor=acting_user(request), answers=rows
+            )
             return Response(s.ChecklistAnswerSerializer(answers, many=True).data)
         data = _valid(s.ReadinessAnswerInputSerializer(data=request.data))
-        answer = services.answer_record(version=version, actor=request.user, **data)
+        answer = services.answer_record(version=version, actor=acting_user(request), **data)
         return Response(s.ChecklistAnswerSerializer(answer).data)
 
     @extend_schema(

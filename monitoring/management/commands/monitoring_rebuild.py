@@ -30,5 +30,7 @@ class Command(BaseCommand):
         deployment = Deployment.objects.filter(pk=options["deployment"]).first()
         if deployment is None:
             raise CommandError(f"--deployment: no deployment {options['deployment']}")
-        job, marked = monitoring_rebuild(deployment=deployment, since=since, actor=None)
+        job, marked = monitoring_rebuild(
+            deployment=deployment, since=since, actor="system:monitoring_rebuild"
+        )
         self.stdout.write(f"{marked} hours marked stale; monitoring run {job.pk} queued")
