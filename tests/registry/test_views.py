@@ -181,7 +181,7 @@ def test_model_activity_excludes_other_models(client, catalogue, model_b):
     factories.model_version(model=model_b)
     client.force_login(catalogue.model.owner)
     events = client.get(_pages(catalogue)["model"]).context["events"]
-    assert events and all("Churn" not in e.target_repr for e in events)
+    assert events and all("Churn" not in e.event.target_repr for e in events)
 
 
 def test_version_detail_shows_schema_parameters_chart_artifacts_and_lineage(client, catalogue):
