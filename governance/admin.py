@@ -1,4 +1,5 @@
-"""Admin for governance: the audit log and lineage edges, both read-only.
+"""Admin for governance: the audit log and lineage edges, both read-only, and the audited
+per-object grant pages of the model admin (`governance.access.admin`).
 
 Audit entries are append-only by design; lineage edges are recorded by services (each with
 its own audit entry), so the admin only browses them.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from governance.access import admin as access_admin
 from governance.models import AuditCheckpoint, AuditEvent, LineageEdge
 from registry.admin import ReadOnlyAdmin
 
@@ -44,3 +46,6 @@ class LineageEdgeAdmin(ReadOnlyAdmin):
     list_filter = ("relation", "upstream_kind", "downstream_kind")
     search_fields = ("upstream_id", "downstream_id")
     list_select_related = ("created_by",)
+
+
+access_admin.register()

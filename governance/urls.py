@@ -1,12 +1,14 @@
 from django.urls import path
 
-from governance import views
+from governance.access import views as access_views
+from governance.approvals import views as approval_views
+from governance.audit import views as audit_views
 
 app_name = "governance"
 urlpatterns = [
-    path("audit/", views.audit_list, name="audit-list"),
-    path("production-at/", views.production_at, name="production-at"),
-    path("reports/", views.reports, name="reports"),
-    path("models/<slug:slug>/access/", views.model_access, name="model-access"),
-    path("models/<slug:slug>/watch/", views.model_watch, name="model-watch"),
+    path("audit/", audit_views.audit_list, name="audit-list"),
+    path("production-at/", audit_views.production_at, name="production-at"),
+    path("reports/", audit_views.reports, name="reports"),
+    path("models/<slug:slug>/access/", access_views.model_access, name="model-access"),
+    path("models/<slug:slug>/watch/", approval_views.model_watch, name="model-watch"),
 ]

@@ -3,8 +3,7 @@
 from django.urls import include, path, register_converter
 from rest_framework.routers import DefaultRouter
 
-from governance.api.history import ProductionAtView
-from governance.api.views import LineageEdgeView, LineageGraphView
+from governance.lineage.api import LineageEdgeView, LineageGraphView
 from portal.security.token_views import TokenDetailView, TokenListView, TokenView
 from registry.api.fields import ObjectIdConverter
 from registry.api.views import (
@@ -31,8 +30,8 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("lineage/edges/", LineageEdgeView.as_view(), name="lineage-edges"),
     path("lineage/<str:kind>/<id:pk>/", LineageGraphView.as_view(), name="lineage-graph"),
-    path("audit/production-at/", ProductionAtView.as_view(), name="audit-production-at"),
-    path("", include("governance.api.audit_urls")),
+    path("", include("governance.audit.api.urls")),
+    path("", include("governance.access.api_urls")),
     path("", include("governance.readiness.api_urls")),
     path("", include("governance.approvals.api_urls")),
     path("", include("governance.reports.api_urls")),

@@ -16,10 +16,11 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
-from governance import access, audit_selectors
+from governance.access import services as access
 from governance.approvals.models import ModelWatch
+from governance.audit import selectors as audit_selectors
 from governance.lineage import Node
-from governance.selectors import lineage_graph
+from governance.lineage.selectors import lineage_graph
 from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
 from registry import selectors

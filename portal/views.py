@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from governance import audit_selectors
+from governance.audit import selectors as audit_selectors
 from registry import selectors
 
 

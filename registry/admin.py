@@ -1,9 +1,10 @@
 """Admin for the registry.
 
-The admin is for looking things up and managing access, not a side door around the audit
-log: models are edited through `registry.services.model_update`, access is granted and
-revoked through `governance.access` (both audited), and versions, artifacts, datasets and
+The admin is for looking things up, not a side door around the audit log: models are edited
+through `registry.services.model_update` (audited), and versions, artifacts, datasets and
 deployments are read-only (their changes are state transitions that belong to the API).
+Per-model grants are added to the model admin by `governance.access.admin`, which saves
+them through the audited access service.
 """
 
 from __future__ import annotations
@@ -14,16 +15,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
-from guardian.admin import (
-    AdminGroupObjectPermissionsForm,
-    AdminUserObjectPermissionsForm,
-    GuardedModelAdmin,
-)
 
-from governance.access import access_grant, access_revoke, grantable_actions
 from registry import services
-from registry.actors import Actor, acting_user
-from registry.choices import Action
+from registry.actors import acting_user
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from registry.services.models import EDITABLE_FIELDS, tier_rank
 
@@ -66,7 +60,7 @@ class RegisteredModelForm(forms.ModelForm):
 
 
 @admin.register(RegisteredModel)
-class RegisteredModelAdmin(GuardedModelAdmin):
+class RegisteredModelAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "team", "task", "risk_tier", "updated_at")
     list_filter = ("task", "risk_tier", "team")
     search_fields = ("name", "slug", "description", "team", "owner__username")
@@ -104,45 +98,6 @@ class RegisteredModelAdmin(GuardedModelAdmin):
                 **changes,
             )
             obj.updated_at = saved.updated_at
-
-    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> type[forms.Form]:
-        return audited_grant_form(AdminUserObjectPermissionsForm, actor=acting_user(request))
-
-    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> type[forms.Form]:
-        return audited_grant_form(AdminGroupObjectPermissionsForm, actor=acting_user(request))
-
-
-def _action_of(codename: str) -> str | None:
-    action = codename.removesuffix("_registeredmodel")
-    return action if action in Action.values else None
-
-
-def audited_grant_form(base: type[forms.Form], *, actor: Actor) -> type[forms.Form]:
-    """guardian's per-object permission form, saving through `governance.access` so that
-    every grant and revocation made in the admin is checked (manage access) and audited."""
-
-    class AuditedGrantForm(base):  # type: ignore[misc, valid-type]
-        def get_obj_perms_field_choices(self) -> list[tuple[str, str]]:
-            # `add` is not a per-model right: a model cannot be added to itself. Only what
-            # the actor may grant is offered (governance.access enforces the same).
-            grantable = set(grantable_actions(actor))
-            return [
-                c for c in super().get_obj_perms_field_choices() if _action_of(c[0]) in grantable
-            ]
-
-        def save_obj_perms(self) -> None:
-            chosen = {_action_of(c) for c in self.cleaned_data[self.get_obj_perms_field_name()]}
-            # Rights the actor may not hand out are neither offered nor taken away here.
-            grantable = set(grantable_actions(actor))
-            held = {_action_of(c) for c in self.get_obj_perms_field_initial()} & grantable
-            principal = getattr(self, "user", None) or self.group
-            common = {"model": self.obj, "principal": principal, "actor": actor}
-            if revoked := sorted(a for a in held - chosen if a):
-                access_revoke(actions=revoked, **common)
-            if granted := sorted(a for a in chosen - held if a):
-                access_grant(actions=granted, **common)
-
-    return AuditedGrantForm
 
 
 class ArtifactInline(admin.TabularInline):

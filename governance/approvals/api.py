@@ -7,20 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.validators import slug_re
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from governance import access
 from governance.approvals import policies, selectors, services, watching
 from governance.approvals import webhooks as webhooks_service
 from governance.approvals.choices import RequestKind, Verdict
@@ -299,77 +296,8 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(PolicyVersionSerializer(rows, many=True).data)
 
 
-class AccessInput(serializers.Serializer):
-    user = serializers.CharField(required=False, max_length=150)
-    group = serializers.CharField(required=False, max_length=150)
-    actions = serializers.ListField(
-        child=serializers.ChoiceField(choices=Action.choices), min_length=1, max_length=20
-    )
-
-    def validate_actions(self, value: list[str]) -> list[str]:
-        # Offer only what the requesting user may grant (the service enforces it too).
-        grantable = access.grantable_actions(self.context["actor"])
-        refused = sorted(set(value) - set(grantable))
-        if refused:
-            raise serializers.ValidationError(
-                f"you may grant and revoke only {', '.join(grantable)} "
-                f"(approval rights are given by admins); not: {', '.join(refused)}"
-            )
-        return value
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("user")) == bool(attrs.get("group")):
-            raise serializers.ValidationError({"user": "name either a user or a group"})
-        if attrs.get("user"):
-            found = get_user_model().objects.filter(username=attrs["user"]).first()
-            if found is None:
-                raise serializers.ValidationError({"user": f"no user {attrs['user']!r}"})
-            attrs["principal"] = found
-        else:
-            group = Group.objects.filter(name=attrs["group"]).first()
-            if group is None:
-                raise serializers.ValidationError({"group": f"no group {attrs['group']!r}"})
-            attrs["principal"] = group
-        return attrs
-
-
 def _visible_model(request: Request, slug: str) -> RegisteredModel:
     return get_object_or_404(RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug)
-
-
-class ModelAccessView(APIView):
-    """Per-model grants: list (manage_access needed), grant (POST), revoke (DELETE)."""
-
-    @extend_schema(responses=dict)
-    def get(self, request: Request, slug: str) -> Response:
-        model = _visible_model(request, slug)
-        if (
-            not RegisteredModel.objects.restrict(request.user, Action.MANAGE_ACCESS)
-            .filter(pk=model.pk)
-            .exists()
-        ):
-            raise PermissionDenied(f"you may not manage access to {model}")
-        return Response({"owner": model.owner.username, "grants": access.access_list(model=model)})
-
-    @extend_schema(request=AccessInput, responses=dict)
-    def post(self, request: Request, slug: str) -> Response:
-        return self._change(request, slug, access.access_grant)
-
-    @extend_schema(request=AccessInput, responses=dict)
-    def delete(self, request: Request, slug: str) -> Response:
-        return self._change(request, slug, access.access_revoke)
-
-    def _change(self, request: Request, slug: str, service: Any) -> Response:
-        model = _visible_model(request, slug)
-        data = AccessInput(data=request.data, context={"actor": request.user})
-        data.is_valid(raise_exception=True)
-        held = service(
-            model=model,
-            principal=data.validated_data["principal"],
-            actions=data.validated_data["actions"],
-            actor=acting_user(request),
-        )
-        return Response({"actions": held})
 
 
 class WatchView(APIView):

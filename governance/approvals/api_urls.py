@@ -12,7 +12,6 @@ router.register("notifications", api.NotificationViewSet, basename="notification
 router.register("webhooks", api.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
-    path("models/<slug:slug>/access/", api.ModelAccessView.as_view(), name="model-access"),
     path("models/<slug:slug>/watch/", api.WatchView.as_view(), name="model-watch"),
     *router.urls,
 ]

@@ -20,7 +20,7 @@ from governance.approvals.models import ApprovalRequest
 from registry.actors import Viewer, acting_user
 from registry.choices import Action
 from registry.errors import ConflictError
-from registry.models import ModelVersion
+from registry.models import ModelVersion, RegisteredModel
 
 PAGE_SIZE = 25
 
@@ -212,3 +212,19 @@ __all__ = [
     "request_new",
     "withdraw",
 ]
+
+
+@login_required
+@require_POST
+def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
+    """Subscribe to or leave a model's lifecycle notifications."""
+    model = get_object_or_404(
+        RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
+    )
+    if request.POST.get("watch") == "1":
+        watching.model_watch(model=model, actor=acting_user(request))
+        messages.success(request, f"You will be notified of {model}'s lifecycle events.")
+    else:
+        watching.model_unwatch(model=model, actor=acting_user(request))
+        messages.success(request, f"You no longer watch {model}.")
+    return redirect("registry:model-detail", slug=slug)

@@ -24,7 +24,7 @@ from monitoring.services import job_create
 from registry import limits
 from registry.actors import Actor, Viewer, acting_user
 from registry.api.base import RestrictedViewSet
-from registry.api.fields import ObjectIdFilter
+from registry.api.fields import ObjectIdField, ObjectIdFilter
 
 
 class ExportSerializer(serializers.ModelSerializer):
@@ -61,8 +61,8 @@ class ExportSerializer(serializers.ModelSerializer):
 
 
 class ExportRequestSerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
-    deployment = serializers.IntegerField(required=False, min_value=1)
+    version = ObjectIdField(required=False)
+    deployment = ObjectIdField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
 
@@ -228,7 +228,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 class ScheduleInputSerializer(serializers.Serializer):
     # A plain id: the service answers 404 alike for a missing and an invisible deployment.
-    deployment = serializers.IntegerField(min_value=1)
+    deployment = ObjectIdField()
     recipients = serializers.ListField(
         child=serializers.EmailField(max_length=254), min_length=1, max_length=limits.RECIPIENTS
     )

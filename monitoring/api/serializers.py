@@ -353,7 +353,7 @@ class AlertRuleUpdate(serializers.Serializer):
 
 class AlertQuery(serializers.Serializer):
     state = serializers.ChoiceField(choices=AlertState.choices, required=False)
-    deployment = serializers.IntegerField(required=False, min_value=1)
+    deployment = ObjectIdField(required=False)
 
 
 class AlertSerializer(serializers.ModelSerializer):

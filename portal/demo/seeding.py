@@ -29,14 +29,14 @@ from governance.readiness.selectors import open_required_items
 from governance.readiness.services import AnswerInput, answers_record
 from monitoring.models import JobRun
 from monitoring.services import job_create
+from portal.demo import catalog, training
+from portal.demo.catalog import DemoModel, DeploymentStep, VersionPlan
 from portal.demo.reports import seed_reports
 from portal.demo.traffic import seed_traffic
 from portal.models import ApiToken
 from portal.security.tokens import token_create
 from registry import services
 from registry.choices import ArtifactKind, DatasetKind, Environment, Stage
-from registry.demo import catalog, training
-from registry.demo.catalog import DemoModel, DeploymentStep, VersionPlan
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from registry.roles import ADMINS, AUDITORS, DATA_SCIENTISTS, REVIEWERS, ensure_roles
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from registry import limits
-from registry.api.fields import JSONField, ObjectIdField
+from registry.api.fields import MAX_OBJECT_ID, JSONField, ObjectIdField
 from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 
@@ -261,7 +261,9 @@ class ArtifactCreateInput(serializers.Serializer):
     file = serializers.FileField(required=False, allow_empty_file=True)
     uri = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     sha256 = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
-    size = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    size = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_OBJECT_ID, default=None
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("file")) == bool(attrs.get("uri")):

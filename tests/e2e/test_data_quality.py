@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from monitoring.rollups import jobs
+from portal.demo import catalog, training
+from portal.demo import traffic_generator as traffic
 from portal.demo.traffic import _post
-from registry.demo import catalog, traffic, training
 from tests import factories
 
 pytestmark = pytest.mark.e2e

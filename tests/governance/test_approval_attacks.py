@@ -247,13 +247,13 @@ def test_lowering_through_the_api_is_403_for_the_owner_and_asks_an_admin_for_a_r
 
 
 def _holders(model, action: str) -> list[dict]:
-    from governance import access
+    from governance.access import services as access
 
     return [g for g in access.access_list(model=model) if action in g["actions"]]
 
 
 def test_finding_8_an_owner_cannot_grant_themselves_approve(api_as, model_a, owner):
-    from governance import access
+    from governance.access import services as access
 
     with pytest.raises(PermissionDenied, match="only admins may grant approve"):
         access.access_grant(model=model_a, principal=owner, actions=["approve"], actor=owner)
@@ -280,7 +280,7 @@ def test_an_owners_grant_form_offers_view_and_change_only(client, model_a, owner
 
 
 def test_an_admin_grants_approve(model_a, outsider):
-    from governance import access
+    from governance.access import services as access
 
     boss = factories.UserFactory(username="boss", roles=[ADMINS])
     held = access.access_grant(model=model_a, principal=outsider, actions=["approve"], actor=boss)

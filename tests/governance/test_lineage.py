@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from governance import lineage
 from governance.lineage import Node
+from governance.lineage.selectors import lineage_graph
 from governance.models import LineageEdge
-from governance.selectors import lineage_graph
 from registry import services
 from tests import factories
 

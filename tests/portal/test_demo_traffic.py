@@ -1,4 +1,4 @@
-"""Demo traffic: the pure generator (registry.demo.traffic) and the seeded events and ground
+"""Demo traffic: the pure generator (portal.demo.traffic_generator) and the seeded events and ground
 truth (portal.demo.traffic), posted through the ingestion services."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import accuracy_score
 
 from monitoring.models import GroundTruth, JobRun, PredictionEvent
+from portal.demo import catalog, training
+from portal.demo import traffic_generator as traffic
 from registry.choices import DeploymentStatus
-from registry.demo import catalog, traffic, training
 from registry.models import Deployment
 from tests.portal.test_seed_demo import _TRAINED
 

@@ -25,12 +25,11 @@ from monitoring.models import (
     StaleHour,
 )
 from monitoring.tasks import run_job
-from portal.demo import seeding
+from portal.demo import catalog, seeding, training
 from portal.models import ApiToken
 from portal.security.tokens import digest
 from registry import services
 from registry.choices import ArtifactKind, DeploymentStatus, Stage
-from registry.demo import catalog, training
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from tests.conftest import on_postgresql
 

@@ -14,6 +14,7 @@ from governance.readiness.models import (
     ChecklistTemplate,
 )
 from registry import limits
+from registry.api.fields import ObjectIdField
 
 MAX_ROWS = 200
 
@@ -130,7 +131,7 @@ class ReadinessAnswerInputSerializer(serializers.Serializer):
         allow_blank=True, default="", max_length=limits.EVIDENCE_TEXT
     )
     evidence_url = serializers.URLField(allow_blank=True, default="", max_length=500)
-    evidence_artifact = serializers.IntegerField(min_value=1, allow_null=True, default=None)
+    evidence_artifact = ObjectIdField(allow_null=True, default=None)
     note = serializers.CharField(allow_blank=True, default="", max_length=limits.NOTE)
 
 

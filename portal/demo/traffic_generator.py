@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from registry.demo import catalog
-from registry.demo.training import BINARY, REGRESSION, SEED, Problem
+from portal.demo import catalog
+from portal.demo.training import BINARY, REGRESSION, SEED, Problem
 
 HOUR_S = 3600
 DAYS = 31

@@ -1,7 +1,7 @@
 """What the demo registers: four models, their versions, review stages and deployments.
 
 Pure data and small naming helpers (no ORM). Stage and environment values are the registry's
-choice values spelled as strings; `registry.demo.seeding` checks them against the choices.
+choice values spelled as strings; `portal.demo.seeding` checks them against the choices.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from registry.demo.training import BINARY, MULTICLASS, REGRESSION
+from portal.demo.training import BINARY, MULTICLASS, REGRESSION
 
 APPROVED, PENDING_REVIEW, DRAFT = "approved", "pending_review", "draft"
 DEV, STAGING, PRODUCTION = "dev", "staging", "production"

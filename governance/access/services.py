@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from guardian.shortcuts import assign_perm, get_group_perms, get_user_perms, remove_perm
 
 from governance import audit
+from registry.actors import Actor, Viewer
 from registry.choices import Action
 from registry.models import RegisteredModel
 from registry.querysets import codename_for, has_global_permission
@@ -25,8 +26,20 @@ from registry.services.common import require_object
 # What a model's manager who is not an admin may grant or revoke.
 MANAGER_GRANTABLE = (Action.VIEW, Action.CHANGE)
 
+Principal = User | Group
+PRINCIPAL_KINDS = ("user", "group")
 
-def grantable_actions(actor: Any) -> list[str]:
+
+def principal_find(*, kind: str, name: str) -> Principal | None:
+    """The user (by username) or group (by name) a grant names; None when there is none."""
+    if kind == "user":
+        return User.objects.filter(username=name).first()
+    if kind == "group":
+        return Group.objects.filter(name=name).first()
+    raise ValueError(f"a principal is one of {PRINCIPAL_KINDS}, not {kind!r}")
+
+
+def grantable_actions(actor: Viewer) -> list[str]:
     """The actions `actor` may grant or revoke on a model they manage: all of them for
     admins (manage_access on every model), view and change for anyone else."""
     if has_global_permission(actor, Action.MANAGE_ACCESS):
@@ -34,13 +47,13 @@ def grantable_actions(actor: Any) -> list[str]:
     return [a.value for a in MANAGER_GRANTABLE]
 
 
-def _subject(principal: Any) -> dict[str, str]:
+def _subject(principal: Principal) -> dict[str, str]:
     if isinstance(principal, Group):
         return {"group": principal.name}
     return {"user": principal.get_username()}
 
 
-def _current(model: RegisteredModel, principal: Any) -> list[str]:
+def _current(model: RegisteredModel, principal: Principal) -> list[str]:
     perms = (
         get_group_perms(principal, model)
         if isinstance(principal, Group)
@@ -50,7 +63,7 @@ def _current(model: RegisteredModel, principal: Any) -> list[str]:
 
 
 def _change(
-    model: RegisteredModel, principal: Any, actions: list[str], actor: Any, *, grant: bool
+    model: RegisteredModel, principal: Principal, actions: list[str], actor: Actor, *, grant: bool
 ) -> list[str]:
     require_object(actor, Action.MANAGE_ACCESS, model)
     refused = sorted(set(actions) - set(grantable_actions(actor)))
@@ -75,7 +88,7 @@ def _change(
 
 @transaction.atomic
 def access_grant(
-    *, model: RegisteredModel, principal: Any, actions: list[str], actor: Any
+    *, model: RegisteredModel, principal: Principal, actions: list[str], actor: Actor
 ) -> list[str]:
     """Give a user or group `actions` on `model`; returns what the principal now holds."""
     return _change(model, principal, actions, actor, grant=True)
@@ -83,7 +96,7 @@ def access_grant(
 
 @transaction.atomic
 def access_revoke(
-    *, model: RegisteredModel, principal: Any, actions: list[str], actor: Any
+    *, model: RegisteredModel, principal: Principal, actions: list[str], actor: Actor
 ) -> list[str]:
     """Take `actions` on `model` away from a user or group; returns what remains."""
     return _change(model, principal, actions, actor, grant=False)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, viewsets
+from rest_framework import generics, serializers, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -22,14 +23,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.audit_filters import AuditEventFilter
-from governance.api.audit_serializers import AuditEventSerializer, AuditReportSerializer
+from governance.audit import production_at
+from governance.audit.api.filters import AuditEventFilter
+from governance.audit.api.serializers import AuditEventSerializer, AuditReportSerializer
 from governance.audit.export import csv_lines, neutralise
 from governance.audit.models import AuditEvent
+from governance.audit.selectors import audit_visible
 from governance.audit.services import events_export
 from governance.audit.verification import BATCH, audit_report
-from governance.audit_selectors import audit_visible
 from registry.choices import Action
+from registry.models import RegisteredModel
 from registry.querysets import has_global_permission
 
 
@@ -114,3 +117,29 @@ class AuditExportView(generics.GenericAPIView):
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="steward-audit.csv"'
         return response
+
+
+class AsOfQuery(serializers.Serializer):
+    at = serializers.DateTimeField()
+    model = serializers.SlugField(required=False, max_length=140)
+
+
+class ProductionAtView(APIView):
+    """Which version served each production endpoint at `at`, and who approved it."""
+
+    @extend_schema(parameters=[AsOfQuery], responses=dict)
+    def get(self, request: Request) -> Response:
+        query = AsOfQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        model = None
+        if query.validated_data.get("model"):
+            model = get_object_or_404(
+                RegisteredModel.objects.restrict(request.user, Action.VIEW),
+                slug=query.validated_data["model"],
+            )
+        rows = production_at.production_at(
+            user=request.user, when=query.validated_data["at"], model=model
+        )
+        return Response(
+            {"at": query.validated_data["at"], "serving": [production_at.as_json(r) for r in rows]}
+        )

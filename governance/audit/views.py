@@ -1,7 +1,8 @@
-"""Governance pages: the audit trail.
+"""The audit pages: the trail, what served production at a moment, and the evidence an
+auditor takes away (the chain's verdict and exports).
 
-Who reads what is decided by `governance.audit_selectors.audit_visible`: superusers, auditors and
-reviewers read the whole log; everyone else reads the entries about the registry objects
+Who reads what is decided by `governance.audit.selectors.audit_visible`: superusers, auditors
+and reviewers read the whole log; everyone else reads the entries about the registry objects
 they may view and about their own account. Nobody gets a 403 here: a user with no access to
 any model sees only their own sign-ins.
 """
@@ -12,25 +13,17 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
-from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
-from governance import access
-from governance import audit_selectors as selectors
-from governance.approvals import watching
+from governance.audit import production_at as history
+from governance.audit import selectors
 from governance.audit.verification import audit_report
 from governance.reports import selectors as report_selectors
-from registry.actors import acting_user
-from registry.choices import Action
 from registry.forms import ANY, ListForm, choice_field
-from registry.models import RegisteredModel
 
 PAGE_SIZE = 50
 
@@ -109,69 +102,8 @@ def production_at(request: HttpRequest) -> HttpResponse:
     form = AsOfForm(request.GET or None)
     rows = None
     if form.is_valid():
-        rows = selectors.production_at(user=request.user, when=form.cleaned_data["at"])
+        rows = history.production_at(user=request.user, when=form.cleaned_data["at"])
     return render(request, "governance/production_at.html", {"form": form, "rows": rows})
-
-
-class AccessForm(forms.Form):
-    principal = forms.CharField(label="User or group", max_length=150)
-    kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")])
-    action = forms.ChoiceField(choices=Action.choices)
-    change = forms.ChoiceField(choices=[("grant", "Grant"), ("revoke", "Revoke")])
-
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Offer only what the actor may grant; the service enforces the same rule.
-        grantable = access.grantable_actions(actor)
-        choice_field(self, "action").choices = [c for c in Action.choices if c[0] in grantable]
-
-
-@login_required
-@require_POST
-def model_access(request: HttpRequest, slug: str) -> HttpResponse:
-    """Grant or revoke one action on a model for a user or group (audited by the service)."""
-    model = get_object_or_404(
-        RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
-    )
-    form = AccessForm(request.POST, actor=request.user)
-    if not form.is_valid():
-        messages.error(request, "Name a user or group, an action, and grant or revoke.")
-        return redirect("registry:model-detail", slug=slug)
-    data = form.cleaned_data
-    found = (
-        get_user_model().objects.filter(username=data["principal"]).first()
-        if data["kind"] == "user"
-        else Group.objects.filter(name=data["principal"]).first()
-    )
-    if found is None:
-        messages.error(request, f"No {data['kind']} named {data['principal']!r}.")
-        return redirect("registry:model-detail", slug=slug)
-    service = access.access_grant if data["change"] == "grant" else access.access_revoke
-    try:
-        service(model=model, principal=found, actions=[data["action"]], actor=request.user)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, f"{data['change'].title()}ed {data['action']} for {data['principal']}."
-        )
-    return redirect("registry:model-detail", slug=slug)
-
-
-@login_required
-@require_POST
-def model_watch(request: HttpRequest, slug: str) -> HttpResponse:
-    """Subscribe to or leave a model's lifecycle notifications."""
-    model = get_object_or_404(
-        RegisteredModel.objects.restrict(request.user, Action.VIEW), slug=slug
-    )
-    if request.POST.get("watch") == "1":
-        watching.model_watch(model=model, actor=acting_user(request))
-        messages.success(request, f"You will be notified of {model}'s lifecycle events.")
-    else:
-        watching.model_unwatch(model=model, actor=acting_user(request))
-        messages.success(request, f"You no longer watch {model}.")
-    return redirect("registry:model-detail", slug=slug)
 
 
 @login_required

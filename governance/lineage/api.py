@@ -12,7 +12,14 @@ from rest_framework.views import APIView
 
 from governance import lineage
 from governance.lineage.models import NodeKind, Relation
-from governance.selectors import BOTH, DOWNSTREAM, MAX_DEPTH, UPSTREAM, lineage_graph, visible_nodes
+from governance.lineage.selectors import (
+    BOTH,
+    DOWNSTREAM,
+    MAX_DEPTH,
+    UPSTREAM,
+    lineage_graph,
+    visible_nodes,
+)
 from registry.api.fields import ObjectIdField
 from registry.choices import Action
 

@@ -18,7 +18,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from registry.demo import catalog, training
+from portal.demo import catalog, training
 
 PLANS = [
     pytest.param(spec.problem, plan.algorithm, plan.training_share, id=f"{spec.problem}-v{n}")
