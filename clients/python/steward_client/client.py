@@ -363,6 +363,14 @@ class Steward:
     def status(self, deployment_id: int) -> JSON:
         return self.get(f"deployments/{deployment_id}/status/")
 
+    def monitoring_settings(self, deployment_id: int, **changes: Any) -> JSON:
+        """The deployment's monitoring thresholds; with keyword arguments, change them
+        (`positive_label`, `decision_threshold`, `thresholds`, `drift_methods`)."""
+        path = f"deployments/{deployment_id}/monitoring-settings/"
+        if not changes:
+            return self.get(path)
+        return self.request("PATCH", path, json=_jsonable(changes)).json()
+
     def rebuild_monitoring(self, deployment_id: int, *, since: str) -> JSON:
         return self.post(f"deployments/{deployment_id}/monitoring-rebuild/", {"since": since})
 

@@ -9,6 +9,7 @@ anything twice: repeats come back counted as `duplicates`.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -100,6 +101,8 @@ class PredictionLogger:
         )
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._flushing = threading.Event()
+        self._stopping = threading.Event()
+        self._request_timeout = request_timeout
         self._idle = threading.Condition()
         self._server_down_until = 0.0
         self._down_backoff = backoff
@@ -184,8 +187,10 @@ class PredictionLogger:
             return self.spool.pending_rows()
         left = self.flush(timeout)
         self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout=max(1.0, self.max_backoff))
+        self._stopping.set()  # the sender spools what it holds instead of sending it
+        with contextlib.suppress(queue.Full):  # the sender sees `_stopping` at its next batch
+            self._queue.put(_STOP, timeout=1.0)
+        self._thread.join(timeout=self._request_timeout + 1.0)
         self._spool_queue()
         self._http.close()
         atexit.unregister(self.close)
@@ -205,7 +210,12 @@ class PredictionLogger:
         stopping = False
         while not stopping:
             rows, stopping = self._collect()
+            stopping = stopping or self._stopping.is_set()
             try:
+                if stopping:
+                    if rows:
+                        self._store(rows)  # closing past its timeout: keep them for later
+                    break
                 if rows:
                     self._deliver(rows)
                 self._replay()
@@ -224,7 +234,7 @@ class PredictionLogger:
         a flush is waiting)."""
         rows: list[dict[str, Any]] = []
         deadline: float | None = None
-        while len(rows) < self.batch_size:
+        while len(rows) < self.batch_size and not self._stopping.is_set():
             wait = self.max_delay if deadline is None else deadline - time.monotonic()
             if self._flushing.is_set():
                 wait = 0.0 if rows else 0.05
@@ -235,8 +245,6 @@ class PredictionLogger:
                     else self._queue.get_nowait()
                 )
             except queue.Empty:
-                if rows or not self._flushing.is_set():
-                    return rows, False
                 return rows, False
             if item is _STOP:
                 self._queue.task_done()
