@@ -10,6 +10,7 @@ from steward_client import Steward
 
 from portal.security.tokens import token_issue
 from tests import factories
+from tests.governance.reports.conftest import signing_identity  # noqa: F401 (a fixture)
 
 
 def client_for(live_server: Any, user: Any) -> Steward:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from steward_client import Exchange, Logged, PredictionLogger, Steward, StewardMiddleware
 
@@ -54,8 +54,10 @@ def extract(exchange: Exchange) -> Logged | None:
     if exchange.method != "POST":
         return None
     features = exchange.request_json().get("features", {})
+    if exchange.status is None or exchange.status >= 500:
+        return Logged(features=features)  # the model failed: logged as an error
     if exchange.status != 200:
-        return Logged(features=features)
+        return None  # the request was refused (422): no prediction was made
     answer = exchange.response_json()
     return Logged(features=features, prediction=answer["prediction"], score=answer["score"])
 
@@ -67,6 +69,9 @@ def create_app(estimator: Any, logger: PredictionLogger) -> FastAPI:
     def predict(body: PredictRequest) -> PredictResponse:
         import pandas as pd
 
+        missing = [name for name in FEATURES if name not in body.features]
+        if missing:
+            raise HTTPException(422, f"missing features: {', '.join(missing)}")
         row = pd.DataFrame([[body.features[name] for name in FEATURES]], columns=FEATURES)
         label = str(estimator.predict(row)[0])
         positive = list(estimator.classes_).index("malignant")
@@ -93,8 +98,13 @@ def setup(client: Steward, model_name: str) -> tuple[Any, int]:
     version = client.register_version(
         model=model["slug"], estimator=estimator, X_train=X, y_train=y, X_valid=X, y_valid=y
     )
-    deployment = client.deploy(
-        version["id"], environment="staging", endpoint="http://127.0.0.1:8080/predict"
+    active = [d for d in client.deployments(version=version["id"]) if d["status"] == "active"]
+    deployment = (
+        active[0]
+        if active
+        else client.deploy(
+            version["id"], environment="staging", endpoint="http://127.0.0.1:8080/predict"
+        )
     )
     return estimator, int(deployment["id"])
 
