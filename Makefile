@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e '$(CLIENT)[ml,serving]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e '$(CLIENT)[ml,serving,fast]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -65,7 +65,7 @@ security: install
 # requirements.lock: every package `pip install .[test]` and the client bring into a clean venv.
 lock:
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
-	$(VENV)-lock/bin/python -m pip install --quiet '.[test]' '$(CLIENT)[ml,serving]'
+	$(VENV)-lock/bin/python -m pip install --quiet '.[test]' '$(CLIENT)[ml,serving,fast]'
 	{ echo '# Pinned by `make lock` from pyproject.toml; audited by `make security`.'; \
 	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -iv '^steward\(-client\)\?[= @]'; \
 	} > requirements.lock

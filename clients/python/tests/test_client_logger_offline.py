@@ -97,3 +97,15 @@ def test_the_url_and_token_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("STEWARD_TOKEN")
     with pytest.raises(Exception, match="STEWARD_TOKEN"):
         Steward()
+
+
+def test_timestamps_on_the_wire_are_utc_iso_8601_to_the_microsecond():
+    import datetime as dt
+    import random
+
+    from steward_client.logger import _iso
+
+    for epoch in [0.5, 1764912345.9999996, *(random.uniform(0, 4e9) for _ in range(10_000))]:
+        parsed = dt.datetime.fromisoformat(_iso(epoch))
+        assert parsed.tzinfo == dt.UTC
+        assert abs(parsed.timestamp() - epoch) <= 1.5e-6
