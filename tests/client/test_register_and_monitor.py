@@ -152,20 +152,23 @@ def test_errors_carry_the_servers_field_messages(
         steward.log_predictions(staging["id"], events)
 
 
-def test_the_next_logger_replays_what_an_earlier_one_left_in_the_spool(steward, model_a, tmp_path):
+def test_rows_refused_for_a_bad_token_wait_in_the_spool_for_the_next_logger(
+    steward, live_server, model_a, tmp_path
+):
     version = steward.create_version(model_a.slug, input_schema=[{"name": "x", "type": "numeric"}])
     deployment = steward.deploy(
         version["id"], environment="staging", endpoint="https://s.example.org"
     )
-    first = steward.prediction_logger(
-        deployment["id"], spool_root=tmp_path, max_delay=60, close_at_exit=False
+    revoked = Steward(live_server.url, "a-token-that-was-revoked")
+    first = revoked.prediction_logger(
+        deployment["id"], spool_root=tmp_path, backoff=0.01, close_at_exit=False
     )
     for i in range(3000):
         first.log(f"r{i}", {"x": float(i)}, "yes")
-    left = first.close(timeout=0)  # nothing waited for: the queue goes to the spool
-    assert left > 0
+    assert first.close(timeout=1) == 3000  # 401: kept, not dropped
+    assert first.stats.dropped == first.stats.rejected == 0
     second = steward.prediction_logger(deployment["id"], spool_root=tmp_path, close_at_exit=False)
     assert second.flush(timeout=30) == 0
     second.close()
     assert PredictionEvent.objects.filter(deployment_id=deployment["id"]).count() == 3000
-    assert second.spool.pending() == []
+    assert second.stats.batches_replayed >= 1 and second.spool.pending() == []
