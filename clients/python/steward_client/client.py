@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -122,21 +122,21 @@ class Steward:
 
     def create_model(self, *, name: str, task: str, **fields: Any) -> JSON:
         """Register a model (`task`: binary, multiclass or regression); returns it with its slug."""
-        return self.post("models/", {"name": name, "task": task, **fields})
+        return cast("JSON", self.post("models/", {"name": name, "task": task, **fields}))
 
     def get_model(self, slug: str) -> JSON:
-        return self.get(f"models/{slug}/")
+        return cast("JSON", self.get(f"models/{slug}/"))
 
     def models(self, **filters: Any) -> list[JSON]:
         return list(self.paged("models/", **filters))
 
     def update_model(self, slug: str, **fields: Any) -> JSON:
-        return self.request("PATCH", f"models/{slug}/", json=fields).json()
+        return cast("JSON", self.request("PATCH", f"models/{slug}/", json=fields).json())
 
     def create_version(self, model: str, **fields: Any) -> JSON:
         """Register the model's next version (the server numbers it). With `client_key`, a
         repeat returns the version registered under that key."""
-        return self.post(f"models/{model}/versions/", fields)
+        return cast("JSON", self.post(f"models/{model}/versions/", fields))
 
     def versions(self, model: str) -> list[JSON]:
         return list(self.paged(f"models/{model}/versions/"))
@@ -154,13 +154,13 @@ class Steward:
         return register_version(self, model=model, estimator=estimator, X_train=X_train, **options)
 
     def get_version(self, version_id: int) -> JSON:
-        return self.get(f"versions/{version_id}/")
+        return cast("JSON", self.get(f"versions/{version_id}/"))
 
     def submit_version(self, version_id: int) -> JSON:
-        return self.post(f"versions/{version_id}/submit/")
+        return cast("JSON", self.post(f"versions/{version_id}/submit/"))
 
     def archive_version(self, version_id: int) -> JSON:
-        return self.post(f"versions/{version_id}/archive/")
+        return cast("JSON", self.post(f"versions/{version_id}/archive/"))
 
     # --- artifacts and datasets ------------------------------------------------------------
 
@@ -190,10 +190,10 @@ class Steward:
     ) -> JSON:
         """Record an artifact stored elsewhere (`oci://…@sha256:…` pins its digest)."""
         body = {"uri": uri, "kind": kind, "sha256": sha256, "size": size}
-        return self.post(f"versions/{version_id}/artifacts/", body)
+        return cast("JSON", self.post(f"versions/{version_id}/artifacts/", body))
 
     def artifacts(self, version_id: int) -> list[JSON]:
-        return self.get(f"versions/{version_id}/artifacts/")
+        return cast("list[JSON]", self.get(f"versions/{version_id}/artifacts/"))
 
     def download_artifact(self, artifact_id: int, destination: str | Path) -> Path:
         return self._download(f"artifacts/{artifact_id}/download/", Path(destination))
@@ -270,18 +270,20 @@ class Steward:
             "downstream_id": downstream[1],
             "relation": relation,
         }
-        return self.post("lineage/edges/", body)
+        return cast("JSON", self.post("lineage/edges/", body))
 
     def lineage(self, kind: str, node_id: int, *, direction: str = "both", depth: int = 3) -> JSON:
-        return self.get(f"lineage/{kind}/{node_id}/", direction=direction, depth=depth)
+        return cast(
+            "JSON", self.get(f"lineage/{kind}/{node_id}/", direction=direction, depth=depth)
+        )
 
     def deploy(self, version_id: int, *, environment: str, endpoint: str, **fields: Any) -> JSON:
         """Create a deployment (production goes through an approved production request)."""
         body = {"version": version_id, "environment": environment, "endpoint": endpoint}
-        return self.post("deployments/", {**body, **_jsonable(fields)})
+        return cast("JSON", self.post("deployments/", {**body, **_jsonable(fields)}))
 
     def get_deployment(self, deployment_id: int) -> JSON:
-        return self.get(f"deployments/{deployment_id}/")
+        return cast("JSON", self.get(f"deployments/{deployment_id}/"))
 
     def deployments(self, **filters: Any) -> list[JSON]:
         return list(self.paged("deployments/", **filters))
@@ -290,10 +292,10 @@ class Steward:
         self, deployment_id: int, *, to_version: int | None = None, reason: str = ""
     ) -> JSON:
         body = {"to_version": to_version, "reason": reason}
-        return self.post(f"deployments/{deployment_id}/rollback/", body)
+        return cast("JSON", self.post(f"deployments/{deployment_id}/rollback/", body))
 
     def retire(self, deployment_id: int) -> JSON:
-        return self.post(f"deployments/{deployment_id}/retire/")
+        return cast("JSON", self.post(f"deployments/{deployment_id}/retire/"))
 
     # --- approvals and readiness -----------------------------------------------------------
 
@@ -302,23 +304,23 @@ class Steward:
     ) -> JSON:
         """Open an approval request (`kind`: version, or production with an endpoint)."""
         body = {"kind": kind, "version": version_id, "comment": comment}
-        return self.post("approvals/", {**body, **_jsonable(fields)})
+        return cast("JSON", self.post("approvals/", {**body, **_jsonable(fields)}))
 
     def get_approval(self, request_id: int) -> JSON:
-        return self.get(f"approvals/{request_id}/")
+        return cast("JSON", self.get(f"approvals/{request_id}/"))
 
     def approvals(self, **filters: Any) -> list[JSON]:
         return list(self.paged("approvals/", **filters))
 
     def decide(self, request_id: int, *, verdict: str, comment: str = "", digest: str = "") -> JSON:
         body = {"verdict": verdict, "comment": comment, "manifest_digest": digest}
-        return self.post(f"approvals/{request_id}/decide/", body)
+        return cast("JSON", self.post(f"approvals/{request_id}/decide/", body))
 
     def withdraw(self, request_id: int) -> JSON:
-        return self.post(f"approvals/{request_id}/withdraw/")
+        return cast("JSON", self.post(f"approvals/{request_id}/withdraw/"))
 
     def readiness(self, version_id: int) -> JSON:
-        return self.get(f"versions/{version_id}/readiness/")
+        return cast("JSON", self.get(f"versions/{version_id}/readiness/"))
 
     def answer_checklist(self, version_id: int, answers: Sequence[Mapping[str, Any]]) -> Any:
         """Answer checklist items, all or none: `[{"item": key, "answer": "yes", …}]`."""
@@ -328,10 +330,10 @@ class Steward:
 
     def log_predictions(self, deployment_id: int, events: Sequence[Mapping[str, Any]]) -> JSON:
         """Post one batch of prediction events at once (the logger does this in the background)."""
-        return self.post(f"deployments/{deployment_id}/predictions/", list(events))
+        return cast("JSON", self.post(f"deployments/{deployment_id}/predictions/", list(events)))
 
     def post_ground_truth(self, deployment_id: int, rows: Sequence[Mapping[str, Any]]) -> JSON:
-        return self.post(f"deployments/{deployment_id}/ground-truth/", list(rows))
+        return cast("JSON", self.post(f"deployments/{deployment_id}/ground-truth/", list(rows)))
 
     def log_ground_truth(
         self, deployment_id: int, rows: Sequence[Mapping[str, Any]], *, timeout: float = 30.0
@@ -352,46 +354,48 @@ class Steward:
         return PredictionLogger(self, deployment_id, **options)
 
     def predictions(self, deployment_id: int, **params: Any) -> JSON:
-        return self.get(f"deployments/{deployment_id}/predictions/", **params)
+        return cast("JSON", self.get(f"deployments/{deployment_id}/predictions/", **params))
 
     def drift(self, deployment_id: int, **params: Any) -> list[JSON]:
-        return self.get(f"deployments/{deployment_id}/drift/", **params)
+        return cast("list[JSON]", self.get(f"deployments/{deployment_id}/drift/", **params))
 
     def performance(self, deployment_id: int, *, days: int = 30) -> list[JSON]:
-        return self.get(f"deployments/{deployment_id}/performance/", days=days)
+        return cast("list[JSON]", self.get(f"deployments/{deployment_id}/performance/", days=days))
 
     def status(self, deployment_id: int) -> JSON:
-        return self.get(f"deployments/{deployment_id}/status/")
+        return cast("JSON", self.get(f"deployments/{deployment_id}/status/"))
 
     def monitoring_settings(self, deployment_id: int, **changes: Any) -> JSON:
         """The deployment's monitoring thresholds; with keyword arguments, change them
         (`positive_label`, `decision_threshold`, `thresholds`, `drift_methods`)."""
         path = f"deployments/{deployment_id}/monitoring-settings/"
         if not changes:
-            return self.get(path)
-        return self.request("PATCH", path, json=_jsonable(changes)).json()
+            return cast("JSON", self.get(path))
+        return cast("JSON", self.request("PATCH", path, json=_jsonable(changes)).json())
 
     def rebuild_monitoring(self, deployment_id: int, *, since: str) -> JSON:
-        return self.post(f"deployments/{deployment_id}/monitoring-rebuild/", {"since": since})
+        return cast(
+            "JSON", self.post(f"deployments/{deployment_id}/monitoring-rebuild/", {"since": since})
+        )
 
     def alerts(self, **filters: Any) -> list[JSON]:
         return list(self.paged("alerts/", **filters))
 
     def acknowledge_alert(self, alert_id: int) -> JSON:
-        return self.post(f"alerts/{alert_id}/acknowledge/")
+        return cast("JSON", self.post(f"alerts/{alert_id}/acknowledge/"))
 
     def resolve_alert(self, alert_id: int) -> JSON:
-        return self.post(f"alerts/{alert_id}/resolve/")
+        return cast("JSON", self.post(f"alerts/{alert_id}/resolve/"))
 
     # --- reports and audit -----------------------------------------------------------------
 
     def export_report(self, *, version: int | None = None, deployment: int | None = None) -> JSON:
         """Queue a signed PDF report; returns the job (poll `report_job`)."""
         body = {"version": version} if version else {"deployment": deployment}
-        return self.post("reports/exports/", body)
+        return cast("JSON", self.post("reports/exports/", body))
 
     def report_job(self, job_id: int) -> JSON:
-        return self.get(f"reports/jobs/{job_id}/")
+        return cast("JSON", self.get(f"reports/jobs/{job_id}/"))
 
     def reports(self, **filters: Any) -> list[JSON]:
         return list(self.paged("reports/exports/", **filters))
@@ -403,10 +407,12 @@ class Steward:
         """The server's verdict on a signed PDF (signature, coverage, issued by this Steward)."""
         with open(file, "rb") as raw:
             name = Path(file).name
-            return self.request("POST", "reports/verify/", files={"file": (name, raw)}).json()
+            return cast(
+                "JSON", self.request("POST", "reports/verify/", files={"file": (name, raw)}).json()
+            )
 
     def verify_audit(self) -> JSON:
-        return self.get("audit/verify/")
+        return cast("JSON", self.get("audit/verify/"))
 
 
 def _jsonable(fields: Mapping[str, Any]) -> JSON:
