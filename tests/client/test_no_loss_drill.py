@@ -125,6 +125,7 @@ def test_no_event_is_lost_or_stored_twice_while_the_server_dies_five_times(tmp_p
     assert stored.values("request_id").distinct().count() == EVENTS
     assert logger.spool.pending() == [] and logger.spool.pending_rows() == 0
     assert logger.stats.dropped == 0 and logger.stats.rejected == 0
-    assert logger.stats.accepted == EVENTS
+    # A batch stored just before the kill, its answer lost, comes back as duplicates.
+    assert logger.stats.accepted <= EVENTS <= logger.stats.accepted + logger.stats.duplicates
     assert logger.stats.batches_spooled > 0  # the spool was used, not bypassed
     print(f"drill: {logger.stats}")

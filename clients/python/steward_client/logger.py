@@ -102,6 +102,7 @@ class PredictionLogger:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.stats = LoggerStats()
+        self._stats_lock = threading.Lock()  # senders and serving threads all count
         root = Path(spool_root) if spool_root else default_root()
         self.spool = Spool(
             spool_dir(root, client.base_url, deployment_id, kind), max_bytes=spool_max_bytes
@@ -171,11 +172,12 @@ class PredictionLogger:
         """Enqueue a row already in the wire format (ground truth: request_id, label/value)."""
         if self._closed:
             raise StewardError("the logger is closed")
-        self.stats.logged += 1
+        with self._stats_lock:
+            self.stats.logged += 1
         try:
             self._queue.put_nowait(row)
         except queue.Full:
-            self.stats.overflowed += 1
+            self._count(overflowed=1)
             self._store([row])
 
     # --- flush and close -------------------------------------------------------------------
@@ -224,7 +226,12 @@ class PredictionLogger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- the sender thread -----------------------------------------------------------------
+    def _count(self, **deltas: int) -> None:
+        with self._stats_lock:
+            for name, delta in deltas.items():
+                setattr(self.stats, name, getattr(self.stats, name) + delta)
+
+    # --- the sender threads -----------------------------------------------------------------
 
     def _run(self) -> None:
         stopping = False
@@ -290,7 +297,7 @@ class PredictionLogger:
                     self._refused(exc, len(rows))
                     return
                 if attempt < self.retries:
-                    self.stats.retries += 1
+                    self._count(retries=1)
                     time.sleep(min(self.max_backoff, self.backoff * 2**attempt))
         self._mark_down()
         self._store_body(body, len(rows))
@@ -310,7 +317,7 @@ class PredictionLogger:
                     return
                 self._refused(exc, batch.rows)
             self.spool.done(batch)
-            self.stats.batches_replayed += 1
+            self._count(batches_replayed=1)
             with self._idle:
                 self._idle.notify_all()
             if not self._queue.empty() and not self._flushing.is_set():
@@ -326,12 +333,14 @@ class PredictionLogger:
         if response.status_code >= 400:
             raise error_for(response)
         result = response.json()
-        self.stats.batches_sent += 1
-        self.stats.accepted += int(result.get("accepted", 0))
-        self.stats.duplicates += int(result.get("duplicates", 0))
+        self._count(
+            batches_sent=1,
+            accepted=int(result.get("accepted", 0)),
+            duplicates=int(result.get("duplicates", 0)),
+        )
         rejected = int(result.get("rejected_rows", 0))
         if rejected:
-            self.stats.rejected += rejected
+            self._count(rejected=rejected)
             log.warning(
                 "steward refused %d rows of deployment %s: %s",
                 rejected,
@@ -342,7 +351,7 @@ class PredictionLogger:
         self._down_backoff = self.backoff
 
     def _refused(self, exc: StewardError, rows: int) -> None:
-        self.stats.rejected += rows
+        self._count(rejected=rows)
         log.error("steward refused a batch of %d rows: %s %s", rows, exc, exc.fields)
 
     def _server_is_down(self) -> bool:
@@ -357,9 +366,9 @@ class PredictionLogger:
 
     def _store_body(self, body: bytes, rows: int) -> None:
         if self.spool.write(body, rows):
-            self.stats.batches_spooled += 1
+            self._count(batches_spooled=1)
         else:
-            self.stats.dropped += rows
+            self._count(dropped=rows)
 
     def _spool_queue(self) -> None:
         rows: list[dict[str, Any]] = []
