@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import math
@@ -91,6 +92,7 @@ class PredictionLogger:
         spool_root: str | Path | None = None,
         spool_max_bytes: int = 256 * 1024 * 1024,
         close_at_exit: bool = True,
+        exit_timeout: float = 30.0,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
@@ -130,8 +132,9 @@ class PredictionLogger:
         ]
         for thread in self._threads:
             thread.start()
+        self._at_exit = functools.partial(self.close, exit_timeout)
         if close_at_exit:
-            atexit.register(self.close)
+            atexit.register(self._at_exit)
 
     # --- the serving side ------------------------------------------------------------------
 
@@ -215,7 +218,7 @@ class PredictionLogger:
             thread.join(timeout=self._request_timeout + 1.0)
         self._spool_queue()
         self._http.close()
-        atexit.unregister(self.close)
+        atexit.unregister(self._at_exit)
         if left:
             log.warning("steward logger closed with %d rows left in %s", left, self.spool.directory)
         return self.spool.pending_rows()

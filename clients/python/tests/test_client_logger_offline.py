@@ -109,3 +109,27 @@ def test_timestamps_on_the_wire_are_utc_iso_8601_to_the_microsecond():
         parsed = dt.datetime.fromisoformat(_iso(epoch))
         assert parsed.tzinfo == dt.UTC
         assert abs(parsed.timestamp() - epoch) <= 1.5e-6
+
+
+def test_at_interpreter_exit_what_was_not_delivered_is_left_in_the_spool(tmp_path):
+    import subprocess
+    import sys
+
+    script = f"""
+from steward_client import Steward
+logger = Steward("http://127.0.0.1:{closed_port()}", "t").prediction_logger(
+    3, spool_root={str(tmp_path)!r}, backoff=0.01, max_delay=60, exit_timeout=1)
+for i in range(500):
+    logger.log(f"r{{i}}", {{"x": 1.0}}, "yes")
+# no close(): the interpreter's exit runs it
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    ids = {
+        json.loads(line)["request_id"]
+        for path in tmp_path.rglob("*.ndjson")
+        for line in path.read_text().splitlines()
+    }
+    assert ids == {f"r{i}" for i in range(500)}
