@@ -250,9 +250,8 @@ class PredictionLogger:
                     self._deliver(rows)
                 self._replay()
             except Exception:  # never let the sender die: keep the rows, log the surprise
-                log.exception("steward logger: unexpected error; rows kept in the spool")
-                if rows:
-                    self._store(rows)
+                log.exception("steward logger: unexpected error; keeping the rows in the spool")
+                self._keep_or_refuse(rows)
             finally:
                 for _ in rows:
                     self._queue.task_done()
@@ -352,6 +351,14 @@ class PredictionLogger:
             )
         self._server_down_until = 0.0
         self._down_backoff = self.backoff
+
+    def _keep_or_refuse(self, rows: list[dict[str, Any]]) -> None:
+        """Spool rows after a surprise; rows that cannot even be encoded count as rejected."""
+        try:
+            self._store(rows)
+        except Exception:
+            self._count(rejected=len(rows))
+            log.exception("steward logger: %d rows could not be encoded", len(rows))
 
     def _refused(self, exc: StewardError, rows: int) -> None:
         self._count(rejected=rows)

@@ -133,3 +133,17 @@ for i in range(500):
         for line in path.read_text().splitlines()
     }
     assert ids == {f"r{i}" for i in range(500)}
+
+
+def test_a_row_that_cannot_be_encoded_is_counted_and_the_sender_lives_on(offline, tmp_path):
+    logger = offline.prediction_logger(
+        7, spool_root=tmp_path, max_delay=0.01, backoff=0.01, close_at_exit=False
+    )
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    logger.log("bad", circular, "yes")
+    logger.flush(timeout=2)
+    logger.log("good", {"x": 1.0}, "yes")
+    logger.close(timeout=0.5)
+    assert logger.stats.rejected == 1
+    assert logger.spool.pending_rows() == 1  # the good row, kept for later
