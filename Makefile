@@ -7,7 +7,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CLIENT := clients/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(CLIENT)/pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PG_URL ?= $(if $(DATABASE_URL),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/test)
@@ -17,10 +18,11 @@ PYTEST_ARGS ?=
 .PHONY: install demo serve test test-phases test-sqlite test-postgres lint format browser bench clean \
 	security lock
 
-$(STAMP): pyproject.toml
+# The project and its Python client (clients/python, the `steward-client` package), editable.
+$(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e '$(CLIENT)[ml,serving,fast]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -60,12 +62,12 @@ security: install
 	$(BIN)/python scripts/check_secrets.py
 	$(BIN)/python scripts/audit_dependencies.py requirements.lock
 
-# requirements.lock: every package `pip install .[test]` brings into a clean venv, pinned.
+# requirements.lock: every package `pip install .[test]` and the client bring into a clean venv.
 lock:
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
-	$(VENV)-lock/bin/python -m pip install --quiet '.[test]'
+	$(VENV)-lock/bin/python -m pip install --quiet '.[test]' '$(CLIENT)[ml,serving,fast]'
 	{ echo '# Pinned by `make lock` from pyproject.toml; audited by `make security`.'; \
-	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -iv '^steward[= @]'; \
+	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | grep -iv '^steward\(-client\)\?[= @]'; \
 	} > requirements.lock
 	rm -rf $(VENV)-lock
 

@@ -85,7 +85,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = set(getattr(item, "fixturenames", ()))
         if uses_database(item):
             item.add_marker(pytest.mark.db)
-        relative = item.path.resolve().relative_to(TESTS_DIR).parts
+        path = item.path.resolve()
+        # The client package's own tests (clients/python/tests) are outside this folder.
+        relative = path.relative_to(TESTS_DIR).parts if path.is_relative_to(TESTS_DIR) else ()
         drill = bool(set(relative[:-1]) & DRILL_DIRECTORIES) or any(
             item.get_closest_marker(name) for name in DRILL_MARKERS
         )

@@ -26,7 +26,7 @@ class ModelVersionFilter(filters.FilterSet):
 
     class Meta:
         model = ModelVersion
-        fields = ["model", "stage", "number"]
+        fields = ["model", "stage", "number", "client_key"]
 
 
 class ArtifactFilter(filters.FilterSet):

@@ -64,6 +64,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "code_repository",
             "code_commit",
             "framework",
+            "client_key",
             "created_by",
             "created_at",
             "updated_at",
@@ -246,6 +247,15 @@ class VersionRegisterInput(serializers.Serializer):
     )
     validation_datasets = serializers.ListField(
         child=ObjectIdField(), required=False, default=list, max_length=limits.ITEMS
+    )
+    client_key = serializers.RegexField(
+        r"^[A-Za-z0-9._:/@+=-]{1,200}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Idempotency key: registering again with it returns the same version.",
+        error_messages={"invalid": "letters, digits and ._:/@+=- only, at most 200"},
     )
 
     def validate_input_schema(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -31,6 +31,9 @@ class ModelVersion(models.Model):
     code_repository = models.CharField(max_length=300, blank=True)
     code_commit = models.CharField(max_length=64, blank=True)
     framework = models.CharField(max_length=80, blank=True)
+    # A key the registering client chose (a pipeline run, a hash of its inputs): registering
+    # again with the same key returns this version instead of a new one.
+    client_key = models.CharField(max_length=200, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -45,7 +48,12 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["model_id", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["model", "number"], name="version_number_per_model")
+            models.UniqueConstraint(fields=["model", "number"], name="version_number_per_model"),
+            models.UniqueConstraint(
+                fields=["model", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="version_client_key_per_model",
+            ),
         ]
 
     def __str__(self) -> str:

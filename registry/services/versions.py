@@ -52,14 +52,21 @@ def version_register(
     description: str = "",
     training_datasets: Sequence[int] = (),
     validation_datasets: Sequence[int] = (),
+    client_key: str = "",
 ) -> ModelVersion:
     """Register the next version of `model` as a draft.
 
     The model row is locked while the number is chosen, so two registrations at the same
-    instant get consecutive numbers; the unique constraint backs this up.
+    instant get consecutive numbers; the unique constraint backs this up. With a
+    `client_key` already used on this model, the version registered under it is returned
+    unchanged (a retried pipeline step makes no second version; nothing is audited twice).
     """
     require_object(actor, Action.CHANGE, model)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    if client_key:
+        existing = model.versions.filter(client_key=client_key).first()
+        if existing is not None:
+            return existing
     schema = clean_schema(input_schema or [])
     importance = clean_mapping(feature_importance or {}, field="feature_importance", numeric=True)
     unknown = sorted(set(importance) - {f["name"] for f in schema}) if schema else []
@@ -83,6 +90,7 @@ def version_register(
         code_commit=code_commit,
         framework=framework,
         description=description,
+        client_key=client_key,
         created_by=actor,
     )
     version.full_clean(validate_unique=False)

@@ -364,3 +364,18 @@ def test_a_dataset_download_is_octet_stream_as_documented(api_as, owner, model_a
     response = client.get(f"/api/v1/datasets/{uploaded.json()['id']}/download/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
+
+
+def test_registering_again_with_the_client_key_returns_the_same_version(api_as, model_a, owner):
+    client = api_as(owner)
+    url = f"/api/v1/models/{model_a.slug}/versions/"
+    payload = {"input_schema": factories.SCHEMA, "client_key": "pipeline:run-41"}
+    first = client.post(url, payload, format="json")
+    again = client.post(url, {**payload, "description": "a retry"}, format="json")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.json()["description"] == ""
+    found = client.get("/api/v1/versions/", {"client_key": "pipeline:run-41"}).json()
+    assert [v["id"] for v in found["results"]] == [first.json()["id"]]
+    bad = client.post(url, {"client_key": "no spaces allowed"}, format="json")
+    assert bad.status_code == 400 and "client_key" in bad.json()
+    assert client.post(url, {"client_key": "x" * 201}, format="json").status_code == 400

@@ -155,3 +155,14 @@ def test_archiving_a_version_serving_production_answers_409(api_as, model_a):
     response = api_as(model_a.owner).post(f"/api/v1/versions/{version.pk}/archive/")
     assert response.status_code == 409
     assert "still serves production" in response.json()["detail"]
+
+
+def test_a_repeated_client_key_returns_the_same_version_and_audits_once(model_a, model_b):
+    first = factories.model_version(model=model_a, client_key="run-7")
+    again = factories.model_version(model=model_a, client_key="run-7")
+    assert again.pk == first.pk and again.number == 1
+    assert AuditEvent.objects.filter(action="registry.version.registered").count() == 1
+    # Keys are per model, and an empty key never matches.
+    assert factories.model_version(model=model_b, client_key="run-7").number == 1
+    assert factories.model_version(model=model_a).number == 2
+    assert factories.model_version(model=model_a).number == 3
