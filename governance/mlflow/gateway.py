@@ -72,6 +72,9 @@ def _session(creds: Credentials) -> Iterator[Any]:
     from mlflow.exceptions import MlflowException
 
     wanted = {
+        # download_artifacts resolves models:/ URIs through the process-wide URIs
+        "MLFLOW_TRACKING_URI": creds.tracking_uri,
+        "MLFLOW_REGISTRY_URI": creds.tracking_uri,
         "MLFLOW_TRACKING_USERNAME": creds.username,
         "MLFLOW_TRACKING_PASSWORD": creds.password,
         "MLFLOW_TRACKING_TOKEN": creds.token,

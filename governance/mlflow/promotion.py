@@ -131,19 +131,25 @@ def alias_check(
     alias = mirror.connection.protected_alias
     found = remote.aliases.get(alias) or ""
     approved = approved_version(mirror) or ""
-    if found == approved or found == mirror.alias_seen:
+    if found == approved:
         if found != mirror.alias_seen:
             MirroredModel.objects.filter(pk=mirror.pk).update(alias_seen=found)
         return 0
-    _record(
-        mirror, AliasEventKind.UNAPPROVED, found, actor, detail=f"approved: {approved or 'none'}"
-    )
-    _alert(mirror, found, approved)
-    seen, events = found, 1
+    events, seen = 0, found
+    if found != mirror.alias_seen:  # new: report it once
+        _record(
+            mirror,
+            AliasEventKind.UNAPPROVED,
+            found,
+            actor,
+            detail=f"approved: {approved or 'none'}",
+        )
+        _alert(mirror, found, approved)
+        events += 1
     if mirror.connection.revert_unapproved:
         gateway.set_alias(creds, mirror.mlflow_name, alias, approved or None)
         _record(mirror, AliasEventKind.REVERTED, approved, actor)
-        seen, events = approved, 2
+        events, seen = events + 1, approved
     MirroredModel.objects.filter(pk=mirror.pk).update(alias_seen=seen)
     return events
 

@@ -35,6 +35,8 @@ from registry.services import versions as version_services
 
 logger = logging.getLogger(__name__)
 REQUIREMENT_FILES = {"requirements.txt", "conda.yaml", "python_env.yaml"}
+# Written by MLflow's client into the download folder; not one of the model's files.
+DOWNLOAD_ONLY = {"registered_model_meta"}
 
 
 @dataclass
@@ -188,7 +190,9 @@ def _fetch(creds: Credentials, rv: RemoteVersion, folder: Path) -> Fetched:
     run = gateway.get_run(creds, rv.run_id) if rv.run_id else RemoteRun()
     root = gateway.download_version(creds, rv.name, rv.version, folder)
     files = sorted(
-        (str(p.relative_to(root)), p) for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+        (str(p.relative_to(root)), p)
+        for p in root.rglob("*")
+        if p.is_file() and not p.is_symlink() and str(p.relative_to(root)) not in DOWNLOAD_ONLY
     )
     return Fetched(remote=rv, run=run, files=files)
 
