@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from governance import access, audit_selectors
 from governance.approvals.models import ModelWatch
 from governance.lineage import Node
+from governance.mlflow import selectors as mlflow_selectors
 from governance.selectors import lineage_graph
 from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
@@ -97,6 +98,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         "model": version.model,
         "artifacts": selectors.version_artifacts(user=user, version=version),
         "deployments": selectors.version_deployments(user=user, version=version),
+        "mlflow": mlflow_selectors.version_mirror(version=version),
         "hyperparameters": sorted(version.hyperparameters.items()),
         "metrics": sorted(version.training_metrics.items()),
         "importance": importance,

@@ -26,7 +26,7 @@ EDITABLE = (
     "active",
     *SECRET_FIELDS,
 )
-URI_SCHEMES = ("http://", "https://", "databricks", "file:", "sqlite:", "postgresql:")
+URI_SCHEMES = ("http://", "https://", "databricks")
 
 
 def ensure_admin_permission(**_: Any) -> None:

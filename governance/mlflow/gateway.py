@@ -208,11 +208,15 @@ def set_alias(creds: Credentials, name: str, alias: str, version: str | None) ->
 
 
 def version_url(tracking_uri: str, name: str, version: str) -> str:
-    """The MLflow UI's page of a model version."""
+    """The MLflow UI's page of a model version ("" when the URI is no web address)."""
     from urllib.parse import quote
 
+    if not tracking_uri.startswith(("http://", "https://")):
+        return ""
     return f"{tracking_uri.rstrip('/')}/#/models/{quote(name, safe='')}/versions/{version}"
 
 
 def run_url(tracking_uri: str, run_id: str) -> str:
+    if not tracking_uri.startswith(("http://", "https://")):
+        return ""
     return f"{tracking_uri.rstrip('/')}/#/runs/{run_id}"

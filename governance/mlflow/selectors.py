@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from governance.mlflow import gateway
+from governance.mlflow import gateway, jobs
 from governance.mlflow.connections import may_manage_connections
 from governance.mlflow.models import AliasEvent, MirroredVersion, MlflowConnection
+from monitoring.models import JobRun
 from registry.actors import Viewer
 from registry.models import ModelVersion
 
@@ -51,3 +52,9 @@ def version_mirror(*, version: ModelVersion) -> VersionMirror | None:
         alias=mirror.connection.protected_alias,
         alias_events=events,
     )
+
+
+def sync_runs(*, connection: MlflowConnection, limit: int = 20) -> list[JobRun]:
+    """The connection's latest sync runs, newest first."""
+    rows = JobRun.objects.filter(kind=jobs.KIND, params__connection=connection.pk)
+    return list(rows.order_by("-created_at", "-id")[:limit])

@@ -65,15 +65,18 @@ class Fetched:
 def connection_sync(
     *,
     connection: MlflowConnection,
+    names: list[str] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> SyncReport:
-    """Mirror every model the connection names (all, when it names none). MlflowUnavailable
+    """Mirror every model the connection names (all, when it names none; `names`, when given,
+    narrows this one sync). MlflowUnavailable
     propagates (the job records it and retries); a model Steward refuses (a name taken, a
     cap exceeded) is reported in `errors` and the others go on."""
     creds = credentials(connection)
     actor = sync_user()
     report = SyncReport()
-    remote_models = gateway.list_models(creds, connection.model_names)
+    names = list(names or connection.model_names)
+    remote_models = gateway.list_models(creds, names)
     for done, remote in enumerate(remote_models):
         try:
             _sync_model(connection, creds, remote, actor, report)
@@ -81,7 +84,7 @@ def connection_sync(
             report.errors.append(f"{remote.name}: {exc}")
         if progress is not None:
             progress((done + 1) / max(1, len(remote_models)))
-    _mark_models_deleted(connection, {m.name for m in remote_models}, actor)
+    _mark_models_deleted(connection, names, {m.name for m in remote_models}, actor)
     MlflowConnection.objects.filter(pk=connection.pk).update(
         last_synced_at=timezone.now(), last_error="\n".join(report.errors)[:4000]
     )
@@ -305,12 +308,14 @@ def _mark_version_deleted(mv: MirroredVersion, actor: User) -> None:
     )
 
 
-def _mark_models_deleted(connection: MlflowConnection, upstream: set[str], actor: User) -> None:
+def _mark_models_deleted(
+    connection: MlflowConnection, names: list[str], upstream: set[str], actor: User
+) -> None:
     gone = MirroredModel.objects.filter(connection=connection, deleted_upstream=False).exclude(
         mlflow_name__in=upstream
     )
-    if connection.model_names:  # only the named models are looked at
-        gone = gone.filter(mlflow_name__in=connection.model_names)
+    if names:  # only the named models were looked at
+        gone = gone.filter(mlflow_name__in=names)
     for mirror in gone.select_related("model"):
         with transaction.atomic():
             MirroredModel.objects.filter(pk=mirror.pk).update(deleted_upstream=True)
