@@ -24,7 +24,7 @@ class ManagesConnections(permissions.BasePermission):
     connection URL, existing or not, so no answer tells whether an id exists."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return connections.may_manage_connections(request.user)  # type: ignore[arg-type]
+        return connections.may_manage_connections(request.user)
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
@@ -103,7 +103,7 @@ class ConnectionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> Any:
-        return selectors.connection_list(user=self.request.user)  # type: ignore[arg-type]
+        return selectors.connection_list(user=self.request.user)
 
     @extend_schema(request=ConnectionInput, responses={201: ConnectionSerializer})
     def create(self, request: Request) -> Response:

@@ -96,11 +96,11 @@ def _session(creds: Credentials) -> Iterator[Any]:
         except OSError as exc:  # requests' connection errors are OSErrors
             raise MlflowUnavailable(f"MLflow at {creds.tracking_uri}: {exc}") from exc
         finally:
-            for name, value in saved.items():
-                if value is None:
+            for name, old in saved.items():
+                if old is None:
                     os.environ.pop(name, None)
                 else:
-                    os.environ[name] = value
+                    os.environ[name] = old
 
 
 def _model(rm: Any) -> RemoteModel:

@@ -5,11 +5,15 @@ mid-sync."""
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from governance.approvals import services as approvals
 from governance.approvals.models import Notification
@@ -24,7 +28,7 @@ from monitoring.models import JobRun
 from monitoring.tasks import run_job
 from registry.models import Artifact, ModelVersion
 from tests import factories
-from tests.mlflow_server import MlflowServer, start_server
+from tests.mlflow_server import ROOT, MlflowServer, start_server
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +284,26 @@ def test_a_failure_while_writing_a_version_rolls_the_whole_version_back(
     assert not Artifact.objects.filter(version__model=model).exists()
     assert not AuditEvent.objects.filter(action="registry.artifact.added").exists()
     assert JobRun.objects.count() == 0
+
+
+def test_the_documented_walk_through_works(db, server):
+    """docs/mlflow.md's walk-through, as written: its Python block in the data scientist's
+    environment, then its manage.py line."""
+    doc = (ROOT / "docs" / "mlflow.md").read_text()
+    walk = doc.split("## Walk-through", 1)[1]
+    code = walk.split("```python\n", 1)[1].split("```", 1)[0]
+    command = next(line for line in walk.splitlines() if line.startswith("manage.py mlflow_sync"))
+    server.run(code)
+    argv = shlex.split(command.replace("$MLFLOW_TRACKING_URI", server.uri))[1:]
+    out = io.StringIO()
+    call_command(*argv, stdout=out)
+    report = json.loads(out.getvalue().splitlines()[-1])
+    assert report["versions_created"] == 1 and report["errors"] == []
+    version = steward_version("walkthrough", "1")
+    assert version.hyperparameters == {"C": "0.5", "max_iter": "200"}
+    assert set(version.training_metrics) == {"accuracy"}
+    entries = AuditEvent.objects.count()
+    out = io.StringIO()
+    call_command(*argv, stdout=out)
+    assert json.loads(out.getvalue().splitlines()[-1])["versions_unchanged"] == 1
+    assert AuditEvent.objects.count() == entries
