@@ -27,7 +27,9 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/mlflow_bench"
 
 
 def log_versions(server: object, prefix: str, versions: int, models: int) -> float:
-    """Register `versions` small scikit-learn models over `models` names; returns seconds."""
+    """`versions` versions over `models` names: one scikit-learn model logged per name, then
+    registered again until the count is reached (each version is a version of its own to
+    MLflow and to the sync, which downloads its files). Returns seconds."""
     started = time.perf_counter()
     server.run(  # type: ignore[attr-defined]
         f"""
@@ -36,15 +38,20 @@ def log_versions(server: object, prefix: str, versions: int, models: int) -> flo
         from sklearn.linear_model import LogisticRegression
         X, y = load_breast_cancer(return_X_y=True)
         mlflow.set_experiment({prefix!r})
-        for i in range({versions}):
+        uris = []
+        for i in range({models}):
             with mlflow.start_run():
-                model = LogisticRegression(C=0.01 * (i + 1), max_iter=100).fit(X[:, :4], y)
-                mlflow.log_params({{"C": 0.01 * (i + 1)}})
+                model = LogisticRegression(C=0.1 * (i + 1), max_iter=100).fit(X[:, :4], y)
+                mlflow.log_params({{"C": 0.1 * (i + 1)}})
                 mlflow.log_metric("accuracy", float(model.score(X[:, :4], y)))
-                mlflow.sklearn.log_model(
-                    model, name="model", registered_model_name=f"{prefix}-{{i % {models}}}"
+                info = mlflow.sklearn.log_model(
+                    model, name="model", registered_model_name=f"{prefix}-{{i}}"
                 )
-        """
+                uris.append(info.model_uri)
+        for i in range({models}, {versions}):
+            mlflow.register_model(uris[i % {models}], f"{prefix}-{{i % {models}}}")
+        """,
+        timeout=3600,
     )
     return time.perf_counter() - started
 

@@ -76,6 +76,7 @@ CAPS: dict[str, Cap] = {
     # the MLflow bridge: names an admin types; tags an MLflow server sends
     "mlflow_bridge.MlflowConnection.model_names": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "mlflow_bridge.MirroredVersion.tags": _JSON,
+    "mlflow_bridge.MirroredVersion.datasets": Cap(items=ITEMS, json_bytes=JSON_BYTES),
 }
 
 _CAPPED_MODELS = {key.rsplit(".", 1)[0] for key in CAPS}

@@ -113,7 +113,7 @@ class MlflowServer:
             self.process.wait(timeout=30)
         self.process = None
 
-    def run(self, code: str) -> dict:
+    def run(self, code: str, timeout: float = 600) -> dict:
         """Run `code` in the server environment's Python with MLFLOW_TRACKING_URI set; it
         may print one JSON line last, which is returned."""
         env = {
@@ -128,7 +128,7 @@ class MlflowServer:
             env=env,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=timeout,
             cwd=self.folder,
         )
         if done.returncode != 0:
@@ -152,6 +152,10 @@ class MlflowServer:
                 with mlflow.start_run():
                     model = LogisticRegression(C=c, max_iter=200).fit(X[:, :5], y)
                     mlflow.log_params({{"C": c, "max_iter": 200}})
+                    mlflow.log_input(
+                        mlflow.data.from_numpy(X[:, :5], targets=y, name="breast-cancer"),
+                        context="training",
+                    )
                     mlflow.log_metrics({{"accuracy": float(model.score(X[:, :5], y)), "n": 569}})
                     info = mlflow.sklearn.log_model(
                         model, name="model", registered_model_name={name!r}

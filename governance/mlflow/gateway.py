@@ -62,6 +62,8 @@ class RemoteRun:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     user: str = ""
+    # Inputs logged with mlflow.log_input: name, digest, source type and source, context.
+    datasets: list[dict[str, str]] = field(default_factory=list)
 
 
 @contextmanager
@@ -167,7 +169,20 @@ def get_run(creds: Credentials, run_id: str) -> RemoteRun:
             metrics={k: float(v) for k, v in run.data.metrics.items()},
             tags=dict(run.data.tags),
             user=run.info.user_id or "",
+            datasets=[_dataset(d) for d in (run.inputs.dataset_inputs if run.inputs else [])],
         )
+
+
+def _dataset(logged: Any) -> dict[str, str]:
+    tags = {t.key: t.value for t in logged.tags or []}
+    ds = logged.dataset
+    return {
+        "name": ds.name or "",
+        "digest": ds.digest or "",
+        "source_type": ds.source_type or "",
+        "source": (ds.source or "")[:2000],
+        "context": tags.get("mlflow.data.context", ""),
+    }
 
 
 def download_version(creds: Credentials, name: str, version: str, dst: Path) -> Path:

@@ -82,6 +82,8 @@ class MirroredVersion(models.Model):
     run_id = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=1000, blank=True)
     tags = models.JSONField(default=dict, blank=True)
+    # The run's logged input datasets (metadata only: MLflow does not keep their rows).
+    datasets = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=40, blank=True)
     last_updated_ms = models.BigIntegerField(default=0)
     deleted_upstream = models.BooleanField(default=False)

@@ -238,6 +238,7 @@ def _write_version(mirror: MirroredModel, fetched: Fetched, actor: User) -> Mirr
         run_id=rv.run_id,
         source=rv.source[:1000],
         tags=rv.tags,
+        datasets=run.datasets,
         status=rv.status[:40],
         last_updated_ms=rv.last_updated_ms,
     )
@@ -254,6 +255,7 @@ def _write_version(mirror: MirroredModel, fetched: Fetched, actor: User) -> Mirr
             "run_id": rv.run_id,
             "source": mirrored.source,
             "files": [name for name, _ in fetched.files],
+            "datasets": [f"{d['name']}@{d['digest']}" for d in run.datasets],
         },
     )
     return mirrored

@@ -119,7 +119,8 @@ def test_a_sync_mirrors_models_versions_params_metrics_and_artifact_digests(db, 
         for mv in c.search_model_versions("name='credit'"):
             run = c.get_run(mv.run_id)
             out[mv.version] = {"run": mv.run_id, "source": mv.source,
-                               "params": run.data.params, "metrics": run.data.metrics}
+                               "params": run.data.params, "metrics": run.data.metrics,
+                               "datasets": [d.dataset.digest for d in run.inputs.dataset_inputs]}
         print(json.dumps(out))
         """
     )
@@ -131,6 +132,9 @@ def test_a_sync_mirrors_models_versions_params_metrics_and_artifact_digests(db, 
         assert version.hyperparameters == runs[number]["params"]
         assert version.training_metrics == runs[number]["metrics"]
         assert version.framework == "sklearn"
+        assert [d["digest"] for d in mirrored.datasets] == runs[number]["datasets"]
+        assert mirrored.datasets[0]["name"] == "breast-cancer"
+        assert mirrored.datasets[0]["context"] == "training"
         stored = {a.name: a.sha256 for a in Artifact.objects.filter(version=version)}
         assert stored == mlflow_digests(server, "credit", number)
         for artifact in Artifact.objects.filter(version=version):
