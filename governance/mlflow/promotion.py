@@ -135,6 +135,12 @@ def alias_check(
         if found != mirror.alias_seen:
             MirroredModel.objects.filter(pk=mirror.pk).update(alias_seen=found)
         return 0
+    last = mirror.alias_events.order_by("-created_at", "-id").first()
+    if last is not None and last.kind == AliasEventKind.SET_FAILED:  # Steward's own, retried
+        gateway.set_alias(creds, mirror.mlflow_name, alias, approved or None)
+        _record(mirror, AliasEventKind.SET, approved, actor, detail="retried by the sync")
+        MirroredModel.objects.filter(pk=mirror.pk).update(alias_seen=approved)
+        return 1
     events, seen = 0, found
     if found != mirror.alias_seen:  # new: report it once
         _record(

@@ -136,3 +136,45 @@ def test_a_version_not_mirrored_has_no_mlflow_section(client, owner, model_a):
     client.force_login(owner)
     page = client.get(reverse("registry:version-detail", args=[model_a.slug, version.number]))
     assert page.status_code == 200 and "mlflow-heading" not in page.content.decode()
+
+
+def test_an_alias_steward_failed_to_set_is_set_by_the_next_sync(owner, monkeypatch):
+    from governance.mlflow import gateway, promotion
+    from governance.mlflow.connections import sync_user
+
+    version = mirrored(owner)
+    mirror = version.mlflow_mirror.mirrored_model
+    calls = []
+
+    def unreachable(creds, name, alias, target):
+        calls.append(target)
+        raise gateway.MlflowUnavailable("connection refused")
+
+    AliasEvent.objects.create(
+        mirrored_model=mirror, alias="champion", kind=AliasEventKind.APPROVED, mlflow_version="3"
+    )
+    monkeypatch.setattr(gateway, "set_alias", unreachable)
+    assert promotion.alias_push(mirror_id=mirror.pk) is False
+    assert mirror.alias_events.order_by("-pk").first().kind == AliasEventKind.SET_FAILED
+
+    monkeypatch.setattr(gateway, "set_alias", lambda c, n, a, t: calls.append(t) or "alias")
+    remote = gateway.RemoteModel(
+        name="credit risk", description="", tags={}, aliases={}, last_updated_ms=0
+    )
+    creds = gateway.Credentials(tracking_uri="https://mlflow.example.org")
+    events = promotion.alias_check(mirror=mirror, remote=remote, creds=creds, actor=sync_user())
+    assert events == 1 and calls == ["3", "3"]
+    assert mirror.alias_events.order_by("-pk").first().kind == AliasEventKind.SET
+    assert not AuditEvent.objects.filter(action="mlflow.alias.unapproved").exists()
+    mirror.refresh_from_db()
+    assert mirror.alias_seen == "3"
+    remote = gateway.RemoteModel(
+        name="credit risk", description="", tags={}, aliases={"champion": "3"}, last_updated_ms=0
+    )
+    assert promotion.alias_check(mirror=mirror, remote=remote, creds=creds, actor=sync_user()) == 0
+
+
+def test_a_staging_deployment_of_a_mirrored_version_leaves_the_alias_alone(owner):
+    version = mirrored(owner)
+    factories.deployment(version=version, environment="staging")
+    assert not AliasEvent.objects.filter(kind=AliasEventKind.APPROVED).exists()
