@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "NodeKindEnum": "governance.lineage.models.NodeKind",
         "RequestKindEnum": "governance.approvals.choices.RequestKind",
         "RequestStateEnum": "governance.approvals.choices.RequestState",
+        "JobStateEnum": "monitoring.choices.JobState",
     },
 }
 
