@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("governance.readiness.api_urls")),
     path("", include("governance.approvals.api_urls")),
     path("", include("governance.reports.api_urls")),
+    path("", include("governance.mlflow.api_urls")),
     path("", include("monitoring.api.urls")),
     path("", include(router.urls)),
 ]

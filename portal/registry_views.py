@@ -21,6 +21,7 @@ from governance.approvals.models import ModelWatch
 from governance.audit import selectors as audit_selectors
 from governance.lineage import Node
 from governance.lineage.selectors import lineage_graph
+from governance.mlflow import selectors as mlflow_selectors
 from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
 from registry import selectors
@@ -99,6 +100,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
         "model": version.model,
         "artifacts": selectors.version_artifacts(user=user, version=version),
         "deployments": selectors.version_deployments(user=user, version=version),
+        "mlflow": mlflow_selectors.version_mirror(version=version),
         "hyperparameters": sorted(version.hyperparameters.items()),
         "metrics": sorted(version.training_metrics.items()),
         "importance": importance,

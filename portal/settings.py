@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "governance.readiness",
     "governance.approvals",
     "governance.reports",
+    "governance.mlflow",
     "portal",
 ]
 
@@ -207,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "NodeKindEnum": "governance.lineage.models.NodeKind",
         "RequestKindEnum": "governance.approvals.choices.RequestKind",
         "RequestStateEnum": "governance.approvals.choices.RequestState",
+        "JobStateEnum": "monitoring.choices.JobState",
     },
 }
 
@@ -276,6 +278,8 @@ STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
 STEWARD_REGISTRY_HOOKS = {
     "manifest_changed": ["governance.approvals.hooks.manifest_changed"],
     "risk_tier_changed": ["governance.approvals.hooks.risk_tier_changed"],
+    # A production deployment of a version mirrored from MLflow moves its protected alias.
+    "deployment_created": ["governance.mlflow.promotion.deployment_created"],
 }
 STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000")
 STEWARD_WEBHOOK_TIMEOUT_S = env_int("STEWARD_WEBHOOK_TIMEOUT_S", 10, minimum=1)
@@ -394,6 +398,16 @@ CELERY_BEAT_SCHEDULE["monthly-reports"] = {
     "task": "governance.reports.tasks.run_due_schedules",
     "schedule": env_int("STEWARD_REPORT_SCHEDULE_EVERY_S", 24 * 3600, minimum=60),
 }
+# The MLflow bridge (governance/mlflow, docs/mlflow.md): beat syncs every active connection.
+STEWARD_MLFLOW_SYNC_S = env_int("STEWARD_MLFLOW_SYNC_S", 900, minimum=10)
+CELERY_BEAT_SCHEDULE["mlflow-sync"] = {
+    "task": "governance.mlflow.tasks.schedule_syncs",
+    "schedule": STEWARD_MLFLOW_SYNC_S,
+}
+# Each MLflow call: its timeout and how often MLflow's client retries it (a failed sync is
+# retried as a job, so the client's own retries are kept few).
+STEWARD_MLFLOW_TIMEOUT_S = env_int("STEWARD_MLFLOW_TIMEOUT_S", 30, minimum=1)
+STEWARD_MLFLOW_MAX_RETRIES = env_int("STEWARD_MLFLOW_MAX_RETRIES", 2, minimum=0)
 # WeasyPrint logs each layout step and its font subsetting every table at INFO.
 LOGGING.setdefault("loggers", {}).update(
     {"fontTools": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}}

@@ -73,6 +73,10 @@ CAPS: dict[str, Cap] = {
     "approvals.ApprovalPolicyVersion.reason": Cap(chars=TEXT),
     "approvals.WebhookEndpoint.events": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "reports.ReportSchedule.recipients": Cap(chars=RECIPIENTS * 256),
+    # the MLflow bridge: names an admin types; tags an MLflow server sends
+    "mlflow_bridge.MlflowConnection.model_names": Cap(items=ITEMS, json_bytes=JSON_BYTES),
+    "mlflow_bridge.MirroredVersion.tags": _JSON,
+    "mlflow_bridge.MirroredVersion.datasets": Cap(items=ITEMS, json_bytes=JSON_BYTES),
 }
 
 _CAPPED_MODELS = {key.rsplit(".", 1)[0] for key in CAPS}
@@ -108,6 +112,8 @@ SYSTEM_WRITTEN: dict[str, str] = {
     "approvals.ApprovalRequest.manifest": "computed from the version's capped rows",
     "approvals.ApprovalPolicyVersion.snapshot": "a copy of the policy in force",
     "reports.ReportExport.manifest": "written by the export job",
+    "mlflow_bridge.MlflowConnection.last_error": "a sync's own failures, cut short",
+    "mlflow_bridge.AliasEvent.detail": "composed by the bridge, cut short",
 }
 
 

@@ -173,6 +173,28 @@ def policy_editors(role: str, side: str) -> Expected:
     return 200 if role == "superuser" else 403
 
 
+def connection_managers(ok: int) -> Callable[[str, str], Expected]:
+    """MLflow connections belong to no model: admins (here: the superuser) only, and 403 for
+    every other signed-in user whether the id exists or not."""
+
+    def expect(role: str, side: str) -> Expected:
+        if role == "anonymous":
+            return 401
+        return ok if role == "superuser" else 403
+
+    return expect
+
+
+def matrix_connection(world: Any, side: str) -> list[tuple[str, dict[str, Any]]]:
+    """One MLflow connection (rolled back with the test's savepoint); both columns name it."""
+    from governance.mlflow.models import MlflowConnection
+
+    connection, _ = MlflowConnection.objects.get_or_create(
+        name="matrix", defaults={"tracking_uri": "http://mlflow.invalid:5000"}
+    )
+    return [("", {"pk": connection.pk})]
+
+
 def every_signed_in_user(role: str, side: str) -> Expected:
     """Objects that belong to no model (checklist templates, approval policies)."""
     return 401 if role == "anonymous" else 200
@@ -489,6 +511,26 @@ ROUTES: dict[str, Route] = {
                 expect=policy_editors, body={"min_approvals": 2, "reason": "matrix"}, fmt="json"
             ),
         },
+    ),
+    "api:mlflow-connection-detail": Route(
+        ui=False,
+        kwargs=matrix_connection,
+        methods={
+            "GET": Check(expect=connection_managers(200)),
+            "PATCH": Check(
+                expect=connection_managers(200), body={"revert_unapproved": True}, fmt="json"
+            ),
+        },
+    ),
+    "api:mlflow-connection-sync": Route(
+        ui=False,
+        kwargs=matrix_connection,
+        methods={"POST": Check(expect=connection_managers(202))},
+    ),
+    "api:mlflow-connection-syncs": Route(
+        ui=False,
+        kwargs=matrix_connection,
+        methods={"GET": Check(expect=connection_managers(200))},
     ),
     "api:approval-policy-versions": Route(
         ui=False,

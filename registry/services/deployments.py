@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry import hooks
 from registry.actors import Actor
 from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
@@ -146,6 +147,7 @@ def deployment_create(
     )
     if replaces is not None and replaces.status == DeploymentStatus.ACTIVE:
         _deactivate(replaces, actor, reason=f"replaced by deployment {deployment.pk}")
+    hooks.fire(hooks.DEPLOYMENT_CREATED, deployment=deployment, actor=actor)
     return deployment
 
 

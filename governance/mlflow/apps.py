@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class MlflowBridgeConfig(AppConfig):
+    name = "governance.mlflow"
+    # Not "mlflow": that is the client package's name.
+    label = "mlflow_bridge"
+    verbose_name = "MLflow bridge"
+
+    def ready(self) -> None:
+        # Monitoring runs background jobs but may not import governance: register here.
+        from governance.mlflow import jobs
+        from governance.mlflow.connections import ensure_admin_permission
+        from monitoring.tasks import JOBS
+
+        JOBS[jobs.KIND] = jobs.run
+        post_migrate.connect(
+            ensure_admin_permission, sender=self, dispatch_uid="mlflow-admin-permission"
+        )

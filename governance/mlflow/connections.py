@@ -1,0 +1,138 @@
+"""Writes on MLflow connections: admins register and change them; every change is audited
+without the credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from governance import audit
+from governance.mlflow.gateway import Credentials
+from governance.mlflow.models import MlflowConnection
+from registry.actors import Actor, Viewer
+
+MANAGE = "mlflow_bridge.change_mlflowconnection"
+SECRET_FIELDS = ("username", "password", "token")
+EDITABLE = (
+    "name",
+    "tracking_uri",
+    "model_names",
+    "protected_alias",
+    "revert_unapproved",
+    "default_team",
+    "active",
+    *SECRET_FIELDS,
+)
+URI_SCHEMES = ("http://", "https://", "databricks")
+
+
+def ensure_admin_permission(**_: Any) -> None:
+    """The admins role manages connections (after every migrate, like the other roles)."""
+    Group.objects.get_or_create(name="admins")[0].permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="mlflow_bridge", codename="change_mlflowconnection"
+        )
+    )
+
+
+def may_manage_connections(user: Viewer | None) -> bool:
+    """Superusers and the admins role."""
+    return bool(user and user.is_active and user.has_perm(MANAGE))
+
+
+def connection_snapshot(connection: MlflowConnection) -> dict[str, Any]:
+    """What the audit log keeps of a connection: everything but the credentials, of which it
+    says only whether they are set."""
+    data = audit.snapshot(connection, fields=[f for f in EDITABLE if f not in SECRET_FIELDS])
+    data["credentials"] = sorted(f for f in SECRET_FIELDS if getattr(connection, f))
+    return data
+
+
+def credentials(connection: MlflowConnection) -> Credentials:
+    return Credentials(
+        tracking_uri=connection.tracking_uri,
+        username=connection.username,
+        password=connection.password,
+        token=connection.token,
+    )
+
+
+def _clean(connection: MlflowConnection) -> None:
+    if not connection.tracking_uri.startswith(URI_SCHEMES):
+        raise ValidationError({"tracking_uri": "an MLflow tracking URI (http:// or https://)"})
+    names = connection.model_names
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ValidationError({"model_names": "a list of MLflow registered model names"})
+    connection.model_names = sorted(set(names))
+    connection.full_clean()
+
+
+def _require_manager(actor: Actor) -> None:
+    if not may_manage_connections(actor):
+        raise PermissionDenied("only administrators manage MLflow connections")
+
+
+@transaction.atomic
+def connection_create(*, actor: Actor | None, **fields: Any) -> MlflowConnection:
+    """Register an MLflow tracking server (`actor` None: the `mlflow_sync` command, run by
+    whoever may run manage.py on the server)."""
+    if actor is not None:
+        _require_manager(actor)
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({"fields": f"unknown fields: {', '.join(sorted(unknown))}"})
+    connection = MlflowConnection(created_by=actor, **fields)
+    connection.name = connection.name or connection.tracking_uri[:120]
+    _clean(connection)
+    connection.save()
+    audit.record(
+        actor=actor if actor is not None else "mlflow.sync",
+        action="mlflow.connection.created",
+        target=connection,
+        after=connection_snapshot(connection),
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_update(
+    *, connection: MlflowConnection, actor: Actor, **changes: Any
+) -> MlflowConnection:
+    """Change a connection; credentials left out of `changes` are kept."""
+    _require_manager(actor)
+    connection = MlflowConnection.objects.select_for_update().get(pk=connection.pk)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({"fields": f"unknown fields: {', '.join(sorted(unknown))}"})
+    before = connection_snapshot(connection)
+    for name, value in changes.items():
+        setattr(connection, name, value)
+    _clean(connection)
+    connection.save()
+    after = connection_snapshot(connection)
+    secrets_changed = sorted(f for f in SECRET_FIELDS if f in changes)
+    if after != before or secrets_changed:
+        audit.record(
+            actor=actor,
+            action="mlflow.connection.updated",
+            target=connection,
+            before=before,
+            after=after | {"credentials_changed": secrets_changed},
+        )
+    return connection
+
+
+def sync_user() -> User:
+    """The user the sync acts as: `mlflow-sync`, who cannot sign in and holds only the right
+    to register models (data-scientists); the audit log names it for every mirrored change."""
+    user, created = User.objects.get_or_create(
+        username="mlflow-sync", defaults={"first_name": "MLflow", "last_name": "sync"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get_or_create(name="data-scientists")[0])
+    return user
