@@ -1,0 +1,91 @@
+"""The dependency rules of docs/architecture.md, checked on every import statement (function
+level included): the registry imports only the audit and lineage leaves, the leaves import no
+Steward app, and nothing imports portal."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("registry", "monitoring", "governance", "portal")
+# The read side beside each leaf: it reads the registry, so it is not part of the leaf.
+LEAF_READ_SIDE = {
+    "governance.audit": ("selectors", "production_at", "api", "views"),
+    "governance.lineage": ("selectors", "api"),
+    "governance.outbound": (),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in APPS}
+
+
+def _modules(package: str) -> dict[str, set[str]]:
+    base = ROOT.joinpath(*package.split("."))
+    return {
+        _module_name(path): _imports(path)
+        for path in base.rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def _is_leaf(name: str) -> bool:
+    for leaf, read_side in LEAF_READ_SIDE.items():
+        if _within(name, leaf):
+            return not any(_within(name, f"{leaf}.{part}") for part in read_side)
+    return False
+
+
+def test_the_registry_imports_only_the_audit_and_lineage_leaves():
+    wrong = {
+        module: sorted(
+            name
+            for name in imported
+            if not _within(name, "registry") and not (_is_leaf(name) and "outbound" not in name)
+        )
+        for module, imported in _modules("registry").items()
+    }
+    assert {m: names for m, names in wrong.items() if names} == {}
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAF_READ_SIDE))
+def test_the_leaves_import_no_steward_app(leaf):
+    wrong = {
+        module: sorted(name for name in imported if not _is_leaf(name))
+        for module, imported in _modules(leaf).items()
+        if _is_leaf(module)
+    }
+    assert {m: names for m, names in wrong.items() if names} == {}
+
+
+@pytest.mark.parametrize("app", ["registry", "monitoring", "governance"])
+def test_nothing_imports_portal(app):
+    wrong = {
+        module: sorted(name for name in imported if _within(name, "portal"))
+        for module, imported in _modules(app).items()
+    }
+    assert {m: names for m, names in wrong.items() if names} == {}
+
+
+def test_no_loose_modules_at_the_governance_root():
+    own = {"__init__.py", "admin.py", "apps.py", "urls.py"}
+    loose = {p.name for p in (ROOT / "governance").glob("*.py")} - own
+    assert loose == set()
