@@ -30,57 +30,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from harness import ensure_database, setup_django
+from workload import bench_deployment, features
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backfill_bench"
-NUMERIC = [f"x{i}" for i in range(7)]
-REGIONS = ["north", "south", "east", "west"]
-PLANS = ["free", "pro", "team"]
-SCHEMA = [{"name": n, "type": "numeric"} for n in NUMERIC] + [
-    {"name": "visits", "type": "integer"},
-    {"name": "region", "type": "categorical", "categories": REGIONS},
-    {"name": "plan", "type": "categorical", "categories": PLANS},
-]
 COPY_ROWS = 200_000
 
 
-def features(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(rng.normal(size=(n, len(NUMERIC))).round(6), columns=NUMERIC)
-    frame["visits"] = rng.integers(0, 50, size=n)
-    frame["region"] = rng.choice(REGIONS, size=n)
-    frame["plan"] = rng.choice(PLANS, size=n)
-    return frame
-
-
 def make_deployment() -> Any:
-    from django.contrib.auth.models import Group, User
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from registry import services
-    from registry.roles import DATA_SCIENTISTS
-
-    owner, _ = User.objects.get_or_create(username="bench-owner")
-    owner.groups.add(Group.objects.get(name=DATA_SCIENTISTS))
-    model = services.model_create(
-        actor=owner, name=f"Backfill bench {time.time_ns()}", task="binary"
-    )
     training = features(5_000, seed=1)
     training["label"] = np.random.default_rng(2).choice(["0", "1"], size=len(training))
-    upload = SimpleUploadedFile(
-        "training.csv", training.to_csv(index=False).encode(), content_type="text/csv"
-    )
-    dataset = services.dataset_upload(
-        model=model, actor=owner, upload=upload, name="training", kind="training"
-    )
-    version = services.version_register(
-        model=model, actor=owner, input_schema=SCHEMA, training_datasets=[dataset.pk]
-    )
-    return services.deployment_create(
-        version=version,
-        actor=owner,
-        environment="staging",
-        endpoint=f"https://bench.example.org/{model.pk}",
-    )
+    return bench_deployment("Backfill bench", training)[1]
 
 
 def copy_events(deployment_id: int, end: dt.datetime, hours: int, per_hour: int) -> int:

@@ -38,11 +38,7 @@ sys.path.insert(0, str(ROOT))
 from load import (  # noqa: E402 (bench/load.py, found through the path above)
     REGIONS,
     drop_database,
-    recreate_database,
-    seed_world,
-    server_env,
-    setup_django,
-    start_process,
+    start_seeded_server,
     stop_process,
     wait_until_up,
 )
@@ -115,22 +111,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    storage = ROOT / "var" / f"bench-client-{args.port}"
-    env = server_env(args.database_url, storage)
-    recreate_database(args.database_url)
-    setup_django(env)
-    world = seed_world()
-    logs = storage / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    gunicorn = start_process(
-        [
-            sys.executable, "-m", "gunicorn", "portal.wsgi",
-            f"--bind=127.0.0.1:{args.port}", f"--workers={args.gunicorn_workers}",
-            "--worker-class=gthread", "--threads=2", "--timeout=120",
-        ],
-        env,
-        logs / "gunicorn.log",
-    )  # fmt: skip
+    world, _env, logs, gunicorn = start_seeded_server(
+        args.database_url,
+        args.port,
+        "bench-client",
+        workers=args.gunicorn_workers,
+        threads=2,
+        timeout=120,
+    )
     try:
         wait_until_up(args.port, gunicorn, logs / "gunicorn.log")
         client = Steward(f"http://127.0.0.1:{args.port}", world.token)

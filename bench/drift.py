@@ -30,7 +30,6 @@ import itertools
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,13 +38,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from harness import side_python
 from scipy import stats
 from scipy.spatial import distance
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from monitoring.engines import (  # noqa: E402
+from monitoring.engines import (
     CategoricalLayout,
     NumericLayout,
     detect_drift,
@@ -203,24 +200,7 @@ def current_summaries(current: pd.DataFrame, layouts: dict) -> dict:
 
 
 def evidently_python() -> Path | None:
-    """The Evidently venv's interpreter, made on first use; None (with the reason printed)
-    when it cannot be installed."""
-    python = EVIDENTLY_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import evidently"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    print(f"creating {EVIDENTLY_VENV.relative_to(ROOT)} for Evidently (pandas < 3) ...", flush=True)
-    steps = [
-        [sys.executable, "-m", "venv", str(EVIDENTLY_VENV)],
-        [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"Evidently could not be installed: {' '.join(step[:4])} failed:")
-            print(done.stderr.strip()[-2000:])
-            return None
-    return python
+    return side_python(EVIDENTLY_VENV, REQUIREMENTS, "evidently", "Evidently (pandas < 3)")
 
 
 def run_evidently(python: Path, reference: pd.DataFrame, current: pd.DataFrame) -> dict | None:

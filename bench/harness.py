@@ -45,3 +45,27 @@ def setup_django(url: str, storage: str) -> None:
 
     setup_test_environment()
     call_command("migrate", verbosity=0)
+
+
+def side_python(venv: Path, requirements: Path, module: str, label: str) -> Path | None:
+    """The interpreter of a side venv holding a library Steward is compared with (it may need
+    versions that clash with ours: Evidently and NannyML want pandas < 3), made on first use;
+    None, with the reason printed, when it cannot be installed."""
+    import subprocess
+
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", f"import {module}"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    print(f"creating {venv.relative_to(ROOT)} for {label} ...", flush=True)
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{label} could not be installed: {' '.join(step[:4])} failed:")
+            print(done.stderr.strip()[-2000:])
+            return None
+    return python

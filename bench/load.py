@@ -199,6 +199,31 @@ def wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float =
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
+def start_seeded_server(
+    database_url: str, port: int, name: str, *, workers: int, threads: int, timeout: int
+) -> tuple[World, dict[str, str], Path, subprocess.Popen]:
+    """A fresh database with the seeded world and gunicorn serving it on `port`, storage under
+    var/<name>-<port>: the world, the server's environment, its log folder and the process.
+    The caller waits for it (`wait_until_up`) and stops it."""
+    storage = ROOT / "var" / f"{name}-{port}"
+    env = server_env(database_url, storage)
+    recreate_database(database_url)
+    setup_django(env)
+    world = seed_world()
+    logs = storage / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    gunicorn = start_process(
+        [
+            sys.executable, "-m", "gunicorn", "portal.wsgi",
+            f"--bind=127.0.0.1:{port}", f"--workers={workers}",
+            "--worker-class=gthread", f"--threads={threads}", f"--timeout={timeout}",
+        ],
+        env,
+        logs / "gunicorn.log",
+    )  # fmt: skip
+    return world, env, logs, gunicorn
+
+
 def wait_for_worker(log: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while "ready." not in log.read_text():
@@ -312,8 +337,8 @@ def reader(port: int, world: World, path: str, until: float, tally: Tally) -> No
 def job_scheduler(deployment_id: int, every: float, until: float, tally: Tally) -> None:
     from django.db import connection
 
+    from monitoring.jobs.queue import job_create
     from monitoring.rollups.jobs import KIND
-    from monitoring.services import job_create
 
     try:
         while time.monotonic() < until:
@@ -401,22 +426,14 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 10.0 if args.short else args.seconds
 
-    storage = ROOT / "var" / f"bench-load-{args.port}"
-    env = server_env(args.database_url, storage)
-    recreate_database(args.database_url)
-    setup_django(env)
-    world = seed_world()
-    logs = storage / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    gunicorn = start_process(
-        [
-            sys.executable, "-m", "gunicorn", "portal.wsgi",
-            f"--bind=127.0.0.1:{args.port}", f"--workers={args.gunicorn_workers}",
-            "--worker-class=gthread", f"--threads={args.gunicorn_threads}", "--timeout=60",
-        ],
-        env,
-        logs / "gunicorn.log",
-    )  # fmt: skip
+    world, env, logs, gunicorn = start_seeded_server(
+        args.database_url,
+        args.port,
+        "bench-load",
+        workers=args.gunicorn_workers,
+        threads=args.gunicorn_threads,
+        timeout=60,
+    )
     worker = start_process(
         [
             sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO",

@@ -7,10 +7,13 @@ deployment), writes 90 days of daily performance, hourly health and per-feature 
 (2,250 drift results) and one resolved alert, creates a signing identity, then exports the
 deployment report three times and reports the median. Each export gathers the evidence,
 renders HTML to PDF/A-3b with WeasyPrint, signs it with pyHanko (PAdES), stores it and audits
-it; the script also verifies the last file.
+it; the script also verifies the last file. Then it exports the version's technical
+documentation (EU AI Act Annex IV, with the same 90 days of monitoring, an alert rule and
+monitoring settings behind its post-market monitoring section) as many times.
 
 Usage: .venv/bin/python bench/reports.py [--days 90] [--features 25] [--runs 3]
-The last line is `RESULT report_s=<median seconds of one export>`. Target: under 5 s.
+The last line is `RESULT report_s=<median seconds of one export> techdoc_s=<median seconds
+of one technical documentation export>`. Targets: under 5 s and under 10 s.
 """
 
 from __future__ import annotations
@@ -88,7 +91,32 @@ def main() -> None:
     problems = ", ".join(result.verdict.problems) or "no problems"
     print(f"verified: {'valid' if result.ok else 'INVALID'} ({problems})")
     median = statistics.median(times)
-    print(f"RESULT report_s={median:.2f}")
+
+    from governance.reports.choices import ReportKind
+    from monitoring.models import AlertRule
+
+    factories.monitoring_settings(deployment, sensitive_attribute=names[0])
+    AlertRule.objects.create(
+        model=version.model, source="metric", name="roc_auc", comparator="lt", threshold=0.8
+    )
+    techdoc_times = []
+    for run in range(args.runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        export = services.report_export(
+            actor=version.model.owner,
+            version_id=version.pk,
+            kind=ReportKind.TECHNICAL_DOCUMENTATION,
+        )
+        techdoc_times.append(time.perf_counter() - t0)
+        cpu = time.process_time() - c0
+        print(
+            f"technical documentation run {run + 1}: {techdoc_times[-1]:.2f} s wall, "
+            f"{cpu:.2f} s CPU, {export.size / 1024:.0f} KiB"
+        )
+    with export.file.open("rb") as f:
+        ok = services.report_verify(f.read()).ok
+    print(f"technical documentation verified: {'valid' if ok else 'INVALID'}")
+    print(f"RESULT report_s={median:.2f} techdoc_s={statistics.median(techdoc_times):.2f}")
 
 
 if __name__ == "__main__":

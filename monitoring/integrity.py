@@ -11,6 +11,7 @@ from registry.models import Artifact, Dataset
 from registry.profiling import sha256_of
 
 CHUNK = 1024 * 1024
+KIND = "artifact_integrity_scan"
 
 
 def _digest(field_file: Any) -> str | None:
@@ -26,7 +27,9 @@ def scan_stored_files(*, progress: Callable[[float], None] = lambda _: None) -> 
     rows: list[Any] = list(
         Artifact.objects.exclude(file="").only("pk", "file", "sha256", "name", "version_id")
     )
-    rows += list(Dataset.objects.only("pk", "file", "sha256", "name", "number", "model_id"))
+    rows += list(  # metadata-only (external) datasets have no file to check
+        Dataset.objects.exclude(file="").only("pk", "file", "sha256", "name", "number", "model_id")
+    )
     problems = []
     for index, row in enumerate(rows, start=1):
         found = _digest(row.file)
@@ -43,3 +46,8 @@ def scan_stored_files(*, progress: Callable[[float], None] = lambda _: None) -> 
         if index % 50 == 0:
             progress(index / len(rows))
     return {"checked": len(rows), "problems": problems}
+
+
+def run(job: Any, progress: Callable[[float], None]) -> dict[str, Any]:
+    """The "artifact_integrity_scan" job's body."""
+    return scan_stored_files(progress=progress)

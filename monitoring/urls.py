@@ -8,4 +8,5 @@ urlpatterns = [
     path("jobs/progress/", views.job_progress, name="job-progress"),
     path("", include("monitoring.dashboards.portfolio_urls")),
     path("", include("monitoring.dashboards.deployment_urls")),
+    path("", include("monitoring.settings_urls")),
 ]

@@ -33,9 +33,11 @@ urlpatterns = [
     path("", include("governance.audit.api.urls")),
     path("", include("governance.access.api_urls")),
     path("", include("governance.readiness.api_urls")),
+    path("", include("governance.modelcards.api_urls")),
     path("", include("governance.approvals.api_urls")),
     path("", include("governance.reports.api_urls")),
     path("", include("governance.mlflow.api_urls")),
+    path("", include("governance.retraining.api_urls")),
     path("", include("monitoring.api.urls")),
     path("", include(router.urls)),
 ]

@@ -6,6 +6,8 @@ restricts to what the user may view (anything else is a 404).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -22,12 +24,14 @@ from governance.audit import selectors as audit_selectors
 from governance.lineage import Node
 from governance.lineage.selectors import lineage_graph
 from governance.mlflow import selectors as mlflow_selectors
+from governance.retraining import selectors as retraining_selectors
 from monitoring.dashboards.deployment_selectors import detail_monitoring
 from portal import lineage_svg
+from portal.registry_edit import may_change, may_create_models
 from registry import selectors
 from registry.actors import acting_user
 from registry.choices import Action
-from registry.forms import DeploymentFilterForm, ModelFilterForm
+from registry.forms import DeploymentFilterForm, ListForm, ModelFilterForm
 from registry.models import RegisteredModel
 
 PAGE_SIZE = 25
@@ -36,6 +40,31 @@ PAGE_SIZE = 25
 def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
     """The requested page; a missing or out-of-range number gives the first or last page."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def filtered_page(
+    request: HttpRequest,
+    form: ListForm,
+    select: Callable[..., QuerySet[Any]],
+    template: str,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A list page: the GET form's search, filters and sort, passed to the selector `select`,
+    one page of what it returns (and `extra` in the template's context)."""
+    values = form.values()
+    items = select(
+        user=request.user,
+        search=values.get("q", ""),
+        filters=values,
+        ordering=values.get("sort", ""),
+    )
+    context = {
+        "form": form,
+        "page_obj": paginate(request, items),
+        "filtered": bool(set(values) - {"sort"}),
+        **(extra or {}),
+    }
+    return render(request, template, context)
 
 
 def lineage_context(user: Any, start: Node) -> dict[str, Any]:
@@ -52,19 +81,8 @@ def lineage_context(user: Any, start: Node) -> dict[str, Any]:
 @require_safe
 def model_list(request: HttpRequest) -> HttpResponse:
     form = ModelFilterForm(request.GET, **selectors.model_filter_options(user=request.user))
-    values = form.values()
-    models = selectors.model_list(
-        user=request.user,
-        search=values.get("q", ""),
-        filters=values,
-        ordering=values.get("sort", ""),
-    )
-    context = {
-        "form": form,
-        "page_obj": paginate(request, models),
-        "filtered": bool(set(values) - {"sort"}),
-    }
-    return render(request, "registry/model_list.html", context)
+    extra = {"may_create": may_create_models(request.user)}
+    return filtered_page(request, form, selectors.model_list, "registry/model_list.html", extra)
 
 
 @login_required
@@ -81,6 +99,8 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
             user=user, events=audit_selectors.model_audit(user=user, model=model)
         ),
         "watching": ModelWatch.objects.filter(model=model, user=user).exists(),
+        "may_change": may_change(user, model),
+        "retraining": retraining_selectors.model_summary(model=model),
     }
     if RegisteredModel.objects.restrict(user, Action.MANAGE_ACCESS).filter(pk=model.pk).exists():
         context["access"] = access.access_list(model=model)
@@ -110,6 +130,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
             "label": "Feature importance",
         },
         **lineage_context(user, Node("version", version.pk)),
+        "may_change": may_change(user, version.model),
     }
     return render(request, "registry/version_detail.html", context)
 
@@ -122,6 +143,12 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "dataset": dataset,
         "model": dataset.model,
         "columns": selectors.dataset_columns(dataset),
+        # A metadata-only dataset: the schema and profile its source system recorded.
+        "external_metadata": (
+            json.dumps(dataset.external_metadata, indent=2, sort_keys=True)
+            if dataset.external and dataset.external_metadata
+            else ""
+        ),
         **lineage_context(request.user, Node("dataset", dataset.pk)),
     }
     return render(request, "registry/dataset_detail.html", context)
@@ -133,19 +160,7 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
     form = DeploymentFilterForm(
         request.GET, models=selectors.deployment_model_options(user=request.user)
     )
-    values = form.values()
-    deployments = selectors.deployment_list(
-        user=request.user,
-        search=values.get("q", ""),
-        filters=values,
-        ordering=values.get("sort", ""),
-    )
-    context = {
-        "form": form,
-        "page_obj": paginate(request, deployments),
-        "filtered": bool(set(values) - {"sort"}),
-    }
-    return render(request, "registry/deployment_list.html", context)
+    return filtered_page(request, form, selectors.deployment_list, "registry/deployment_list.html")
 
 
 def _url_or_blank(name: str) -> str:

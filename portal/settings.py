@@ -12,8 +12,10 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue as KombuQueue
 
-from portal.demo_settings import demo_secret_key
+from monitoring.jobs import kinds as job_kinds
+from portal.demo_settings import demo_secret_key, secrets_key
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
     "governance.approvals",
     "governance.reports",
     "governance.mlflow",
+    "governance.retraining",
     "portal",
 ]
 
@@ -242,15 +245,27 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesystem://")
+# One queue per kind of work (monitoring/jobs/kinds.py). A worker started without -Q reads
+# them all (the demo, the tests); `-Q reports` makes a worker that only renders reports, so
+# a slow report never delays monitoring (docs/operations.md, "Workers and queues").
+CELERY_TASK_QUEUES = [KombuQueue(name) for name in job_kinds.QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = job_kinds.MONITORING
+CELERY_TASK_ROUTES = {
+    "governance.approvals.tasks.dispatch_events": {"queue": job_kinds.WEBHOOKS},
+    "governance.approvals.tasks.deliver_webhook": {"queue": job_kinds.WEBHOOKS},
+    "monitoring.jobs.beat.retry_alert_deliveries": {"queue": job_kinds.WEBHOOKS},
+    "governance.reports.tasks.run_due_schedules": {"queue": job_kinds.REPORTS},
+    "governance.mlflow.tasks.schedule_syncs": {"queue": job_kinds.INTEGRATIONS},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(STORAGE_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "deployment-monitoring": {
-        "task": "monitoring.tasks.schedule_deployment_monitoring",
+        "task": "monitoring.jobs.beat.schedule_deployment_monitoring",
         "schedule": 3600,
     },
     "artifact-integrity-scan": {
-        "task": "monitoring.tasks.start_job",
+        "task": "monitoring.jobs.beat.start_job",
         "schedule": env_int("STEWARD_INTEGRITY_SCAN_S", 24 * 3600, minimum=60),
         "args": ["artifact_integrity_scan"],
     },
@@ -263,14 +278,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
     },
     "retry-alert-deliveries": {
-        "task": "monitoring.tasks.retry_alert_deliveries",
+        "task": "monitoring.jobs.beat.retry_alert_deliveries",
         "schedule": 60,
     },
     "redispatch-queued-jobs": {
-        "task": "monitoring.tasks.redispatch_queued_jobs",
+        "task": "monitoring.jobs.beat.redispatch_queued_jobs",
         "schedule": 60,
     },
+    # Raw-event partitions ahead and retention (monitoring/retention, docs/operations.md).
+    "raw-partitions": {
+        "task": "monitoring.jobs.beat.start_job",
+        "schedule": 24 * 3600,
+        "args": ["raw_partitions"],
+    },
+    "raw-retention": {
+        "task": "monitoring.jobs.beat.start_job",
+        "schedule": 24 * 3600,
+        "args": ["raw_retention"],
+    },
 }
+# Days raw prediction events and ground truth are kept; older whole months go once their
+# hours' summaries are verified (summaries and daily performance stay forever).
+STEWARD_RAW_RETENTION_DAYS = env_int("STEWARD_RAW_RETENTION_DAYS", 90, minimum=1)
 # Production is protected: registry deployments to it ask this gate (governance's approvals).
 STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
 # Governance hears of changes to what a pending approval binds, inside the changing
@@ -278,6 +307,8 @@ STEWARD_PRODUCTION_GATE = "governance.approvals.gate.production_gate"
 STEWARD_REGISTRY_HOOKS = {
     "manifest_changed": ["governance.approvals.hooks.manifest_changed"],
     "risk_tier_changed": ["governance.approvals.hooks.risk_tier_changed"],
+    # Archiving a version withdraws its pending approval requests.
+    "version_archived": ["governance.approvals.hooks.version_archived"],
     # A production deployment of a version mirrored from MLflow moves its protected alias.
     "deployment_created": ["governance.mlflow.promotion.deployment_created"],
 }
@@ -408,8 +439,29 @@ CELERY_BEAT_SCHEDULE["mlflow-sync"] = {
 # retried as a job, so the client's own retries are kept few).
 STEWARD_MLFLOW_TIMEOUT_S = env_int("STEWARD_MLFLOW_TIMEOUT_S", 30, minimum=1)
 STEWARD_MLFLOW_MAX_RETRIES = env_int("STEWARD_MLFLOW_MAX_RETRIES", 2, minimum=0)
+# Fernet keys that encrypt stored credentials at rest (MLflow connections), comma-separated,
+# newest first: the first encrypts, all decrypt (rotation: put the new key first, run
+# `manage.py rotate_secrets`, then drop the old one). Unset: a key made once under
+# STORAGE_DIR/keys/secrets-fernet-key (mode 0600), as the demo's secret key is.
+STEWARD_SECRETS_KEY = env_str("STEWARD_SECRETS_KEY", "") or secrets_key(STORAGE_DIR)
 # WeasyPrint logs each layout step and its font subsetting every table at INFO.
 LOGGING.setdefault("loggers", {}).update(
     {"fontTools": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}}
 )
 # --- end signed reports ---
+# --- periodic revalidation (docs/governance.md) ---
+# Days before a model's next validation falls due that the sweep opens its revalidation request.
+STEWARD_REVALIDATION_NOTICE_DAYS = env_int("STEWARD_REVALIDATION_NOTICE_DAYS", 30, minimum=0)
+CELERY_BEAT_SCHEDULE["revalidation-sweep"] = {
+    "task": "monitoring.jobs.beat.start_job",
+    "schedule": env_int("STEWARD_REVALIDATION_SWEEP_S", 24 * 3600, minimum=60),
+    "args": ["revalidation_sweep"],
+}
+# --- end periodic revalidation ---
+# Governed retraining (governance/retraining, docs/retraining.md): beat queues the check that
+# starts due deferred runs, records firing triggers and follows approvals.
+CELERY_BEAT_SCHEDULE["retraining-check"] = {
+    "task": "monitoring.jobs.beat.start_job",
+    "schedule": env_int("STEWARD_RETRAINING_CHECK_S", 3600, minimum=60),
+    "args": ["retraining_check"],
+}

@@ -13,5 +13,8 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("governance/approvals/", include("governance.approvals.urls")),
     path("governance/reports/", include("governance.reports.urls")),
+    path("governance/readiness/", include("governance.readiness.urls")),
     path("governance/", include("governance.urls")),
+    path("administration/", include("portal.administration.urls")),
+    path("account/", include("portal.administration.account_urls")),
 ]

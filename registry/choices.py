@@ -16,6 +16,25 @@ class RiskTier(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class ValidationStatus(models.TextChoices):
+    """Where a model stands with its (re)validation, as the model-risk inventory shows it."""
+
+    NOT_VALIDATED = "not_validated", "Not validated"
+    VALIDATED = "validated", "Validated"
+    REVALIDATION_DUE = "revalidation_due", "Revalidation due"
+    REVALIDATION_OVERDUE = "revalidation_overdue", "Revalidation overdue"
+
+
+class RegulatoryClass(models.TextChoices):
+    """The model's classification under the EU AI Act (Art. 5, 6 and Annex III, Art. 50)."""
+
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    MINIMAL = "minimal", "Minimal risk (not high-risk)"
+    LIMITED = "limited", "Limited risk (transparency duties)"
+    HIGH = "high", "High-risk (EU AI Act Annex III or Art. 6(1))"
+    PROHIBITED = "prohibited", "Prohibited practice (Art. 5)"
+
+
 class Stage(models.TextChoices):
     DRAFT = "draft", "Draft"
     PENDING_REVIEW = "pending_review", "Pending review"

@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 MANIFEST_CHANGED = "manifest_changed"  # kwargs: version, actor
 RISK_TIER_CHANGED = "risk_tier_changed"  # kwargs: model, before, after, actor
 DEPLOYMENT_CREATED = "deployment_created"  # kwargs: deployment, actor
+VERSION_ARCHIVED = "version_archived"  # kwargs: version, actor
 
 
 def fire(event: str, **kwargs: Any) -> None:

@@ -44,6 +44,8 @@ CAPS: dict[str, Cap] = {
     "registry.RegisteredModel.description": Cap(chars=TEXT),
     "registry.RegisteredModel.intended_use": Cap(chars=TEXT),
     "registry.RegisteredModel.tags": Cap(items=TAGS, json_bytes=TAGS * (TAG + 4)),
+    "registry.RegisteredModel.restrictions": Cap(chars=TEXT),
+    "registry.RegisteredModel.risk_rationale": Cap(chars=TEXT),
     "registry.ModelVersion.description": Cap(chars=TEXT),
     "registry.ModelVersion.input_schema": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "registry.ModelVersion.hyperparameters": _JSON,
@@ -60,6 +62,9 @@ CAPS: dict[str, Cap] = {
     "monitoring.GroundTruth.label": Cap(chars=EVENT_TEXT),
     "monitoring.MonitoringSettings.thresholds": _JSON,
     "monitoring.MonitoringSettings.drift_methods": _JSON,
+    # posted hourly summaries: checked hour by hour by monitoring/rollups/posted.py
+    "monitoring.PostedSummary.health": _JSON,
+    "monitoring.PostedSummary.performance": _JSON,
     # governance
     "readiness.ChecklistAnswer.evidence_text": Cap(chars=EVIDENCE_TEXT),
     "readiness.ChecklistAnswer.note": Cap(chars=NOTE),
@@ -73,6 +78,9 @@ CAPS: dict[str, Cap] = {
     "approvals.ApprovalPolicyVersion.reason": Cap(chars=TEXT),
     "approvals.WebhookEndpoint.events": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "reports.ReportSchedule.recipients": Cap(chars=RECIPIENTS * 256),
+    # a retraining run's reason and the result the team's trainer sends
+    "retraining.RetrainingRun.reason": Cap(chars=TEXT),
+    "retraining.RetrainingRun.comparison": _JSON,
     # the MLflow bridge: names an admin types; tags an MLflow server sends
     "mlflow_bridge.MlflowConnection.model_names": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "mlflow_bridge.MirroredVersion.tags": _JSON,
@@ -114,6 +122,22 @@ SYSTEM_WRITTEN: dict[str, str] = {
     "reports.ReportExport.manifest": "written by the export job",
     "mlflow_bridge.MlflowConnection.last_error": "a sync's own failures, cut short",
     "mlflow_bridge.AliasEvent.detail": "composed by the bridge, cut short",
+    "mlflow_bridge.MlflowConnection.username": "a Fernet token of a capped input",
+    "mlflow_bridge.MlflowConnection.password": "a Fernet token of a capped input",
+    "mlflow_bridge.MlflowConnection.token": "a Fernet token of a capped input",
+    "registry.Dataset.external_metadata": "written by the MLflow sync, dropped past 64 KiB",
+    "governance.ModelCardRevision.content": "text sections checked by governance/modelcards/"
+    "sections.py (known keys, 20,000 characters each) beside computed data sections",
+    "monitoring.DailyEstimate.estimated": "computed",
+    "monitoring.DailyEstimate.realised": "computed",
+    "monitoring.DailyEstimate.reference": "computed",
+    "monitoring.DailyEstimate.error": "an estimation's own failure",
+    "monitoring.HourlyEstimate.counts": "computed",
+    "retraining.RetrainingRun.more_triggers": "triggers the application recorded",
+    "retraining.RetrainingRun.suggestion": "computed from the monitoring results",
+    "retraining.RetrainingRun.error": "a trainer delivery's own failure, cut short",
+    "retraining.TrainerDelivery.payload": "composed by the application",
+    "retraining.TrainerDelivery.error": "a delivery failure",
 }
 
 

@@ -44,6 +44,9 @@ NOT_OBJECT_KWARGS = {"format"}
 OWN_OBJECT_ROUTES = {
     # Another user's token is a 404 (tests/portal/test_api_tokens.py).
     "api:token-detail": "the caller's own API token",
+    # The invitation's set-password link (Django's password reset token): a signed one-time
+    # link for the account it names, not an object id (tests/portal/test_admin_pages.py).
+    "account:set-password": "a signed one-time link to the holder's own account",
 }
 
 
@@ -322,6 +325,13 @@ LOGIN = "login"  # 302 to the login page
 PAGE = "page"  # 200, a page rendered without form errors
 DONE = "done"  # 302 with a success message: the form's action happened
 REFUSED = "refused"  # 302 with an error message, or the form shown again with an error
+
+
+def upload(data: bytes, name: str) -> Any:
+    """A fresh file for a multipart form (one per request: a file is read once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
 
 
 def clients(world: World) -> dict[str, APIClient]:

@@ -29,9 +29,10 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from governance.approvals.models import ApprovalRequest, Notification
+from governance.approvals.models import ApprovalRequest, Notification, WebhookEndpoint
 from monitoring.models import Alert, AlertRule
 from registry.models import Artifact, Dataset, Deployment, ModelVersion
+from tests import factories
 from tests import matrix_support as ms
 from tests.matrix_support import DONE, LOGIN, PAGE, REFUSED, Outcome, World
 
@@ -156,6 +157,21 @@ def matrix_rule(model: Any) -> Any:
     )
 
 
+def matrix_rule_with_webhook(model: Any) -> Any:
+    """An alert rule on `model` calling a webhook on a loopback address, which the sender
+    refuses before connecting (no network in the matrix)."""
+    from monitoring.models import AlertRule
+
+    return AlertRule.objects.create(
+        model=model,
+        source="metric",
+        name="accuracy",
+        comparator="lt",
+        threshold=0.9,
+        webhook_url="https://127.0.0.1:9/hook",
+    )
+
+
 def lineage_nodes(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
     s = world.side(side)
     return [
@@ -222,6 +238,44 @@ def webhook_managers(role: str, side: str) -> Expected:
     return 204 if "manage_access" in RIGHTS[side][role] else 404
 
 
+def webhook_managers_ui(ok: str) -> Callable[[str, str], Expected]:
+    """The webhook pages: whoever may manage access to the webhook's model gets `ok`; the
+    rest do not see the webhook at all (404), as in the API."""
+
+    def expect(role: str, side: str) -> Expected:
+        if role == "anonymous":
+            return LOGIN
+        return ok if "manage_access" in RIGHTS[side][role] else 404
+
+    return expect
+
+
+def matrix_refused_webhook(side: ms.Side) -> Any:
+    """A webhook of the side's model on a loopback address: a test send reaches the sender,
+    which refuses the address before any connection (no network in the matrix)."""
+    return WebhookEndpoint.objects.create(
+        name="matrix-loopback",
+        url="https://127.0.0.1:9/hook",
+        secret="s" * 32,
+        model=side.model,
+        created_by=side.model.owner,
+    )
+
+
+RULE_FORM = {
+    "scope": "deployment",
+    "source": "metric",
+    "name": "accuracy",
+    "comparator": "lt",
+    "threshold": "0.5",
+    "window_days": "1",
+    "severity": "warning",
+    "save": "1",
+}
+RULE_EDIT = {k: v for k, v in RULE_FORM.items() if k not in ("scope", "source", "name")}
+WEBHOOK_EDIT = {"name": "matrix", "url": "https://matrix.example.org/hook", "active": "on"}
+
+
 def matrix_report(side: ms.Side) -> Any:
     """A signed report of the side's approved version (rolled back with the test's savepoint;
     the bytes are a stand-in: the matrix checks who reaches them, not what they say)."""
@@ -279,7 +333,79 @@ def answer_body(world: World) -> dict[str, Any]:
     return {"item": world.item_key, "answer": "yes", "evidence_text": "matrix evidence"}
 
 
+def administrators(ok: Expected) -> Callable[[str, str], Expected]:
+    """The administration pages (portal/administration/): admins (here: the superuser) only;
+    every other signed-in user gets 403, whatever they may do on models."""
+
+    def expect(role: str, side: str) -> Expected:
+        if role == "anonymous":
+            return LOGIN
+        return ok if role == "superuser" else 403
+
+    return expect
+
+
+def grant_readers(role: str, side: str) -> Expected:
+    """A model's grants page: 404 unseen, 403 seen without manage_access, else the page."""
+    if role == "anonymous":
+        return LOGIN
+    if not sees(role, side):
+        return 404
+    return PAGE if "manage_access" in RIGHTS[side][role] else 403
+
+
+def token_holder_only(role: str, side: str) -> Expected:
+    """My tokens page: a token is its holder's (A's: the owner's; B's: bob's, no role here);
+    any other user's, the superuser's included, is a 404."""
+    if role == "anonymous":
+        return LOGIN
+    return DONE if (role, side) == ("owner", "A") else 404
+
+
+def matrix_token(side: ms.Side) -> Any:
+    """An API token of the side's model owner (rolled back with the test's savepoint)."""
+    from portal.security.tokens import token_create
+
+    return token_create(user=side.model.owner, name="matrix")[0]
+
+
 SUPERUSER_NOT_IN_POLICY_GROUP = {("superuser", "A"): 403, ("superuser", "B"): 403}
+
+
+def matrix_split(side: ms.Side) -> Any:
+    """v1 of the side's model on half of a fresh staging endpoint: room for a canary."""
+    return factories.deployment(
+        version=side.v1, endpoint=f"https://{side.model.slug}.example.org/split", traffic_share=50
+    )
+
+
+def matrix_retraining_run(side: ms.Side) -> Any:
+    """The side's model with a retraining policy and one queued run (made once per module)."""
+    from governance.retraining.models import RetrainingPolicy, RetrainingRun
+
+    RetrainingPolicy.objects.get_or_create(model=side.model)
+    run, _ = RetrainingRun.objects.get_or_create(
+        model=side.model,
+        trigger="manual",
+        defaults={"trainer": "steward", "state": "queued", "base_version": side.v1},
+    )
+    return run
+
+
+RETRAINING_FORM = {
+    "enabled": "on",
+    "every_days": "30",
+    "min_days": "7",
+    "metric_source": "realised",
+    "metric_window_days": "7",
+    "window_days": "30",
+    "trainer": "steward",
+}
+
+
+def checklist_item(world: World, side: str) -> list[tuple[str, dict[str, Any]]]:
+    s = world.side(side)
+    return [("", {"slug": s.model.slug, "number": s.v3.number, "key": world.item_key})]
 
 
 # Route name -> its objects and methods. The objects are chosen so that an allowed write goes
@@ -378,6 +504,20 @@ ROUTES: dict[str, Route] = {
             ),
         },
     ),
+    # Allowed posters get past the permission layer to the layout check: 409 for a digest
+    # that is not the version's (the matrix posts no real summaries).
+    "api:deployment-summaries": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "POST": Check(
+                ok=409, needs="deploy", fmt="json", body={"format": 1, "layout_digest": "x"}
+            ),
+        },
+    ),
+    "api:version-layouts": Route(
+        ui=False, kwargs=one(lambda s: {"pk": s.v1.pk}), methods={"GET": Check()}
+    ),
     "api:deployment-drift": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
@@ -389,6 +529,11 @@ ROUTES: dict[str, Route] = {
         methods={"GET": Check()},
     ),
     "api:deployment-performance": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check()},
+    ),
+    "api:deployment-estimated-performance": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
         methods={"GET": Check()},
@@ -476,6 +621,37 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": matrix_alert(s.deployment).pk}),
         methods={"POST": Check(ok=DONE, needs="change")},
     ),
+    # --- monitoring settings: alert rules ---
+    "monitoring:deployment-rules": Route(
+        ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
+    ),
+    "monitoring:rule-new": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check(ok=PAGE), "POST": Check(ok=DONE, needs="change", body=RULE_FORM)},
+    ),
+    "monitoring:rule-edit": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_rule(s.model).pk}),
+        methods={"GET": Check(ok=PAGE), "POST": Check(ok=DONE, needs="change", body=RULE_EDIT)},
+    ),
+    "monitoring:rule-active": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_rule(s.model).pk}),
+        methods={"POST": Check(ok=DONE, needs="change", body={"active": "0"})},
+    ),
+    # A test send by whoever may change the rule runs and fails on its loopback address (an
+    # error message from the sender's refusal); viewers are refused before anything is sent.
+    "monitoring:rule-test": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_rule_with_webhook(s.model).pk}),
+        methods={"POST": Check(ok=REFUSED, needs="change")},
+    ),
+    "monitoring:rule-delete": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_rule(s.model).pk}),
+        methods={"GET": Check(ok=PAGE), "POST": Check(ok=DONE, needs="change")},
+    ),
     "api:deployment-rollback": Route(
         ui=False,
         kwargs=one(lambda s: {"pk": s.deployment.pk}),
@@ -492,6 +668,16 @@ ROUTES: dict[str, Route] = {
         methods={
             "POST": Check(needs="change", body=answer_body, fmt="json"),
             "PUT": Check(needs="change", body=answer_body, fmt="json"),
+        },
+    ),
+    # --- model cards (governance/modelcards): read with the view right, saved with change ---
+    "api:version-model-card": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": s.v3.pk}),
+        methods={
+            "GET": Check(),
+            "PUT": Check(needs="change", body={"text": {"limitations": "matrix"}}, fmt="json"),
+            "POST": Check(needs="change", body={"text": {"caveats": "matrix"}}, fmt="json"),
         },
     ),
     "api:readiness-template-version": Route(
@@ -591,6 +777,40 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"pk": s.webhook.pk}),
         methods={"DELETE": Check(expect=webhook_managers)},
     ),
+    # --- webhook pages: manage access on the webhook's model, else 404 (as the API) ---
+    "approvals:webhook-detail": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.webhook.pk}),
+        methods={"GET": Check(expect=webhook_managers_ui(PAGE))},
+    ),
+    "approvals:webhook-edit": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.webhook.pk}),
+        methods={
+            "GET": Check(expect=webhook_managers_ui(PAGE)),
+            "POST": Check(expect=webhook_managers_ui(DONE), body=WEBHOOK_EDIT),
+        },
+    ),
+    "approvals:webhook-active": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.webhook.pk}),
+        methods={"POST": Check(expect=webhook_managers_ui(DONE), body={"active": "0"})},
+    ),
+    "approvals:webhook-delete": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.webhook.pk}),
+        methods={
+            "GET": Check(expect=webhook_managers_ui(PAGE)),
+            "POST": Check(expect=webhook_managers_ui(DONE)),
+        },
+    ),
+    # A manager's test send runs and fails on the loopback address (an error message: the
+    # sender refused it); everyone else is answered 404 before anything is sent.
+    "approvals:webhook-test": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_refused_webhook(s).pk}),
+        methods={"POST": Check(expect=webhook_managers_ui(REFUSED))},
+    ),
     # The entry about the model's creation: read by whoever may view the model (audit_visible,
     # the audit page's rule), so the default expectations hold.
     "api:audit-event-detail": Route(
@@ -602,6 +822,9 @@ ROUTES: dict[str, Route] = {
     ),
     "api:report-export-download": Route(
         ui=False, kwargs=one(lambda s: {"pk": matrix_report(s).pk}), methods={"GET": Check()}
+    ),
+    "api:report-technical-documentation": Route(
+        ui=False, kwargs=one(lambda s: {"pk": s.v1.pk}), methods={"GET": Check()}
     ),
     "api:report-job-detail": Route(
         ui=False,
@@ -636,6 +859,90 @@ ROUTES: dict[str, Route] = {
     "registry:deployment-detail": Route(
         ui=True, kwargs=one(lambda s: {"pk": s.deployment.pk}), methods={"GET": Check(ok=PAGE)}
     ),
+    # The registry's write pages (portal/registry_edit.py): the form opens, and posts, for
+    # who may change the model; who only sees it is sent back with the reason.
+    "registry:model-edit": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE, needs="change", body={"description": "matrix", "risk_tier": "medium"}
+            ),
+        },
+    ),
+    "registry:version-new": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(ok=DONE, needs="change", body={"description": "matrix"}),
+        },
+    ),
+    "registry:artifact-upload": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body=lambda w: {"kind": "report", "file": ms.upload(b"matrix report", "r.pdf")},
+            ),
+        },
+    ),
+    "registry:artifact-link": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body={"kind": "other", "uri": "s3://matrix/link.bin", "name": "matrix-link"},
+            ),
+        },
+    ),
+    "registry:dataset-upload": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body=lambda w: {
+                    "file": ms.upload(b"age,income\n1,2.5\n", "m.csv"),
+                    "name": "matrix",
+                    "kind": "validation",
+                    "link_as": "validated_with",
+                },
+            ),
+        },
+    ),
+    "registry:version-lineage": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body=lambda w: {"relation": "trained_on", "dataset": w.a.dataset.pk},
+                overrides={("superuser", "B"): REFUSED},
+                why="the body names model A's dataset, which the form on model B's version "
+                "refuses as no dataset of that model",
+            ),
+        },
+    ),
+    "registry:version-archive": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(ok=DONE, needs="change"),
+        },
+    ),
     # The deployment's monitoring dashboards (monitoring/dashboards/deployment_urls.py).
     **{
         f"monitoring:deployment-{page}": Route(
@@ -643,10 +950,18 @@ ROUTES: dict[str, Route] = {
         )
         for page in ("health", "performance", "drift", "data", "quality")
     },
+    "reports:technical-documentation": Route(
+        ui=True, kwargs=one(lambda s: {"pk": s.v1.pk}), methods={"GET": Check(ok=200)}
+    ),
     "reports:job": Route(
         ui=True,
         kwargs=one(lambda s: {"pk": matrix_report_job(s).pk}),
         methods={"GET": Check(expect=job_readers(ui=True))},
+    ),
+    "reports:schedule-delete": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_schedule(s).pk}),
+        methods={"GET": Check(ok=PAGE)},
     ),
     "reports:schedule-change": Route(
         ui=True,
@@ -690,6 +1005,111 @@ ROUTES: dict[str, Route] = {
         kwargs=one(lambda s: {"slug": s.model.slug}),
         methods={"POST": Check(ok=DONE, body={"watch": "1"})},
     ),
+    # --- the write pages of deployments (portal/deployment_edit.py): a user who sees the
+    # deployment but may not deploy (or change) it is refused on GET as on POST ---
+    "registry:version-deploy": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v1.number}),
+        methods={
+            "GET": Check(ok=PAGE, needs="deploy"),
+            "POST": Check(
+                ok=DONE,
+                needs="deploy",
+                body={
+                    "environment": "staging",
+                    "endpoint": "https://matrix.example.org/deploy",
+                    "traffic_share": "100",
+                    "confirmed": "on",
+                },
+            ),
+        },
+    ),
+    "registry:deployment-canary": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_split(s).pk}),
+        methods={
+            "GET": Check(ok=PAGE, needs="deploy"),
+            "POST": Check(
+                ok=DONE,
+                needs="deploy",
+                body={"version": "3", "traffic_share": "10", "confirmed": "on"},
+            ),
+        },
+    ),
+    "registry:deployment-rollback": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "GET": Check(ok=PAGE, needs="deploy"),
+            "POST": Check(ok=DONE, needs="deploy", body={"to_version": "1", "reason": "m"}),
+        },
+    ),
+    "registry:deployment-retire": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={"GET": Check(ok=PAGE, needs="deploy"), "POST": Check(ok=DONE, needs="deploy")},
+    ),
+    "registry:deployment-settings": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.deployment.pk}),
+        methods={
+            "GET": Check(ok=PAGE, needs="change"),
+            "POST": Check(
+                ok=DONE, needs="change", body={"positive_label": "1", "accuracy_at_risk": "0.8"}
+            ),
+        },
+    ),
+    "governance:model-card": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={
+            "GET": Check(ok=PAGE),
+            "POST": Check(ok=DONE, needs="change", body={"limitations": "matrix"}),
+        },
+    ),
+    # The model inventory's export: no object in the URL (its format is), every signed-in user
+    # gets the models they may view (LISTS checks that none of B's leaks).
+    "monitoring:model-inventory-export": Route(
+        ui=True,
+        kwargs=lambda world, side: [("", {"fmt": "json"})],
+        methods={"GET": Check(expect=lambda role, side: LOGIN if role == "anonymous" else 200)},
+    ),
+    "registry:model-inventory-edit": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug}),
+        methods={
+            "GET": Check(ok=PAGE),
+            "POST": Check(
+                ok=DONE,
+                needs="change",
+                body={
+                    "developer": "matrix",
+                    "regulatory_class": "minimal",
+                    "validation_status": "validated",
+                },
+            ),
+        },
+    ),
+    # --- the readiness checklist pages (governance/readiness/views.py): read by whoever sees
+    # the version; answered with the change right ---
+    "readiness:checklist": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={"GET": Check(ok=PAGE)},
+    ),
+    "readiness:crosswalk": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug, "number": s.v3.number}),
+        methods={"GET": Check(ok=PAGE)},
+    ),
+    "readiness:answer": Route(
+        ui=True,
+        kwargs=checklist_item,
+        methods={
+            "GET": Check(ok=PAGE),
+            "POST": Check(ok=DONE, needs="change", body=answer_body),
+        },
+    ),
     "approvals:request-new": Route(
         ui=True,
         kwargs=one(lambda s: {"version_pk": s.v3.pk}),
@@ -697,6 +1117,99 @@ ROUTES: dict[str, Route] = {
             "GET": Check(ok=PAGE),
             "POST": Check(ok=DONE, needs="change", body={"kind": "version", "comment": "m"}),
         },
+    ),
+    # --- the administration area and my tokens (issue #17, part 5) ---
+    "governance:model-grants": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": s.model.slug}),
+        methods={"GET": Check(expect=grant_readers)},
+    ),
+    "administration:policy-edit": Route(
+        ui=True,
+        # A policy belongs to a risk tier, not to a model: each column names its model's tier.
+        kwargs=one(lambda s: {"risk_tier": s.model.risk_tier}),
+        methods={
+            "GET": Check(expect=administrators(PAGE)),
+            "POST": Check(
+                expect=administrators(DONE),
+                body={"min_approvals": "2", "expiry_days": "99", "reason": "matrix"},
+            ),
+        },
+    ),
+    # A user belongs to no model: each column names its model's owner.
+    "administration:user-detail": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.model.owner.pk}),
+        methods={"GET": Check(expect=administrators(PAGE))},
+    ),
+    "administration:user-roles": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.model.owner.pk}),
+        methods={"POST": Check(expect=administrators(DONE), body={"roles": ["reviewers"]})},
+    ),
+    "administration:user-active": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.model.owner.pk}),
+        methods={"POST": Check(expect=administrators(DONE), body={"active": "0"})},
+    ),
+    "administration:user-token-revoke": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": s.model.owner.pk, "token_pk": matrix_token(s).pk}),
+        methods={"POST": Check(expect=administrators(DONE))},
+    ),
+    "account:token-revoke": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_token(s).pk}),
+        methods={"POST": Check(expect=token_holder_only)},
+    ),
+    # --- retraining (issue #15 parts 4-5): read with the view right, changed with change ---
+    "api:retraining-policy": Route(
+        ui=False,
+        kwargs=one(lambda s: {"slug": matrix_retraining_run(s).model.slug}),
+        methods={
+            "GET": Check(),
+            "PUT": Check(needs="change", body={"every_days": 30}, fmt="json"),
+        },
+    ),
+    "api:retraining-runs": Route(
+        ui=False,
+        kwargs=one(lambda s: {"slug": matrix_retraining_run(s).model.slug}),
+        methods={"GET": Check(), "POST": Check(ok=201, needs="change", body={}, fmt="json")},
+    ),
+    "api:retraining-run-detail": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_retraining_run(s).pk}),
+        methods={"GET": Check()},
+    ),
+    "api:retraining-run-cancel": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_retraining_run(s).pk}),
+        methods={"POST": Check(needs="change")},
+    ),
+    "api:retraining-run-result": Route(
+        ui=False,
+        kwargs=one(lambda s: {"pk": matrix_retraining_run(s).pk}),
+        # The trainer's callback: an unsigned body is refused (403) after the visibility
+        # check, whoever sends it; tests/governance/retraining covers the signed path.
+        methods={"POST": Check(ok=403, needs="change", body={"version": 1}, fmt="json")},
+    ),
+    "governance:retraining": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": matrix_retraining_run(s).model.slug}),
+        methods={
+            "GET": Check(ok=PAGE),
+            "POST": Check(ok=DONE, needs="change", body=RETRAINING_FORM),
+        },
+    ),
+    "governance:retraining-request": Route(
+        ui=True,
+        kwargs=one(lambda s: {"slug": matrix_retraining_run(s).model.slug}),
+        methods={"POST": Check(ok=DONE, needs="change", body={"reason": "matrix"})},
+    ),
+    "governance:retraining-run": Route(
+        ui=True,
+        kwargs=one(lambda s: {"pk": matrix_retraining_run(s).pk}),
+        methods={"GET": Check(ok=PAGE)},
     ),
 }
 
@@ -1160,6 +1673,16 @@ LISTS: dict[str, ListCheck] = {
     "api approval policies": ListCheck(lambda w: "/api/v1/approval-policies/"),
     "api readiness template": ListCheck(lambda w: "/api/v1/readiness/templates/"),
     # --- pages ---
+    # The administration area is for admins: every role with rights on A only gets 403; a
+    # user's own tokens page lists their tokens only (none of them names B).
+    "administration users": ListCheck(lambda w: "/administration/users/", status=lambda r: 403),
+    "administration users searched for B": ListCheck(
+        lambda w: "/administration/users/", lambda w: {"q": ms.B_MARKER}, status=lambda r: 403
+    ),
+    "administration policies": ListCheck(
+        lambda w: "/administration/policies/", status=lambda r: 403
+    ),
+    "my api tokens": ListCheck(lambda w: "/account/tokens/"),
     "home": ListCheck(
         lambda w: "/",
         read=home_counts,
@@ -1264,6 +1787,24 @@ LISTS: dict[str, ListCheck] = {
         read=lambda o: o.context["summary"]["total"],  # counts only: no names to leak
         count=lambda w, r: active_of_a(w) if sees(r, "A") else 0,
     ),
+    "model inventory": ListCheck(
+        lambda w: "/monitoring/models/",
+        read=page_count,
+        count=lambda w, r: int(sees(r, "A")),
+        shows_b=True,
+    ),
+    "model inventory export (JSON)": ListCheck(
+        lambda w: "/monitoring/models/export.json",
+        read=lambda o: len(json.loads(o.body)["models"]),
+        count=lambda w, r: int(sees(r, "A")),
+        shows_b=True,
+    ),
+    "model inventory searched for B": ListCheck(
+        lambda w: "/monitoring/models/export.csv",
+        lambda w: {"q": w.b.model.name},
+        read=lambda o: len(o.body.strip().splitlines()) - 1,
+        count=nothing,
+    ),
     "deployment inventory": ListCheck(
         lambda w: "/monitoring/deployments/",
         lambda w: {"lifecycle": "all"},
@@ -1284,6 +1825,11 @@ LISTS: dict[str, ListCheck] = {
         count=lambda w, r: UNFILTERED,
     ),
     "alert list": ListCheck(lambda w: "/monitoring/alerts/", lambda w: {"state": "all"}),
+    "alert rule list": ListCheck(lambda w: "/monitoring/rules/"),
+    "A's deployment alert rules": ListCheck(
+        lambda w: f"/monitoring/deployments/{w.a.deployment.pk}/rules/", status=for_a_viewers()
+    ),
+    "webhook list": ListCheck(lambda w: "/governance/approvals/webhooks/", read=page_count),
     "model A's page": ListCheck(
         lambda w: f"/registry/models/{w.a.model.slug}/", status=for_a_viewers()
     ),

@@ -8,10 +8,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
+from governance.access import selectors
 from governance.access import services as access
 from registry.actors import Actor, acting_user
 from registry.choices import Action
@@ -57,3 +59,24 @@ def model_access(request: HttpRequest, slug: str) -> HttpResponse:
             request, f"{data['change'].title()}ed {data['action']} for {data['principal']}."
         )
     return redirect("registry:model-detail", slug=slug)
+
+
+HISTORY_PAGE_SIZE = 25
+
+
+@login_required
+@require_safe
+def model_grants(request: HttpRequest, slug: str) -> HttpResponse:
+    """The model's current grants and, from the audit log, who granted or revoked what for
+    whom and when. An invisible model is a 404; a visible one the user may not manage, 403."""
+    actor = acting_user(request)
+    model = get_object_or_404(RegisteredModel.objects.restrict(actor, Action.VIEW), slug=slug)
+    history = selectors.grant_history(user=actor, model=model)
+    page = Paginator(history, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "model": model,
+        "grants": access.access_list(model=model),
+        "page_obj": page,
+        "rows": selectors.grant_rows(list(page.object_list)),
+    }
+    return render(request, "governance/model_grants.html", context)

@@ -3,7 +3,6 @@ notifications and webhooks."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -32,7 +31,13 @@ from governance.approvals.models import (
 from registry import limits
 from registry.actors import acting_user
 from registry.api.base import RestrictedViewSet
-from registry.api.fields import ObjectIdField, ObjectIdFilter, UtcDateTimeFilter
+from registry.api.fields import (
+    ObjectIdField,
+    ObjectIdFilter,
+    UtcDateTimeFilter,
+    decision_threshold_field,
+    traffic_share_field,
+)
 from registry.choices import Action
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
@@ -112,23 +117,8 @@ class RequestInput(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=limits.TEXT
     )
     endpoint = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
-    decision_threshold = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=5,
-        min_value=0,
-        max_value=1,
-        required=False,
-        allow_null=True,
-        default=None,
-    )
-    traffic_share = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        required=False,
-        default=Decimal(100),
-    )
+    decision_threshold = decision_threshold_field()
+    traffic_share = traffic_share_field()
     replaces = ObjectIdField(required=False, allow_null=True, default=None)
 
 
@@ -235,6 +225,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "separation_of_duties",
             "require_readiness",
             "expiry_days",
+            "revalidation_days",
             "updated_at",
         ]
 
@@ -257,6 +248,9 @@ class PolicyInput(serializers.Serializer):
     separation_of_duties = serializers.BooleanField(required=False)
     require_readiness = serializers.BooleanField(required=False)
     expiry_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True
+    )
+    revalidation_days = serializers.IntegerField(
         min_value=1, max_value=3650, required=False, allow_null=True
     )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)

@@ -4,6 +4,7 @@ from django.db import models
 class RequestKind(models.TextChoices):
     VERSION = "version", "Version approval"
     PRODUCTION = "production", "Production deployment"
+    REVALIDATION = "revalidation", "Periodic revalidation"
 
 
 class RequestState(models.TextChoices):
@@ -18,3 +19,8 @@ class RequestState(models.TextChoices):
 class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
+
+
+# The background job (a JobRun kind) that renders and signs the test log of a request closed
+# as approved; governance.reports registers its body (governance/reports/testlog.py).
+TEST_LOG_JOB = "approval_test_log"

@@ -18,11 +18,25 @@ DEFAULT_POLICIES: dict[str, tuple[int, list[str], int | None]] = {
 }
 
 
+# tier -> days between validations (SR 11-7 asks for at least annual review of material models)
+DEFAULT_REVALIDATION_DAYS: dict[str, int | None] = {
+    "low": None,
+    "medium": 730,
+    "high": 365,
+    "critical": 180,
+}
+
+
 def ensure_default_policies(**_: Any) -> None:
     """Create any missing tier's policy; existing policies (perhaps edited) are left alone."""
     for tier, (minimum, groups, expiry) in DEFAULT_POLICIES.items():
         policy, created = ApprovalPolicy.objects.get_or_create(
-            risk_tier=tier, defaults={"min_approvals": minimum, "expiry_days": expiry}
+            risk_tier=tier,
+            defaults={
+                "min_approvals": minimum,
+                "expiry_days": expiry,
+                "revalidation_days": DEFAULT_REVALIDATION_DAYS[tier],
+            },
         )
         if created:
             policy.required_groups.set([Group.objects.get_or_create(name=g)[0] for g in groups])

@@ -7,13 +7,14 @@ from typing import Any
 
 from governance.approvals import manifest as mf
 from governance.lineage.models import LineageEdge, NodeKind, Relation
+from governance.modelcards.models import ModelCardRevision
 from registry.choices import ArtifactKind
 from registry.models import Dataset, ModelVersion
 
 
 def version_manifest(version: ModelVersion) -> dict[str, Any]:
     """Everything that ships with `version`: artifacts, training and validation datasets,
-    input schema, code reference."""
+    input schema, code reference, and the digest of its latest model card revision."""
     artifacts = [
         {
             "kind": a.kind,
@@ -37,6 +38,12 @@ def version_manifest(version: ModelVersion) -> dict[str, Any]:
         if (d := found.get(pk)) is not None
     ]
     model = version.model
+    card = (
+        ModelCardRevision.objects.filter(version=version)
+        .order_by("-number")
+        .values("number", "digest")
+        .first()
+    )
     return mf.build(
         model=model.slug,
         version=version.number,
@@ -45,6 +52,7 @@ def version_manifest(version: ModelVersion) -> dict[str, Any]:
         input_schema=version.input_schema,
         code_repository=version.code_repository,
         code_commit=version.code_commit,
+        model_card={"revision": card["number"], "sha256": card["digest"]} if card else None,
     )
 
 

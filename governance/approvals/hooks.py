@@ -71,6 +71,13 @@ def _rebind(request: ApprovalRequest, manifest: dict[str, Any], digest: str, act
     notifications.manifest_changed(request, reviewers=[d.reviewer for d in decided])
 
 
+def version_archived(*, version: ModelVersion, actor: Actor) -> None:
+    """An archived version's pending requests are withdrawn with it."""
+    from governance.approvals.services import withdraw_for_archived_version
+
+    withdraw_for_archived_version(version=version, actor=actor)
+
+
 def risk_tier_changed(*, model: RegisteredModel, before: str, after: str, actor: Actor) -> None:
     """Raising a model's tier tightens its pending requests to the stricter tier's policy;
     lowering it leaves them as they are (a request keeps the strictest tier it saw)."""

@@ -32,12 +32,15 @@ def build(
     input_schema: list[dict[str, Any]],
     code_repository: str = "",
     code_commit: str = "",
+    model_card: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest as a plain dict with rows in a fixed order.
 
     `artifacts`: {kind, name, sha256, digest_source, uri}; `datasets`: {relation, name,
-    number, sha256}."""
-    return {
+    number, sha256}; `model_card`: {revision, sha256} of the version's latest model card
+    revision, left out when the version has none (so manifests of versions without a card
+    hash as they did before cards existed)."""
+    built: dict[str, Any] = {
         "scheme": SCHEME,
         "model": model,
         "version": version,
@@ -69,6 +72,12 @@ def build(
         "input_schema": list(input_schema),
         "code": {"repository": code_repository, "commit": code_commit},
     }
+    if model_card is not None:
+        built["model_card"] = {
+            "revision": model_card["revision"],
+            "sha256": model_card["sha256"],
+        }
+    return built
 
 
 def canonical(manifest: Mapping[str, Any]) -> bytes:

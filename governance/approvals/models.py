@@ -34,6 +34,11 @@ class ApprovalPolicy(models.Model):
         default=True, help_text="Required checklist items must be answered before approval."
     )
     expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    revalidation_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days from a validation to the next one; empty: no periodic revalidation.",
+    )
     # Raised by one on every change (`policy_update`), which also stores the new version.
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -54,6 +59,7 @@ class ApprovalPolicy(models.Model):
             "separation_of_duties": self.separation_of_duties,
             "require_readiness": self.require_readiness,
             "expiry_days": self.expiry_days,
+            "revalidation_days": self.revalidation_days,
         }
 
 

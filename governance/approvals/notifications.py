@@ -97,3 +97,14 @@ def manifest_changed(request: ApprovalRequest, *, reviewers: Iterable[Any]) -> N
         ),
         url=request_url(request),
     )
+
+
+def revalidation_overdue(*, model: Any, due: Any, request: ApprovalRequest | None) -> None:
+    """The model's revalidation lapsed: its owner, and whoever may decide the open request."""
+    users = [model.owner, *(eligible_approvers(request) if request else [])]
+    notify(
+        users,
+        subject=f"Revalidation overdue: {model} (due {due.isoformat()})",
+        body="The model's periodic revalidation was not approved by its due date.",
+        url=request_url(request) if request else "",
+    )

@@ -15,7 +15,13 @@ from governance.approvals.models import ApprovalPolicy, ApprovalPolicyVersion
 from registry.actors import Actor, Viewer
 
 CHANGE_POLICY = "approvals.change_approvalpolicy"
-EDITABLE = ("min_approvals", "separation_of_duties", "require_readiness", "expiry_days")
+EDITABLE = (
+    "min_approvals",
+    "separation_of_duties",
+    "require_readiness",
+    "expiry_days",
+    "revalidation_days",
+)
 
 
 def may_edit_policies(user: Viewer) -> bool:

@@ -17,13 +17,14 @@ from django.utils import timezone
 
 from governance import audit
 from governance.approvals import manifest as mf
-from governance.approvals import notifications
-from governance.approvals.choices import RequestKind, RequestState, Verdict
+from governance.approvals import notifications, revalidation
+from governance.approvals.choices import TEST_LOG_JOB, RequestKind, RequestState, Verdict
 from governance.approvals.digests import version_manifest
 from governance.approvals.errors import ApprovalRefused
 from governance.approvals.models import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from governance.approvals.selectors import approval_progress
-from governance.readiness.selectors import open_required_items
+from governance.readiness.selectors import open_required_items, open_revalidation_items
+from monitoring.jobs.queue import job_create
 from registry import services as registry
 from registry.actors import Actor, SystemActor
 from registry.choices import Action, Environment, Stage
@@ -55,7 +56,13 @@ def approvable_manifest(version: ModelVersion) -> dict[str, Any]:
 
 
 def _open(
-    *, version: ModelVersion, kind: str, actor: Actor, comment: str, **target: Any
+    *,
+    version: ModelVersion,
+    kind: str,
+    actor: Actor | SystemActor,
+    comment: str,
+    requested_by: Actor | None = None,
+    **target: Any,
 ) -> ApprovalRequest:
     manifest = approvable_manifest(version)
     digest = mf.digest(manifest)
@@ -63,6 +70,9 @@ def _open(
         version=version, kind=kind, state=RequestState.PENDING
     ).exists():
         raise ApprovalRefused(f"{version} already has a pending {kind} request")
+    requester = requested_by if requested_by is not None else actor
+    if isinstance(requester, str):
+        raise ValueError("a request opened by a process names the user it is opened for")
     policy = _policy_for(version)
     request = ApprovalRequest.objects.create(
         kind=kind,
@@ -73,7 +83,7 @@ def _open(
         manifest_digest=digest,
         digest_scheme=mf.SCHEME,
         comment=comment,
-        requested_by=actor,
+        requested_by=requester,
         expires_at=(
             timezone.now() + dt.timedelta(days=policy.expiry_days) if policy.expiry_days else None
         ),
@@ -102,6 +112,38 @@ def request_version_approval(
     if version.stage != Stage.PENDING_REVIEW:
         registry.version_submit(version=version, actor=actor)
     return _open(version=version, kind=RequestKind.VERSION, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def open_revalidation(*, version: ModelVersion, due: dt.date) -> ApprovalRequest:
+    """Open the periodic revalidation of an approved version on its model owner's behalf
+    (the revalidation sweep acts; the owner is the requester, so duties stay separated).
+    It follows the tier's policy like any request and does not move the version's stage."""
+    version = (
+        ModelVersion.objects.select_for_update().select_related("model__owner").get(pk=version.pk)
+    )
+    if version.stage != Stage.APPROVED:
+        raise ApprovalRefused(f"{version} is not approved; only an approved version is revalidated")
+    return _open(
+        version=version,
+        kind=RequestKind.REVALIDATION,
+        actor="revalidation-sweep",
+        requested_by=version.model.owner,
+        comment=f"Periodic revalidation due on {due.isoformat()}.",
+    )
+
+
+@transaction.atomic
+def request_revalidation(
+    *, version: ModelVersion, actor: Actor, comment: str = ""
+) -> ApprovalRequest:
+    """Open a revalidation of an approved version before it falls due (an owner who wants to
+    change its model card, or a validator starting early)."""
+    require_object(actor, Action.CHANGE, version)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if version.stage != Stage.APPROVED:
+        raise ApprovalRefused(f"{version} is not approved; only an approved version is revalidated")
+    return _open(version=version, kind=RequestKind.REVALIDATION, actor=actor, comment=comment)
 
 
 @transaction.atomic
@@ -175,7 +217,9 @@ def _expire_if_due(request: ApprovalRequest) -> bool:
     return False
 
 
-def _close(request: ApprovalRequest, state: str, *, actor: Actor | SystemActor) -> None:
+def _close(
+    request: ApprovalRequest, state: str, *, actor: Actor | SystemActor, reason: str = ""
+) -> None:
     before = {"state": request.state}
     request.state = state
     request.closed_at = timezone.now()
@@ -185,7 +229,7 @@ def _close(request: ApprovalRequest, state: str, *, actor: Actor | SystemActor) 
         action=f"governance.approval.{request.kind}.{state}",
         target=request,
         before=before,
-        after={"state": state},
+        after={"state": state, "reason": reason} if reason else {"state": state},
     )
     version = request.version
     if request.kind == RequestKind.VERSION and version.stage == Stage.PENDING_REVIEW:
@@ -195,6 +239,14 @@ def _close(request: ApprovalRequest, state: str, *, actor: Actor | SystemActor) 
         }
         to = outcomes.get(state, Stage.DRAFT)
         registry.version_transition(version=version, to=to, actor=actor)
+    if state == RequestState.APPROVED and request.kind in (
+        RequestKind.VERSION,
+        RequestKind.REVALIDATION,
+    ):
+        revalidation.record_validation(request)
+    if state == RequestState.APPROVED and request.kind != RequestKind.PRODUCTION:
+        # The signed test log of the validation, attached to this request (after commit).
+        job_create(kind=TEST_LOG_JOB, params={"request": request.pk}, actor=actor)
     notifications.request_closed(request)
 
 
@@ -250,6 +302,11 @@ def _check_manifest(request: ApprovalRequest, seen: str) -> None:
 def _decide_locked(
     request: ApprovalRequest, actor: Actor, verdict: str, comment: str, seen: str
 ) -> ApprovalRequest:
+    if request.version.stage == Stage.ARCHIVED:
+        # Archiving withdraws the version's requests; whatever archived it, none is decided.
+        raise ApprovalRefused(
+            f"{request.version} is archived; its requests can no longer be decided"
+        )
     groups = _check_reviewer(request, actor)
     if verdict == Verdict.REJECT and not comment.strip():
         raise ValidationError({"comment": "a rejection needs a comment saying why"})
@@ -264,6 +321,13 @@ def _decide_locked(
             if missing:
                 keys = ", ".join(item.key for item in missing)
                 raise ApprovalRefused(f"required readiness items are open: {keys}")
+        if request.kind == RequestKind.REVALIDATION and request.policy["require_readiness"]:
+            stale = open_revalidation_items(version=request.version, since=request.requested_at)
+            if stale:
+                keys = ", ".join(item.key for item in stale)
+                raise ApprovalRefused(
+                    f"the revalidation checklist items must be answered for this request: {keys}"
+                )
     decision = ApprovalDecision.objects.create(
         request=request,
         reviewer=actor,
@@ -319,6 +383,23 @@ def withdraw(*, request: ApprovalRequest, actor: Actor) -> ApprovalRequest:
         raise ApprovalRefused(f"this request is {request.get_state_display()}, not pending")
     _close(request, RequestState.WITHDRAWN, actor=actor)
     return request
+
+
+def withdraw_for_archived_version(
+    *, version: ModelVersion, actor: Actor | SystemActor
+) -> list[ApprovalRequest]:
+    """Withdraw every pending request of `version`, which is being archived: an archived
+    version is neither approved nor deployed. Runs in the archive's transaction (registry hook
+    `version_archived`), so both commit together or not at all."""
+    requests = list(
+        ApprovalRequest.objects.select_for_update()
+        .filter(version=version, state=RequestState.PENDING)
+        .select_related("version__model", "requested_by")
+        .order_by("pk")
+    )
+    for request in requests:
+        _close(request, RequestState.WITHDRAWN, actor=actor, reason="the version was archived")
+    return requests
 
 
 def expire_due_requests() -> int:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from governance.approvals import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("new/<int:version_pk>/", views.request_new, name="request-new"),
+    path("", include("governance.approvals.webhook_urls")),
 ]

@@ -169,9 +169,10 @@ def request_new(request: HttpRequest, version_pk: int) -> HttpResponse:
         ModelVersion.objects.restrict(request.user, Action.VIEW).select_related("model"),
         pk=version_pk,
     )
-    form = RequestForm(
-        request.POST or None, initial={"kind": request.GET.get("kind", RequestKind.VERSION)}
-    )
+    # The deployment pages link here with the endpoint and share of a production canary.
+    initial = {"kind": request.GET.get("kind", RequestKind.VERSION)}
+    initial |= {k: request.GET[k] for k in ("endpoint", "traffic_share") if k in request.GET}
+    form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from governance.audit.chain import HASHED_FIELDS
@@ -38,9 +38,15 @@ class _Line:
         return text
 
 
-def csv_lines(entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The header, then one CSV line per entry, ready to stream."""
+def csv_lines(
+    entries: Iterable[Mapping[str, Any]],
+    columns: Sequence[str] = CSV_COLUMNS,
+    headers: Sequence[str] | None = None,
+) -> Iterator[str]:
+    """The header (`headers`, or the column keys), then one CSV line per entry holding its
+    `columns` (formulas neutralised), ready to stream. Every CSV export of Steward writes
+    through here."""
     writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    yield writer.writerow(headers or columns)
     for entry in entries:
-        yield writer.writerow([csv_cell(entry.get(column)) for column in CSV_COLUMNS])
+        yield writer.writerow([csv_cell(entry.get(column)) for column in columns])

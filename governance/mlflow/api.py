@@ -32,15 +32,10 @@ class ConnectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MlflowConnection
+        # Every editable field but the write-only credentials (connections.EDITABLE).
         fields = [
             "id",
-            "name",
-            "tracking_uri",
-            "model_names",
-            "protected_alias",
-            "revert_unapproved",
-            "default_team",
-            "active",
+            *(f for f in connections.EDITABLE if f not in connections.SECRET_FIELDS),
             "credentials",
             "last_synced_at",
             "last_error",

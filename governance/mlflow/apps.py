@@ -12,9 +12,10 @@ class MlflowBridgeConfig(AppConfig):
         # Monitoring runs background jobs but may not import governance: register here.
         from governance.mlflow import jobs
         from governance.mlflow.connections import ensure_admin_permission
-        from monitoring.tasks import JOBS
+        from monitoring.jobs.kinds import INTEGRATIONS, register
 
-        JOBS[jobs.KIND] = jobs.run
+        register(jobs.KIND, jobs.run, queue=INTEGRATIONS)
+        register(jobs.ALIAS_KIND, jobs.run_alias_push, queue=INTEGRATIONS)
         post_migrate.connect(
             ensure_admin_permission, sender=self, dispatch_uid="mlflow-admin-permission"
         )

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from governance import audit
+from governance.mlflow import secrets
 from governance.mlflow.gateway import Credentials
 from governance.mlflow.models import MlflowConnection
 from registry.actors import Actor, Viewer
@@ -52,12 +53,43 @@ def connection_snapshot(connection: MlflowConnection) -> dict[str, Any]:
 
 
 def credentials(connection: MlflowConnection) -> Credentials:
+    """The connection's credentials, decrypted for a call to MLflow; SecretUnreadable (a clear
+    message, no secret in it) when the configured keys cannot open them."""
+    what = f"the credentials of MLflow connection {connection.name!r}"
     return Credentials(
         tracking_uri=connection.tracking_uri,
-        username=connection.username,
-        password=connection.password,
-        token=connection.token,
+        username=secrets.decrypt(connection.username, what=what),
+        password=secrets.decrypt(connection.password, what=what),
+        token=secrets.decrypt(connection.token, what=what),
     )
+
+
+def _set_secrets(connection: MlflowConnection, fields: dict[str, Any]) -> None:
+    """Store the credentials given in `fields` encrypted (the plaintext never reaches a row)."""
+    for name in SECRET_FIELDS:
+        if name in fields:
+            setattr(connection, name, secrets.encrypt(str(fields[name] or "")))
+
+
+@transaction.atomic
+def secrets_rotate(*, actor: Actor | None = None) -> int:
+    """Re-encrypt every stored credential under the newest key of STEWARD_SECRETS_KEY (after
+    a new key was put first); audited without the secrets. Returns the connections done."""
+    if actor is not None:
+        _require_manager(actor)
+    done = 0
+    for connection in MlflowConnection.objects.select_for_update().order_by("pk"):
+        for name in SECRET_FIELDS:
+            setattr(connection, name, secrets.rotate(getattr(connection, name)))
+        connection.save(update_fields=[*SECRET_FIELDS, "updated_at"])
+        done += 1
+    audit.record(
+        actor=actor if actor is not None else "mlflow.secrets",
+        action="mlflow.connection.secrets_rotated",
+        target=None,
+        after={"connections": done},
+    )
+    return done
 
 
 def _clean(connection: MlflowConnection) -> None:
@@ -84,7 +116,9 @@ def connection_create(*, actor: Actor | None, **fields: Any) -> MlflowConnection
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError({"fields": f"unknown fields: {', '.join(sorted(unknown))}"})
-    connection = MlflowConnection(created_by=actor, **fields)
+    plain = {k: v for k, v in fields.items() if k not in SECRET_FIELDS}
+    connection = MlflowConnection(created_by=actor, **plain)
+    _set_secrets(connection, fields)
     connection.name = connection.name or connection.tracking_uri[:120]
     _clean(connection)
     connection.save()
@@ -109,7 +143,9 @@ def connection_update(
         raise ValidationError({"fields": f"unknown fields: {', '.join(sorted(unknown))}"})
     before = connection_snapshot(connection)
     for name, value in changes.items():
-        setattr(connection, name, value)
+        if name not in SECRET_FIELDS:
+            setattr(connection, name, value)
+    _set_secrets(connection, changes)
     _clean(connection)
     connection.save()
     after = connection_snapshot(connection)

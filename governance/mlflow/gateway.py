@@ -62,8 +62,9 @@ class RemoteRun:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     user: str = ""
-    # Inputs logged with mlflow.log_input: name, digest, source type and source, context.
-    datasets: list[dict[str, str]] = field(default_factory=list)
+    # Inputs logged with mlflow.log_input: name, digest, source type and source, context,
+    # and the schema and profile MLflow recorded (dicts).
+    datasets: list[dict[str, Any]] = field(default_factory=list)
 
 
 @contextmanager
@@ -173,7 +174,7 @@ def get_run(creds: Credentials, run_id: str) -> RemoteRun:
         )
 
 
-def _dataset(logged: Any) -> dict[str, str]:
+def _dataset(logged: Any) -> dict[str, Any]:
     tags = {t.key: t.value for t in logged.tags or []}
     ds = logged.dataset
     return {
@@ -182,7 +183,20 @@ def _dataset(logged: Any) -> dict[str, str]:
         "source_type": ds.source_type or "",
         "source": (ds.source or "")[:2000],
         "context": tags.get("mlflow.data.context", ""),
+        # MLflow keeps these as JSON text; {} when absent or unreadable.
+        "schema": _json_object(ds.schema),
+        "profile": _json_object(ds.profile),
     }
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def download_version(creds: Credentials, name: str, version: str, dst: Path) -> Path:
@@ -220,6 +234,13 @@ def set_alias(creds: Credentials, name: str, alias: str, version: str | None) ->
         else:
             client.set_registered_model_tag(name, ALIAS_TAG_PREFIX + alias, version)
         return "tag"
+
+
+def get_alias(creds: Credentials, name: str, alias: str) -> str:
+    """The version `alias` of model `name` names in MLflow ("" when none), read back through
+    the same path the sync reads (aliases, else Steward's fallback tag)."""
+    with _session(creds) as client:
+        return _model(client.get_registered_model(name)).aliases.get(alias, "")
 
 
 def version_url(tracking_uri: str, name: str, version: str) -> str:

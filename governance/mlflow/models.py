@@ -12,14 +12,17 @@ DEFAULT_ALIAS = "champion"
 
 
 class MlflowConnection(models.Model):
-    """One MLflow tracking server. The credentials are kept here and nowhere else: never in an
-    audit entry (see `services.connection_snapshot`) nor in an API response (write-only)."""
+    """One MLflow tracking server. The credentials are kept here, encrypted, and nowhere else:
+    never in an audit entry (see `connections.connection_snapshot`) nor in an API response
+    (write-only)."""
 
     name = models.CharField(max_length=120, unique=True)
     tracking_uri = models.CharField(max_length=500, unique=True)
-    username = models.CharField(max_length=200, blank=True)
-    password = models.CharField(max_length=500, blank=True)
-    token = models.CharField(max_length=500, blank=True)
+    # Encrypted at rest: Fernet tokens under STEWARD_SECRETS_KEY (governance/mlflow/secrets.py);
+    # `connections.credentials()` decrypts them for a call to MLflow, nothing else does.
+    username = models.TextField(blank=True)
+    password = models.TextField(blank=True)
+    token = models.TextField(blank=True)
     # MLflow registered model names to mirror; empty: every model of the server.
     model_names = models.JSONField(default=list, blank=True)
     protected_alias = models.CharField(max_length=100, default=DEFAULT_ALIAS)

@@ -28,8 +28,10 @@ from governance.mlflow import gateway, promotion
 from governance.mlflow.connections import credentials, sync_user
 from governance.mlflow.gateway import Credentials, RemoteModel, RemoteRun, RemoteVersion
 from governance.mlflow.models import MirroredModel, MirroredVersion, MlflowConnection
-from registry.choices import ArtifactKind, RiskTier, Task
+from registry.choices import ArtifactKind, DatasetKind, RiskTier, Task
+from registry.models import Dataset
 from registry.services import artifacts as artifact_services
+from registry.services import datasets as dataset_services
 from registry.services import models as model_services
 from registry.services import versions as version_services
 
@@ -37,6 +39,8 @@ logger = logging.getLogger(__name__)
 REQUIREMENT_FILES = {"requirements.txt", "conda.yaml", "python_env.yaml"}
 # Written by MLflow's client into the download folder; not one of the model's files.
 DOWNLOAD_ONLY = {"registered_model_meta"}
+# MLflow input contexts that mean evaluation data (validated_with); any other: training.
+VALIDATION_CONTEXTS = {"validation", "eval", "evaluation", "test", "testing"}
 
 
 @dataclass
@@ -213,9 +217,12 @@ def _write_version(mirror: MirroredModel, fetched: Fetched, actor: User) -> Mirr
     """The version, its artifacts (sha256 computed here, as for an upload) and its mirror row:
     all or nothing."""
     rv, run = fetched.remote, fetched.run
+    logged = _record_datasets(mirror, run, actor)
     version = version_services.version_register(
         model=mirror.model,
         actor=actor,
+        training_datasets=[d.pk for d, _ in logged if d.kind == DatasetKind.TRAINING],
+        validation_datasets=[d.pk for d, _ in logged if d.kind == DatasetKind.VALIDATION],
         hyperparameters=dict(run.params),
         training_metrics=dict(run.metrics),
         code_repository=run.tags.get("mlflow.source.git.repoURL", "")[:300],
@@ -238,7 +245,7 @@ def _write_version(mirror: MirroredModel, fetched: Fetched, actor: User) -> Mirr
         run_id=rv.run_id,
         source=rv.source[:1000],
         tags=rv.tags,
-        datasets=run.datasets,
+        datasets=[entry | {"dataset": d.pk} for d, entry in logged],
         status=rv.status[:40],
         last_updated_ms=rv.last_updated_ms,
     )
@@ -259,6 +266,39 @@ def _write_version(mirror: MirroredModel, fetched: Fetched, actor: User) -> Mirr
         },
     )
     return mirrored
+
+
+def _record_datasets(
+    mirror: MirroredModel, run: RemoteRun, actor: User
+) -> list[tuple[Dataset, dict[str, Any]]]:
+    """The run's logged input datasets as metadata-only Steward datasets of the model (one per
+    name and digest, shared by the versions that logged it), each with what the mirror row
+    keeps of it. Evaluation contexts become validation datasets (`validated_with`), the rest
+    training datasets (`trained_on`)."""
+    logged = []
+    for entry in run.datasets:
+        context = str(entry.get("context", "")).lower()
+        kind = DatasetKind.VALIDATION if context in VALIDATION_CONTEXTS else DatasetKind.TRAINING
+        dataset, _ = dataset_services.dataset_record_external(
+            model=mirror.model,
+            actor=actor,
+            name=str(entry.get("name") or "mlflow-dataset"),
+            kind=kind,
+            system="mlflow",
+            digest=str(entry.get("digest", "")),
+            source=str(entry.get("source", "")),
+            source_type=str(entry.get("source_type", "")),
+            metadata={"schema": entry.get("schema", {}), "profile": entry.get("profile", {})},
+            description=f"Logged as an input of an MLflow run {_context(entry)}".strip(),
+        )
+        kept = {k: entry.get(k, "") for k in ("name", "digest", "source_type", "source", "context")}
+        logged.append((dataset, kept))
+    return logged
+
+
+def _context(entry: dict[str, Any]) -> str:
+    context = entry.get("context")
+    return f"(context: {context})" if context else ""
 
 
 def _framework(files: list[tuple[str, Path]]) -> str:

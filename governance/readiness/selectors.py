@@ -8,9 +8,11 @@ what a user may see. The approval workflow calls `open_required_items` (or
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from governance.audit.models import AuditEvent
 from governance.readiness.errors import ChecklistIncomplete
 from governance.readiness.models import (
     ChecklistAnswer,
@@ -175,3 +177,40 @@ def readiness(version: ModelVersion) -> Readiness:
         open_required=_open_required(items, answers, tier),
         answers=[answers[item.pk] for item in items if item.pk in answers],
     )
+
+
+ANSWER_TARGET_TYPE = "readiness.checklistanswer"
+
+
+def answer_history(*, answer: ChecklistAnswer | None) -> QuerySet[AuditEvent]:
+    """Every audit entry about one current answer (recorded, then each change), newest first:
+    the answer row is rewritten on re-answering, its history is the audit log's. Callers pass
+    an answer of a version they reached through `restrict(user, "view")`."""
+    if answer is None:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(
+        target_type=ANSWER_TARGET_TYPE, target_id=str(answer.pk)
+    ).order_by("-seq")
+
+
+REVALIDATION_SECTION = "revalidation"
+
+
+def open_revalidation_items(*, version: ModelVersion, since: Any) -> list[ChecklistItem]:
+    """The items of the version's "revalidation" section not settled by an answer given at
+    or after `since` (the revalidation request's opening): each revalidation answers them
+    anew. Empty when the version's template has no such section (template version 1)."""
+    template = template_for(version=version)
+    if template is None:
+        return []
+    items = [i for i in template_items(template) if i.section.key == REVALIDATION_SECTION]
+    answers = answers_by_item(version=version, items=items)
+    return [
+        item
+        for item in items
+        if not (
+            item.pk in answers
+            and answers[item.pk].settles_item
+            and answers[item.pk].answered_at >= since
+        )
+    ]

@@ -2,7 +2,8 @@
 
 `answers_record` and `answer_record` guarantee:
 - the actor holds "change" on the version's model (else PermissionDenied, HTTP 403);
-- the version is neither approved nor archived (else ChecklistFrozen, HTTP 409);
+- the version is neither approved nor archived (else ChecklistFrozen, HTTP 409), except for
+  the items of the "revalidation" section while a revalidation request is open on it;
 - every answer is valid before any is written (all or nothing), and errors name the field
   (and, for a list, the row: `answers[2].note`);
 - one current answer per version and item: re-answering rewrites it, an unchanged answer is
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,14 +27,16 @@ from governance import audit
 from governance.readiness.errors import ChecklistFrozen
 from governance.readiness.models import ChecklistAnswer, ChecklistItem, ChecklistTemplate
 from governance.readiness.selectors import (
+    REVALIDATION_SECTION,
     answers_by_item,
     checklist_is_frozen,
     template_for,
     template_items,
 )
 from registry.actors import Actor
-from registry.choices import Action
+from registry.choices import Action, ArtifactKind
 from registry.models import Artifact, ModelVersion
+from registry.services.artifacts import artifact_upload
 from registry.services.common import require_object
 
 CONTENT_FIELDS = ("answer", "evidence_text", "evidence_url", "evidence_artifact_id", "note")
@@ -59,14 +63,24 @@ class _Context:
     artifacts: dict[int, Artifact]
 
 
-def _locked_version(version: ModelVersion, actor: Actor) -> ModelVersion:
+def _revalidating(version: ModelVersion, keys: Sequence[str]) -> bool:
+    """Whether `keys` are all items of the revalidation section and a periodic revalidation
+    request is open on the version: those alone are answered again on an approved version."""
+    return (
+        bool(keys)
+        and all(key.startswith(f"{REVALIDATION_SECTION}.") for key in keys)
+        and version.approval_requests.filter(kind="revalidation", state="pending").exists()
+    )
+
+
+def _locked_version(version: ModelVersion, actor: Actor, keys: Sequence[str] = ()) -> ModelVersion:
     require_object(actor, Action.CHANGE, version)
     version = (
         ModelVersion.objects.select_for_update(of=("self",))
         .select_related("model")
         .get(pk=version.pk)
     )
-    if checklist_is_frozen(version):
+    if checklist_is_frozen(version) and not _revalidating(version, keys):
         raise ChecklistFrozen(
             f"{version} is {version.get_stage_display().lower()}: its readiness checklist is "
             "frozen as it was reviewed. Register a new version to answer again."
@@ -174,7 +188,7 @@ def _record(
     rows: Sequence[AnswerInput],
     label: Callable[[int, str], str],
 ) -> list[ChecklistAnswer]:
-    ctx = _context(_locked_version(version, actor))
+    ctx = _context(_locked_version(version, actor, [row.item for row in rows]))
     prepared: list[tuple[ChecklistAnswer, ChecklistAnswer | None]] = []
     errors: dict[str, Any] = {}
     seen: dict[str, int] = {}
@@ -230,3 +244,43 @@ def answer_record(
         version=version, actor=actor, rows=[row], label=lambda _index, field: field
     )
     return recorded
+
+
+@transaction.atomic
+def answer_record_with_upload(
+    *,
+    version: ModelVersion,
+    actor: Actor,
+    item: str,
+    answer: str,
+    upload: UploadedFile[Any],
+    evidence_text: str = "",
+    evidence_url: str = "",
+    note: str = "",
+) -> ChecklistAnswer:
+    """Store `upload` as a report artifact of the version (its sha256 computed by the
+    registry, audited there) and record the answer with it as evidence: both or neither. A
+    refused answer leaves no artifact row and no stored file."""
+    _locked_version(version, actor)  # refuse a frozen checklist before storing anything
+    artifact = artifact_upload(
+        version=version,
+        actor=actor,
+        upload=upload,
+        kind=ArtifactKind.REPORT,
+        description=f"Readiness evidence for {item}",
+    )
+    try:
+        return answer_record(
+            version=version,
+            actor=actor,
+            item=item,
+            answer=answer,
+            evidence_text=evidence_text,
+            evidence_url=evidence_url,
+            evidence_artifact=artifact.pk,
+            note=note,
+        )
+    except BaseException:
+        # The rows go with the transaction; the stored file has to be removed by hand.
+        artifact.file.delete(save=False)
+        raise

@@ -17,10 +17,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.reports import jobs, scheduling, services
+from governance.reports.choices import ReportKind
 from governance.reports.models import ReportExport, ReportSchedule
+from monitoring.jobs.queue import job_create
 from monitoring.models import JobRun
 from monitoring.selectors import job_run_list
-from monitoring.services import job_create
 from registry import limits
 from registry.actors import Actor, Viewer, acting_user
 from registry.api.base import RestrictedViewSet
@@ -41,6 +42,7 @@ class ExportSerializer(serializers.ModelSerializer):
             "version",
             "version_number",
             "deployment",
+            "approval_request",
             "period_start",
             "period_end",
             "sha256",
@@ -61,6 +63,11 @@ class ExportSerializer(serializers.ModelSerializer):
 
 
 class ExportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[ReportKind.VERSION, ReportKind.DEPLOYMENT, ReportKind.TECHNICAL_DOCUMENTATION],
+        required=False,
+        help_text="technical-documentation: the version's EU AI Act Annex IV documentation",
+    )
     version = ObjectIdField(required=False)
     deployment = ObjectIdField(required=False)
     since = serializers.DateTimeField(required=False)
@@ -71,6 +78,10 @@ class ExportRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError("give either version or deployment")
         if "version" in attrs and ("since" in attrs or "until" in attrs):
             raise serializers.ValidationError("a period applies to deployment reports only")
+        if attrs.get("kind") == ReportKind.TECHNICAL_DOCUMENTATION and "version" not in attrs:
+            raise serializers.ValidationError(
+                {"kind": "technical documentation is exported for a version"}
+            )
         return attrs
 
 
@@ -94,6 +105,11 @@ def start_export(*, user: Actor, data: dict[str, Any]) -> JobRun:
         deployment_id=subject.deployment.pk if subject.deployment else None,
         since=subject.since,
         until=subject.until,
+        kind=(
+            ReportKind.TECHNICAL_DOCUMENTATION
+            if data.get("kind") == ReportKind.TECHNICAL_DOCUMENTATION
+            else ""
+        ),
     )
     return job_create(kind=jobs.KIND, params=params, actor=user)
 
@@ -109,10 +125,11 @@ class ExportFilter(django_filters.FilterSet):
     # page for one the user cannot see, telling the two apart.
     version = ObjectIdFilter(field_name="version_id")
     deployment = ObjectIdFilter(field_name="deployment_id")
+    approval_request = ObjectIdFilter(field_name="approval_request_id")
 
     class Meta:
         model = ReportExport
-        fields = ["kind", "version", "deployment", "sha256"]
+        fields = ["kind", "version", "deployment", "approval_request", "sha256"]
 
 
 class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
@@ -141,6 +158,16 @@ class ReportExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
         )
         response["X-Checksum-SHA256"] = export.sha256
         return response
+
+
+class TechnicalDocumentationView(APIView):
+    """The technical documentation (EU AI Act Annex IV) of a version the user may view, as
+    JSON (governance/reports/schemas/technical-documentation.schema.json); 404 otherwise.
+    Unsigned: the signed form is an export of kind technical-documentation."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(services.techdoc_json(actor=acting_user(request), version_id=pk))
 
 
 class ReportJobView(APIView):

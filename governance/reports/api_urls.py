@@ -10,6 +10,11 @@ router.register("reports/exports", api.ReportExportViewSet, basename="report-exp
 
 urlpatterns = [
     path("reports/jobs/<int:pk>/", api.ReportJobView.as_view(), name="report-job-detail"),
+    path(
+        "reports/technical-documentation/<int:pk>/",
+        api.TechnicalDocumentationView.as_view(),
+        name="report-technical-documentation",
+    ),
     path("reports/verify/", api.ReportVerifyView.as_view(), name="report-verify"),
     path("reports/schedules/", api.ReportScheduleView.as_view(), name="report-schedules"),
     path(

@@ -8,7 +8,9 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Monitoring runs background jobs but may not import governance: register here.
-        from governance.reports import jobs
-        from monitoring.tasks import JOBS
+        from governance.approvals.choices import TEST_LOG_JOB
+        from governance.reports import jobs, testlog
+        from monitoring.jobs.kinds import REPORTS, register
 
-        JOBS[jobs.KIND] = jobs.run
+        register(jobs.KIND, jobs.run, queue=REPORTS)
+        register(TEST_LOG_JOB, testlog.run, queue=REPORTS)

@@ -1,5 +1,5 @@
 """The "report_export" background job: a JobRun whose params name the subject and period.
-Registered into monitoring.tasks.JOBS by the app's ready() (monitoring may not import
+Registered into monitoring.jobs.kinds by the app's ready() (monitoring may not import
 governance)."""
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ def params_for(
     deployment_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    kind: str = "",
 ) -> dict[str, Any]:
     return {
+        "kind": kind,
         "version": version_id,
         "deployment": deployment_id,
         "since": since.isoformat() if since else None,
@@ -46,6 +48,7 @@ def run(job: Any, progress: Callable[[float], None]) -> dict[str, Any]:
         since=_when(params.get("since")),
         until=_when(params.get("until")),
         progress=progress,
+        kind=params.get("kind") or "",
     )
     sent = report_email(export=export, recipients=params["email"]) if params.get("email") else 0
     return {

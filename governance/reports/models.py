@@ -20,7 +20,7 @@ class ReportExport(models.Model):
     `reports.exported` audit entry records; the file is never rewritten (registry artifacts
     freeze on approval, so reports live here rather than among them)."""
 
-    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    kind = models.CharField(max_length=40, choices=ReportKind.choices)
     version = models.ForeignKey(
         "registry.ModelVersion", on_delete=models.PROTECT, related_name="report_exports"
     )
@@ -30,6 +30,14 @@ class ReportExport(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="report_exports",
+    )
+    # The approval request a signed test log is attached to (test logs only).
+    approval_request = models.ForeignKey(
+        "approvals.ApprovalRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="test_logs",
     )
     period_start = models.DateTimeField(null=True, blank=True)
     period_end = models.DateTimeField(null=True, blank=True)
@@ -52,6 +60,13 @@ class ReportExport(models.Model):
 
     class Meta:
         ordering = ["-generated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["approval_request"],
+                condition=models.Q(approval_request__isnull=False),
+                name="reports_one_test_log_per_request",
+            )
+        ]
 
     def __str__(self) -> str:
         subject = self.deployment if self.deployment_id else self.version

@@ -19,9 +19,17 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False, default=str).encode()
 
 
-def html_to_pdf(html: str, *, manifest: dict[str, Any], when: dt.datetime, base_url: str) -> bytes:
+def html_to_pdf(
+    html: str,
+    *,
+    manifest: dict[str, Any],
+    when: dt.datetime,
+    base_url: str,
+    extra: dict[str, tuple[bytes, str]] | None = None,
+) -> bytes:
     """Render `html` (fonts referenced by @font-face are embedded as subsets) as PDF/A-3b with
-    the manifest attached as an associated file."""
+    the manifest attached as an associated file, and each of `extra` ({name: (bytes,
+    description)}) beside it."""
     fonts = FontConfiguration()
     attachment = Attachment(
         string=manifest_bytes(manifest),
@@ -31,9 +39,20 @@ def html_to_pdf(html: str, *, manifest: dict[str, Any], when: dt.datetime, base_
         modified=when,
         relationship="Data",
     )
+    others = [
+        Attachment(
+            string=data,
+            name=name,
+            description=description,
+            created=when,
+            modified=when,
+            relationship="Data",
+        )
+        for name, (data, description) in (extra or {}).items()
+    ]
     document = HTML(string=html, base_url=base_url)
     return document.write_pdf(
         font_config=fonts,
         pdf_variant=PDF_VARIANT,
-        attachments=[attachment],
+        attachments=[attachment, *others],
     )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from governance import audit
 from governance.reports import jobs
 from governance.reports.models import ReportExport, ReportSchedule
-from monitoring.services import job_create
+from monitoring.jobs.queue import job_create
 from registry.actors import Actor
 from registry.choices import Action
 from registry.models import Deployment

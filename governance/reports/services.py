@@ -25,9 +25,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from governance import audit, lineage
+from governance.approvals.models import ApprovalRequest
 from governance.audit.models import AuditEvent
 from governance.lineage.models import NodeKind, Relation
-from governance.reports import rendering, selectors, signing, verification
+from governance.reports import rendering, selectors, signing, techdoc, verification
 from governance.reports.choices import ReportKind
 from governance.reports.models import ReportExport
 from governance.reports.selectors import EXPORTED, Evidence, Subject
@@ -38,6 +39,8 @@ from registry.models import Deployment, ModelVersion
 Progress = Callable[[float], None]
 DEFAULT_PERIOD_DAYS = 30
 MANIFEST_FORMAT = "steward-report-manifest/1"
+# What an export may be asked for besides the subject's own report (version or deployment).
+EXPORTABLE_KINDS = (ReportKind.VERSION, ReportKind.DEPLOYMENT, ReportKind.TECHNICAL_DOCUMENTATION)
 
 
 @dataclass(frozen=True)
@@ -166,18 +169,101 @@ class Rendered:
         return hashlib.sha256(self.pdf).hexdigest()
 
 
+def techdoc_context(
+    subject: Subject, *, actor: ReportActor, when: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The technical documentation (Annex IV) of the subject's version: what the template
+    shows (the document itself under "doc") and the evidence manifest."""
+    evidence = Evidence()
+    version = subject.version
+    selectors.lineage(version, evidence)
+    selectors.approvals(version, evidence)
+    chain = selectors.chain_state(evidence)
+    doc = techdoc.document(version, generated_by=actor_name(actor), when=when, chain=chain)
+    context: dict[str, Any] = {
+        "subject": subject,
+        "title": f"Technical documentation: {version.model.name} v{version.number}",
+        "identity": selectors.identity(version),
+        "doc": doc,
+        "controls": doc["crosswalk"]["controls"],
+        "chain": chain,
+        "generated_by": doc["generated_by"],
+        "generated_at": when,
+        "font_dir": settings.STEWARD_REPORT_FONT_DIR.as_uri(),
+    }
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "kind": ReportKind.TECHNICAL_DOCUMENTATION,
+        "model": version.model.slug,
+        "version": version.number,
+        "deployment": None,
+        "period": None,
+        "generated_by": doc["generated_by"],
+        "generated_at": when,
+        "audit_chain_head": doc["audit_chain_head"],
+        "digests": evidence.entries,
+        "technical_documentation_sha256": hashlib.sha256(techdoc_bytes(doc)).hexdigest(),
+    }
+    context["manifest_sha256"] = hashlib.sha256(rendering.manifest_bytes(manifest)).hexdigest()
+    context["manifest_entries"] = evidence.entries
+    context["techdoc_sha256"] = manifest["technical_documentation_sha256"]
+    return context, manifest
+
+
+def techdoc_bytes(doc: dict[str, Any]) -> bytes:
+    """The technical documentation as attached to its PDF and sent as JSON."""
+    return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True).encode()
+
+
+def techdoc_json(*, actor: ReportActor, version_id: int) -> dict[str, Any]:
+    """The technical documentation of a version `actor` may view (Http404 otherwise), as the
+    JSON the schema describes. Not stored or signed: the signed form is the PDF export, which
+    carries this document as an attachment."""
+    if getattr(actor, "is_authenticated", None) is False:
+        raise PermissionDenied("sign in to read technical documentation")
+    subject = subject_for(actor=actor, version_id=version_id)
+    chain = selectors.chain_state(Evidence())
+    return techdoc.document(
+        subject.version, generated_by=actor_name(actor), when=timezone.now(), chain=chain
+    )
+
+
+TEMPLATES = {
+    ReportKind.VERSION: "reports/report.html",
+    ReportKind.DEPLOYMENT: "reports/report.html",
+    ReportKind.TECHNICAL_DOCUMENTATION: "reports/techdoc.html",
+}
+
+
 def render_and_sign(
-    subject: Subject, *, actor: ReportActor, when: dt.datetime, progress: Progress
+    subject: Subject,
+    *,
+    actor: ReportActor,
+    when: dt.datetime,
+    progress: Progress,
+    kind: str = "",
 ) -> Rendered:
     """Gather, render (WeasyPrint) and sign (pyHanko). The identity is loaded first, so a
-    missing or locked key fails before the costly rendering."""
+    missing or locked key fails before the costly rendering. `kind` is the subject's own
+    report unless it names the technical documentation."""
     signer = signing.load_signer(
         settings.STEWARD_SIGNING_PKCS12, settings.STEWARD_SIGNING_PASSPHRASE
     )
-    context, manifest = report_context(subject, actor=actor, when=when)
+    kind = kind or subject.kind
+    extra: dict[str, tuple[bytes, str]] = {}
+    if kind == ReportKind.TECHNICAL_DOCUMENTATION:
+        context, manifest = techdoc_context(subject, actor=actor, when=when)
+        extra[techdoc.ATTACHMENT_NAME] = (
+            techdoc_bytes(context["doc"]),
+            "The technical documentation as JSON (technical-documentation.schema.json)",
+        )
+    else:
+        context, manifest = report_context(subject, actor=actor, when=when)
     progress(0.3)
-    html = render_to_string("reports/report.html", context)
-    pdf = rendering.html_to_pdf(html, manifest=manifest, when=when, base_url=str(settings.BASE_DIR))
+    html = render_to_string(TEMPLATES[ReportKind(kind)], context)
+    pdf = rendering.html_to_pdf(
+        html, manifest=manifest, when=when, base_url=str(settings.BASE_DIR), extra=extra
+    )
     progress(0.7)
     signed = signing.sign_pdf(
         pdf,
@@ -200,19 +286,28 @@ def report_export(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     progress: Progress | None = None,
+    kind: str = "",
 ) -> ReportExport:
     """Render, sign and keep one report; audited as `reports.exported` with the PDF's sha256
     and linked in lineage to its version (and deployment). `actor` must be able to view the
-    subject (Http404 otherwise); a string names a system process (the scheduler, cron)."""
+    subject (Http404 otherwise); a string names a system process (the scheduler, cron).
+    `kind` "technical-documentation" exports a version's Annex IV documentation instead of
+    its version report."""
     progress = progress or (lambda _: None)
     if getattr(actor, "is_authenticated", None) is False:
         raise PermissionDenied("sign in to export a report")
+    if kind and kind not in EXPORTABLE_KINDS:
+        raise ValidationError({"kind": f"one of {', '.join(EXPORTABLE_KINDS)}"})
+    if kind != ReportKind.TECHNICAL_DOCUMENTATION:
+        kind = ""  # the subject's own report: a version's, or a deployment's
+    elif version_id is None:
+        raise ValidationError({"kind": "technical documentation is exported for a version"})
     subject = subject_for(
         actor=actor, version_id=version_id, deployment_id=deployment_id, since=since, until=until
     )
     when = timezone.now()
-    rendered = render_and_sign(subject, actor=actor, when=when, progress=progress)
-    export = _unsaved_export(subject, rendered, actor=actor, when=when)
+    rendered = render_and_sign(subject, actor=actor, when=when, progress=progress, kind=kind)
+    export = _unsaved_export(subject, rendered, actor=actor, when=when, kind=kind)
     with transaction.atomic():
         try:
             export.full_clean()
@@ -226,12 +321,20 @@ def report_export(
 
 
 def _unsaved_export(
-    subject: Subject, rendered: Rendered, *, actor: ReportActor, when: dt.datetime
+    subject: Subject,
+    rendered: Rendered,
+    *,
+    actor: ReportActor,
+    when: dt.datetime,
+    kind: str = "",
+    approval_request: ApprovalRequest | None = None,
 ) -> ReportExport:
     """The row, with its file written to storage (deleted again if the row is not saved)."""
     chain = rendered.context["chain"]
+    kind = kind or subject.kind
     export = ReportExport(
-        kind=ReportKind.DEPLOYMENT if subject.deployment else ReportKind.VERSION,
+        kind=kind,
+        approval_request=approval_request,
         version=subject.version,
         deployment=subject.deployment,
         period_start=subject.since,
@@ -248,7 +351,7 @@ def _unsaved_export(
         generated_at=when,
     )
     version = subject.version
-    name = f"{subject.kind}-{version.model.slug}-v{version.number}-{when:%Y%m%dT%H%M%SZ}.pdf"
+    name = f"{kind}-{version.model.slug}-v{version.number}-{when:%Y%m%dT%H%M%SZ}.pdf"
     export.file.save(name, ContentFile(rendered.pdf), save=False)
     return export
 

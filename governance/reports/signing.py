@@ -49,8 +49,11 @@ def sign_pdf(
     timestamper: TimeStamper | None = None,
     reason: str = "Steward compliance report",
     location: str = "",
+    name: str = "",
 ) -> bytes:
-    """Append a PAdES signature covering the whole of `pdf` as an incremental update."""
+    """Append a PAdES signature covering the whole of `pdf` as an incremental update. `name`
+    (the signature dictionary's /Name) names the person the signature is made for, when the
+    organisation's key signs on a named reviewer's behalf (signed test logs)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
@@ -58,6 +61,7 @@ def sign_pdf(
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location or None,
+        name=name or None,
     )
     out = outside_event_loop(signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper)
     return out.getvalue()

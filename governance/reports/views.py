@@ -11,8 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from governance.reports import scheduling, services
 from governance.reports.api import report_jobs, start_export
-from governance.reports.forms import ExportForm, VerifyForm
+from governance.reports.forms import ExportForm, ScheduleForm, VerifyForm
+from governance.reports.models import ReportSchedule
 from registry.actors import acting_user
+from registry.choices import Action
+from registry.choices import DeploymentStatus as Lifecycle
+from registry.form_errors import show_service_error
+from registry.models import Deployment
 
 
 @login_required
@@ -31,6 +36,19 @@ def export_start(request: HttpRequest) -> HttpResponse:
         return redirect("governance:reports")
     messages.success(request, "The report is being rendered and signed.")
     return redirect("reports:job", pk=job.pk)
+
+
+@login_required
+@require_safe
+def technical_documentation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The technical documentation of version `pk` as a JSON download (404 when not visible)."""
+    doc = services.techdoc_json(actor=acting_user(request), version_id=pk)
+    response = HttpResponse(
+        services.techdoc_bytes(doc), content_type="application/json; charset=utf-8"
+    )
+    name = f"technical-documentation-{doc['model']['slug']}-v{doc['version']['number']}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required
@@ -80,3 +98,42 @@ def schedule_change(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("governance:reports")
     messages.success(request, SCHEDULE_CHANGES[change])
     return redirect("governance:reports")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def schedule_new(request: HttpRequest) -> HttpResponse:
+    """Schedule a monthly report of an active deployment the user may change (the service
+    checks the right again and audits)."""
+    deployments = list(
+        Deployment.objects.restrict(request.user, Action.CHANGE)
+        .filter(status=Lifecycle.ACTIVE)
+        .select_related("version__model")
+        .order_by("version__model__name", "pk")[:500]
+    )
+    form = ScheduleForm(request.POST or None, deployments=deployments)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule = scheduling.schedule_create(
+                deployment_id=form.cleaned_data["deployment"],
+                recipients=form.recipient_list(),
+                actor=acting_user(request),
+            )
+        except ValidationError as exc:
+            show_service_error(form, exc, unnamed_field="recipients")
+        else:
+            messages.success(
+                request, f"Monthly report of deployment #{schedule.deployment_id} scheduled."
+            )
+            return redirect("governance:reports")
+    return render(request, "reports/schedule_new.html", {"form": form, "deployments": deployments})
+
+
+@login_required
+@require_safe
+def schedule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The confirmation before a schedule is deleted (404 when not visible); the button posts
+    to `schedule_change`, whose service checks the change right."""
+    visible = ReportSchedule.objects.restrict(request.user, Action.VIEW)
+    schedule = get_object_or_404(visible.select_related("deployment__version__model"), pk=pk)
+    return render(request, "reports/schedule_delete.html", {"schedule": schedule})

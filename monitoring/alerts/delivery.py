@@ -39,7 +39,8 @@ def _webhook(alert: Alert, kind: str, payload: dict[str, Any]) -> AlertDelivery:
 def delivery_retry(*, delivery: AlertDelivery, now: dt.datetime | None = None) -> bool:
     """Send one due delivery again; False when another run took it first (the sender's
     compare-and-set claim), so two beat runs never send the same retry."""
-    secret = delivery.alert.rule.webhook_secret
+    rule = delivery.alert.rule if delivery.alert is not None else delivery.rule
+    secret = rule.webhook_secret if rule is not None else ""
     state = sender.deliver(
         delivery, url=delivery.url, secret=secret, event=delivery.kind, policy=policy(), now=now
     )
@@ -49,7 +50,7 @@ def delivery_retry(*, delivery: AlertDelivery, now: dt.datetime | None = None) -
 def deliveries_retry_due(*, now: dt.datetime | None = None) -> int:
     """Send again every failed delivery whose next attempt is due; how many were sent."""
     now = now or timezone.now()
-    due = AlertDelivery.objects.filter(sender.due(now)).select_related("alert__rule")
+    due = AlertDelivery.objects.filter(sender.due(now)).select_related("alert__rule", "rule")
     return sum(delivery_retry(delivery=row, now=now) for row in due.order_by("next_attempt_at"))
 
 

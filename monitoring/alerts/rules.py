@@ -13,10 +13,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from governance import audit
-from monitoring.models import AlertRule
+from governance.outbound import sender
+from monitoring.alerts.quality_source import quality_rule_name_problem
+from monitoring.models import AlertDelivery, AlertRule, AlertSource, DeploymentStatus
 from registry.actors import Actor
 from registry.choices import Action
 from registry.services.common import require_object
+
+# What CBPE (classifiers) and DLE (regressors) estimate.
+ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse")
 
 EDITABLE = (
     "comparator",
@@ -30,6 +35,19 @@ EDITABLE = (
     "retraining",
     "active",
 )
+
+
+def rule_name_problem(source: str, name: str) -> str | None:
+    """Why `name` is not something a rule of `source` can watch, or None when it is."""
+    if not name.strip():
+        return "name what the rule watches"
+    if source == AlertSource.STATUS and name not in DeploymentStatus.AXES:
+        return f"one of {list(DeploymentStatus.AXES)}"
+    if source == AlertSource.QUALITY:
+        return quality_rule_name_problem(name)
+    if source == AlertSource.ESTIMATED and name not in ESTIMATED_METRICS:
+        return f"one of {list(ESTIMATED_METRICS)}"
+    return None
 
 
 class RuleInUse(Exception):
@@ -89,3 +107,45 @@ def alert_rule_delete(*, rule: AlertRule, actor: Actor) -> None:
     before = _shown(rule) | {"source": rule.source, "name": rule.name}
     audit.record(actor=actor, action="monitoring.alert_rule.deleted", target=rule, before=before)
     rule.delete()
+
+
+TEST_KIND = "test"
+# A test is tried once, while the user waits: its result is the answer.
+TEST_POLICY = sender.Policy(max_attempts=1, base_s=0)
+
+
+def alert_rule_send_test(*, rule: AlertRule, actor: Actor) -> AlertDelivery:
+    """Send a signed test event to the rule's webhook now, once, through the outbound sender,
+    and return the delivery row (state, status code, error). The request is audited and the
+    row written in one transaction; the post happens after it, so no transaction waits on the
+    network. Needs "change" on the rule's target; ValidationError when it calls no webhook."""
+    with transaction.atomic():
+        require_rule_change(actor, model=rule.model, deployment=rule.deployment)
+        rule = AlertRule.objects.get(pk=rule.pk)
+        if not rule.webhook_url:
+            raise ValidationError({"webhook_url": "this rule calls no webhook"})
+        entry = audit.record(
+            actor=actor,
+            action="monitoring.alert_rule.tested",
+            target=rule,
+            after={"url": rule.webhook_url},
+        )
+        payload = {
+            "event": TEST_KIND,
+            "test": True,
+            "rule": rule.pk,
+            "deployment": rule.deployment_id,
+            "model": rule.model_id,
+            "severity": rule.severity,
+            "message": f"test of alert rule {rule.pk}: {rule}",
+            "at": entry.created_at.isoformat(),
+            "actor": entry.actor_name,
+        }
+        row = AlertDelivery.objects.create(
+            rule=rule, kind=TEST_KIND, url=rule.webhook_url, payload=payload
+        )
+    sender.deliver(
+        row, url=row.url, secret=rule.webhook_secret, event=TEST_KIND, policy=TEST_POLICY
+    )
+    row.refresh_from_db()
+    return row

@@ -4,20 +4,20 @@ resolve. Delivery runs after the opening transaction commits."""
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from governance import audit
 from monitoring.alerts import canary
+from monitoring.alerts.conditions import holds
 from monitoring.alerts.delivery import alert_deliver
 from monitoring.alerts.quality_source import quality_reading
-from monitoring.alerts.rules import require_rule_change
+from monitoring.alerts.rules import require_rule_change, rule_name_problem
 from monitoring.engines.status import Level
 from monitoring.models import (
     Alert,
@@ -25,17 +25,12 @@ from monitoring.models import (
     AlertSource,
     AlertState,
     DeploymentStatus,
+    Severity,
 )
-from monitoring.performance.selectors import windowed_metric
+from monitoring.performance.selectors import estimated_window, windowed_metric
 from registry.actors import Actor
-from registry.models import Deployment
+from registry.models import Deployment, RegisteredModel
 
-COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "lt": operator.lt,
-    "le": operator.le,
-    "gt": operator.gt,
-    "ge": operator.ge,
-}
 LEVEL_RANK = {Level.UNKNOWN: -1, Level.GOOD: 0, Level.AT_RISK: 1, Level.FAILING: 2}
 
 
@@ -49,6 +44,11 @@ def alert_rule_create(*, actor: Actor, **fields: Any) -> AlertRule:
     its target."""
     require_rule_change(actor, model=fields.get("model"), deployment=fields.get("deployment"))
     rule = AlertRule(created_by=actor, **fields)
+    problem = rule_name_problem(rule.source, rule.name)
+    if problem:
+        raise ValidationError({"name": problem})
+    if rule.retraining and not rule.webhook_url:
+        raise ValidationError({"webhook_url": "retraining needs a webhook"})
     rule.full_clean()
     rule.save()
     audit.record(actor=actor, action="monitoring.alert_rule.created", target=rule)
@@ -99,14 +99,19 @@ def rule_reading(rule: AlertRule, deployment: Deployment) -> Reading | None:
             f"over the last {rule.window_days} day(s) {shown}: consider rolling the canary back"
         )
         return Reading(gap, message, suggestion="rollback")
+    if rule.source == AlertSource.EXTERNAL:  # raised by `alert_raise` only
+        return None
     if rule.source == AlertSource.QUALITY:
         quality_found = quality_reading(rule, deployment)
         return None if quality_found is None else Reading(*quality_found)
-    metric = windowed_metric(deployment, rule.name, rule.window_days)
+    estimated = rule.source == AlertSource.ESTIMATED
+    read = estimated_window if estimated else windowed_metric
+    metric = read(deployment, rule.name, rule.window_days)
     if metric is None:
         return None
     days = "the latest day" if rule.window_days <= 1 else f"the last {rule.window_days} days"
-    message = f"{rule.name} of deployment {deployment.pk} over {days} is {metric:.4g} {shown}"
+    name = f"estimated {rule.name} (no labels needed)" if estimated else rule.name
+    message = f"{name} of deployment {deployment.pk} over {days} is {metric:.4g} {shown}"
     return Reading(metric, message)
 
 
@@ -122,7 +127,7 @@ def alerts_evaluate(*, deployment: Deployment, now: dt.datetime | None = None) -
         if reading is None:
             continue
         key = f"{rule.pk}:{deployment.pk}"
-        if COMPARE[rule.comparator](reading.value, rule.threshold):
+        if holds(rule.comparator, reading.value, rule.threshold):
             opened += _open(rule, deployment, key, reading, now)
         else:
             resolved += (
@@ -160,6 +165,56 @@ def _open(rule: AlertRule, deployment: Deployment, key: str, reading: Reading, n
         return 0
     transaction.on_commit(lambda: alert_deliver(alert.pk))
     return 1
+
+
+def external_rule_ensure(*, model: RegisteredModel, name: str) -> AlertRule:
+    """The model's built-in rule `name` (source "external"), created (audited, by the system)
+    on first use. Its owner may then edit its severity and channels (a webhook among them)
+    like any rule's; evaluation never opens or resolves its alerts, `alert_raise` does."""
+    existing = AlertRule.objects.filter(source=AlertSource.EXTERNAL, model=model, name=name)
+    rule = existing.order_by("pk").first()
+    if rule is not None:
+        return rule
+    rule = AlertRule.objects.create(
+        model=model,
+        source=AlertSource.EXTERNAL,
+        name=name,
+        comparator="gt",
+        threshold=0,
+        severity=Severity.CRITICAL,
+        notify_in_app=True,
+    )
+    audit.record(actor=None, action="monitoring.alert_rule.created", target=rule)
+    return rule
+
+
+def alert_raise(
+    *,
+    rule: AlertRule,
+    deployment: Deployment,
+    message: str,
+    key: str,
+    now: dt.datetime | None = None,
+) -> Alert | None:
+    """Open an alert of a built-in rule on `deployment` for the event `key` (at most one
+    unresolved alert per key); delivered (e-mail, webhook) after commit like any alert, and
+    told in the app through its audit entry. None when one is already open for the key."""
+    if rule.source != AlertSource.EXTERNAL:
+        raise ValueError("only built-in (external) rules are raised directly")
+    dedup_key = f"{rule.pk}:{deployment.pk}:{key}"[:100]
+    opened = _open(rule, deployment, dedup_key, Reading(1.0, message), now or timezone.now())
+    if not opened:
+        return None
+    return Alert.objects.filter(dedup_key=dedup_key).exclude(state=AlertState.RESOLVED).first()
+
+
+def alerts_clear(*, rule: AlertRule, now: dt.datetime | None = None) -> int:
+    """Resolve every unresolved alert of a built-in rule (its condition has cleared)."""
+    return (
+        Alert.objects.filter(rule=rule)
+        .exclude(state=AlertState.RESOLVED)
+        .update(state=AlertState.RESOLVED, resolved_at=now or timezone.now())
+    )
 
 
 @transaction.atomic

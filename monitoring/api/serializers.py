@@ -7,15 +7,19 @@ from typing import Any
 from rest_framework import serializers
 
 from governance.outbound.addresses import validate_outbound_url
+from monitoring.alerts import rules
 from monitoring.alerts.quality_source import quality_rule_name_problem
+from monitoring.alerts.rules import ESTIMATED_METRICS
 from monitoring.engines.status import Thresholds
 from monitoring.ingestion.services import ON_ERROR_CHOICES
+from monitoring.ingestion.validation import PREDICTION_COLUMNS
 from monitoring.models import (
     Alert,
     AlertRule,
     AlertSource,
     AlertState,
     Comparator,
+    DailyEstimate,
     DailyPerformance,
     DeploymentStatus,
     DriftResult,
@@ -63,22 +67,7 @@ class IngestRejection(serializers.Serializer):
 class PredictionEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = PredictionEvent
-        fields = [
-            "id",
-            "deployment",
-            "request_id",
-            "timestamp",
-            "features",
-            "prediction_label",
-            "prediction_score",
-            "latency_ms",
-            "status",
-            "error",
-            "cache_hit",
-            "cpu",
-            "memory",
-            "received_at",
-        ]
+        fields = ["id", "deployment", *PREDICTION_COLUMNS, "received_at"]
         read_only_fields = fields
 
 
@@ -141,6 +130,39 @@ class HealthDay(serializers.Serializer):
 
 class PerformanceQuery(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+
+
+class EstimateQuery(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=list(ESTIMATED_METRICS), required=False)
+    since = serializers.DateField(required=False, help_text="first UTC day (inclusive)")
+    until = serializers.DateField(required=False, help_text="last UTC day (inclusive)")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise serializers.ValidationError({"until": "must not be before since"})
+        return data
+
+
+class DailyEstimateSerializer(serializers.ModelSerializer):
+    """One day's label-free estimate: {metric: {value, lower, upper}}, the realised figures
+    once labels arrived and the estimate's error (estimate minus realised) per metric."""
+
+    class Meta:
+        model = DailyEstimate
+        fields = [
+            "day",
+            "method",
+            "task",
+            "predictions",
+            "estimated",
+            "labelled",
+            "realised",
+            "error",
+            "reference",
+            "computed_at",
+        ]
+        read_only_fields = fields
 
 
 class DailyPerformanceSerializer(serializers.ModelSerializer):
@@ -272,19 +294,12 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             "deployment",
             "source",
             "name",
-            "comparator",
-            "threshold",
-            "window_days",
-            "severity",
-            "notify_in_app",
-            "notify_email",
-            "webhook_url",
-            "retraining",
-            "active",
+            # What an owner may change, less the write-only secret (never shown).
+            *(name for name in rules.EDITABLE if name != "webhook_secret"),
             "created_by",
             "created_at",
         ]
-        read_only_fields = fields  # the webhook secret is write-only: never shown
+        read_only_fields = fields
 
 
 class AlertRuleInput(serializers.Serializer):
@@ -315,12 +330,16 @@ class AlertRuleInput(serializers.Serializer):
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if ("model" in data) == ("deployment" in data):
             raise serializers.ValidationError("give exactly one of model and deployment")
+        if data["source"] == AlertSource.EXTERNAL:
+            raise serializers.ValidationError({"source": "built-in rules are made by Steward"})
         if data["source"] == AlertSource.STATUS and data["name"] not in DeploymentStatus.AXES:
             raise serializers.ValidationError({"name": f"one of {list(DeploymentStatus.AXES)}"})
         if data["source"] == AlertSource.QUALITY:
             problem = quality_rule_name_problem(data["name"])
             if problem:
                 raise serializers.ValidationError({"name": problem})
+        if data["source"] == AlertSource.ESTIMATED and data["name"] not in ESTIMATED_METRICS:
+            raise serializers.ValidationError({"name": f"one of {list(ESTIMATED_METRICS)}"})
         if data["retraining"] and not data["webhook_url"]:
             raise serializers.ValidationError({"webhook_url": "retraining needs a webhook"})
         return data
@@ -410,3 +429,25 @@ class ReferenceInput(serializers.Serializer):
     is one of the version's model's."""
 
     dataset = ObjectIdField()
+
+
+class LayoutsSerializer(serializers.Serializer):
+    """The layouts summaries are built on (`GET /versions/{id}/layouts/`)."""
+
+    format = serializers.IntegerField()
+    version = serializers.IntegerField()
+    digest = serializers.CharField()
+    features = serializers.DictField(child=serializers.DictField())
+    prediction = serializers.DictField(allow_null=True)
+
+
+class SummariesAccepted(serializers.Serializer):
+    """What a posted body of hourly summaries stored."""
+
+    deployment = serializers.IntegerField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    hours = serializers.IntegerField()
+    replaced = serializers.IntegerField()
+    events = serializers.IntegerField()
+    feature_hours = serializers.IntegerField()
+    layout_digest = serializers.CharField()

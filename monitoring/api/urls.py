@@ -12,14 +12,17 @@ from monitoring.api.views import (
     AlertRuleDetailView,
     AlertRuleListView,
     DeploymentDriftView,
+    DeploymentEstimatedPerformanceView,
     DeploymentHealthView,
     DeploymentPerformanceView,
     DeploymentStatusView,
+    DeploymentSummariesView,
     GroundTruthBatchView,
     MonitoringRebuildView,
     MonitoringSettingsView,
     PortfolioView,
     PredictionBatchView,
+    VersionLayoutsView,
     VersionReferenceView,
 )
 
@@ -34,12 +37,23 @@ urlpatterns = [
         GroundTruthBatchView.as_view(),
         name="deployment-ground-truth",
     ),
+    path(
+        "deployments/<int:pk>/summaries/",
+        DeploymentSummariesView.as_view(),
+        name="deployment-summaries",
+    ),
+    path("versions/<int:pk>/layouts/", VersionLayoutsView.as_view(), name="version-layouts"),
     path("deployments/<int:pk>/drift/", DeploymentDriftView.as_view(), name="deployment-drift"),
     path("deployments/<int:pk>/health/", DeploymentHealthView.as_view(), name="deployment-health"),
     path(
         "deployments/<int:pk>/performance/",
         DeploymentPerformanceView.as_view(),
         name="deployment-performance",
+    ),
+    path(
+        "deployments/<int:pk>/estimated-performance/",
+        DeploymentEstimatedPerformanceView.as_view(),
+        name="deployment-estimated-performance",
     ),
     path(
         "deployments/<int:pk>/quality/", DeploymentQualityView.as_view(), name="deployment-quality"

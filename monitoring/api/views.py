@@ -7,15 +7,20 @@ arrays, NDJSON and CSV itself into one pandas frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 
 from monitoring.alerts import rules as alert_rules
 from monitoring.alerts import selectors as alert_selectors
@@ -25,6 +30,7 @@ from monitoring.ingestion import parsing, selectors, services
 from monitoring.models import Alert, AlertRule, GroundTruth, PredictionEvent
 from monitoring.performance import selectors as performance_selectors
 from monitoring.performance import services as performance_services
+from monitoring.rollups import posted as posted_summaries
 from monitoring.rollups import selectors as rollup_selectors
 from monitoring.rollups import services as rollup_services
 from registry.actors import Viewer, acting_user
@@ -46,7 +52,20 @@ def _too_large(message: str) -> Response:
 
 
 class _BatchView(generics.GenericAPIView):
+    """GET a deployment's stored rows of one kind, newest first; POST a batch of them."""
+
+    rows: type[Model] = PredictionEvent
+    stored: Callable[..., QuerySet[Any]] = staticmethod(selectors.prediction_list)
     ingest = staticmethod(services.predictions_ingest)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no pk
+            return self.rows._default_manager.none()
+        return self.stored(user=self.request.user, deployment=self.deployment())
+
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def deployment(self) -> Deployment:
         visible = Deployment.objects.restrict(self.request.user, Action.VIEW)
@@ -95,53 +114,35 @@ def _rejected_body(exc: services.BatchRejected) -> dict[str, Any]:
     return body
 
 
+def _batch_schema(rows: type[Serializer]) -> Callable[[type[_BatchView]], type[_BatchView]]:
+    """The OpenAPI description of a batch view whose stored rows `rows` serializes."""
+    return extend_schema_view(
+        get=extend_schema(responses={200: rows(many=True)}),
+        post=extend_schema(
+            request=BODY,
+            parameters=[ON_ERROR],
+            responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestRejection},
+        ),
+    )
+
+
+@_batch_schema(s.PredictionEventSerializer)
 class PredictionBatchView(_BatchView):
     """POST a batch of prediction events; GET the stored events, newest first."""
 
     serializer_class = s.PredictionEventSerializer
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no pk
-            return PredictionEvent.objects.none()
-        return selectors.prediction_list(user=self.request.user, deployment=self.deployment())
-
-    @extend_schema(responses={200: s.PredictionEventSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    @extend_schema(
-        request=BODY,
-        parameters=[ON_ERROR],
-        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestRejection},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
+    rows = PredictionEvent
+    stored = staticmethod(selectors.prediction_list)
 
 
+@_batch_schema(s.GroundTruthSerializer)
 class GroundTruthBatchView(_BatchView):
     """POST a batch of observed outcomes (request_id, label or value, timestamp)."""
 
     serializer_class = s.GroundTruthSerializer
+    rows = GroundTruth
+    stored = staticmethod(selectors.ground_truth_list)
     ingest = staticmethod(services.ground_truth_ingest)
-
-    def get_queryset(self) -> Any:
-        if getattr(self, "swagger_fake_view", False):
-            return GroundTruth.objects.none()
-        return selectors.ground_truth_list(user=self.request.user, deployment=self.deployment())
-
-    @extend_schema(responses={200: s.GroundTruthSerializer(many=True)})
-    def get(self, request: Request, pk: int) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    @extend_schema(
-        request=BODY,
-        parameters=[ON_ERROR],
-        responses={200: s.IngestOutcome, 207: s.IngestOutcome, 400: s.IngestRejection},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
 
 
 class _RollupView(generics.GenericAPIView):
@@ -205,6 +206,30 @@ class DeploymentPerformanceView(_RollupView):
         days = self.query(s.PerformanceQuery)["days"]
         rows = performance_selectors.performance_list(deployment=deployment, days=days)
         return Response(s.DailyPerformanceSerializer(rows, many=True).data)
+
+
+class DeploymentEstimatedPerformanceView(_RollupView):
+    """GET the label-free estimates (CBPE for classifiers, DLE for regressors) per UTC day,
+    newest first, paginated; filters: metric, since, until. Readable by whoever may view the
+    deployment, like its realised performance."""
+
+    serializer_class = s.DailyEstimateSerializer
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS  # type: ignore[assignment]
+
+    @extend_schema(
+        parameters=[s.EstimateQuery], responses={200: s.DailyEstimateSerializer(many=True)}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        deployment = self.deployment()
+        query = self.query(s.EstimateQuery)
+        rows = performance_selectors.estimate_list(
+            deployment=deployment,
+            metric=query.get("metric", ""),
+            since=query.get("since"),
+            until=query.get("until"),
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class DeploymentStatusView(_RollupView):
@@ -298,6 +323,62 @@ class VersionReferenceView(generics.GenericAPIView):
         return Response(
             s.ReferenceSerializer(rollup_selectors.reference_describe(version=version)).data
         )
+
+
+class VersionLayoutsView(generics.GenericAPIView):
+    """GET the layouts (bin edges, vocabularies, format, digest) summaries of this version's
+    deployments are built on; 409 while the version has no reference profile."""
+
+    serializer_class = s.LayoutsSerializer
+    queryset = ModelVersion.objects.none()  # for the schema's path parameter; reads restrict
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    def get(self, request: Request, pk: int) -> Response:
+        visible = rollup_selectors.version_visible(user=request.user, pk=pk)
+        version = get_object_or_404(visible)
+        try:
+            layouts = posted_summaries.layouts_describe(version=version)
+        except posted_summaries.NoLayouts as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(layouts)
+
+
+class DeploymentSummariesView(generics.GenericAPIView):
+    """POST hourly summaries built on the deployed version's layouts instead of raw events
+    (docs/monitoring.md, "Sending summaries instead of events")."""
+
+    serializer_class = s.SummariesAccepted
+    queryset = Deployment.objects.none()  # for the schema's path parameter; reads restrict
+    pagination_class = None
+    filter_backends: list[type] = []
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}}, responses={200: s.SummariesAccepted}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        visible = Deployment.objects.restrict(request.user, Action.VIEW)
+        deployment = get_object_or_404(visible.select_related("version"), pk=pk)
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.STEWARD_MAX_UPLOAD_BYTES:
+            return _too_large(f"the body exceeds {settings.STEWARD_MAX_UPLOAD_MB} MB")
+        stream = request.stream
+        raw = stream.read() if stream is not None else b""
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return Response({"detail": f"invalid JSON: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = posted_summaries.summaries_post(
+                deployment=deployment, body=body, actor=acting_user(request)
+            )
+        except (posted_summaries.LayoutMismatch, posted_summaries.NoLayouts) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except posted_summaries.SummariesRejected as exc:
+            errors = [{"field": path, "message": message} for path, message in exc.problems]
+            return Response(
+                {"detail": str(exc), "errors": errors}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(s.SummariesAccepted(result).data)
 
 
 class PortfolioView(generics.GenericAPIView):

@@ -21,6 +21,7 @@ from monitoring.models import (
     AlertRule,
     AlertSource,
     AlertState,
+    DailyEstimate,
     DailyPerformance,
     DeploymentActivity,
     DeploymentStatus,
@@ -212,6 +213,48 @@ def performance_view(
     }
 
 
+# Estimated metric names where the realised one differs (multiclass macro F1 is CBPE's "f1").
+ESTIMATE_NAME = {"macro_f1": "f1"}
+
+
+def estimate_view(
+    *, deployment: Deployment, metric: str, first: dt.date, last: dt.date
+) -> dict[str, Any]:
+    """The label-free estimates of `metric` over [first, last] for the chart and the table:
+    per day the estimate, its band and (once labels arrived) how far off it was; empty lists
+    of None where a day has no estimate of the metric."""
+    name = ESTIMATE_NAME.get(metric, metric)
+    rows = list(
+        DailyEstimate.objects.filter(deployment=deployment, day__gte=first, day__lte=last).order_by(
+            "day"
+        )
+    )
+    by_day = {row.day: row.estimated.get(name) or {} for row in rows}
+    days = shaping.day_list(first, last)
+
+    def column(key: str) -> list[float | None]:
+        return [by_day.get(d, {}).get(key) for d in days]
+
+    errors = {row.day: row.error.get(name) for row in rows}
+    reference = rows[-1].reference if rows else {}
+    return {
+        "rows": rows,
+        "name": name,
+        "values": column("value"),
+        "lower": column("lower"),
+        "upper": column("upper"),
+        "errors": errors,
+        "has_values": any(by_day.get(d, {}).get("value") is not None for d in days),
+        "method": rows[-1].get_method_display() if rows else "",
+        "calibration": reference.get("calibration"),
+        "mean_abs_error": _mean_abs([e for e in errors.values() if e is not None]),
+    }
+
+
+def _mean_abs(values: list[float]) -> float | None:
+    return sum(abs(v) for v in values) / len(values) if values else None
+
+
 # --- drift ------------------------------------------------------------------------------------
 
 
@@ -242,7 +285,7 @@ def reference_panel(*, deployment: Deployment, user: Viewer) -> dict[str, Any]:
     may_change = Deployment.objects.restrict(user, Action.CHANGE).filter(pk=deployment.pk).exists()
     choices = (
         list(
-            Dataset.objects.filter(model_id=deployment.version.model_id)
+            Dataset.objects.filter(model_id=deployment.version.model_id, external=False)
             .order_by("name", "-number")
             .only("pk", "name", "number", "kind", "row_count")
         )

@@ -155,21 +155,41 @@ def deployment_performance(request: HttpRequest, pk: int) -> HttpResponse:
         lines.append(
             {"value": view["training"], "label": "At training", "color": GREY, "dash": True}
         )
+    estimate = selectors.estimate_view(deployment=deployment, metric=metric, first=first, last=last)
+    datasets = [{"label": metric_label, "data": view["values"], "color": BLUE}]
+    if estimate["has_values"]:
+        # The band first: "+1" fills down to the next dataset, the lower edge.
+        datasets = [
+            {"label": "Band upper", "data": estimate["upper"], "color": ORANGE, "band": True,
+             "fill": "+1"},
+            {"label": "Band lower", "data": estimate["lower"], "color": ORANGE, "band": True},
+            {"label": f"Estimated {metric_label}", "data": estimate["values"], "color": ORANGE,
+             "dash": True},
+            *datasets,
+        ]  # fmt: skip
     chart = {
         "kind": "line",
         "labels": _days(view["days"]),
         "y": {"title": metric_label},
-        "datasets": [{"label": metric_label, "data": view["values"], "color": BLUE}],
+        "datasets": datasets,
         "lines": lines,
     }
+    realised = {row.day: row for row in view["rows"]}
+    estimated = {row.day: row for row in estimate["rows"]}
     table = [
         {
-            "day": row.day,
-            "predictions": row.predictions,
-            "labelled": row.labelled,
-            "values": [row.metrics.get(key) for key, _ in metrics],
+            "day": day,
+            "predictions": (realised.get(day) or estimated[day]).predictions,
+            "labelled": realised[day].labelled if day in realised else 0,
+            "values": [realised[day].metrics.get(key) for key, _ in metrics]
+            if day in realised
+            else [None for _ in metrics],
+            "estimate": (estimated[day].estimated.get(estimate["name"]) or {})
+            if day in estimated
+            else {},
+            "error": estimate["errors"].get(day),
         }
-        for row in view["rows"]
+        for day in sorted(set(realised) | set(estimated))
     ]
     context = _base(request, deployment, "performance") | {
         "form": form,
@@ -181,7 +201,8 @@ def deployment_performance(request: HttpRequest, pk: int) -> HttpResponse:
         "view": view,
         "table": table,
         "chart": chart,
-        "has_figures": any(v is not None for v in view["values"]),
+        "has_figures": any(v is not None for v in view["values"]) or estimate["has_values"],
+        "estimate": estimate,
     }
     return render(request, "monitoring/deployment_performance.html", context)
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from monitoring.alerts import services as alert_services
 from monitoring.alerts.selectors import alert_list
+from monitoring.dashboards import model_inventory
 from monitoring.dashboards import portfolio_selectors as selectors
 from monitoring.dashboards.portfolio_forms import InventoryFilterForm
 from monitoring.models import Alert
@@ -60,6 +61,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "charts": charts,
         "prediction_total": selectors.prediction_total(user=request.user),
+        "revalidation_overdue": model_inventory.overdue_count(user=request.user),
     }
     return render(request, "monitoring/dashboards/portfolio.html", context)
 

@@ -1,12 +1,25 @@
 """Steward's monitoring engines: pure computation over arrays and summaries, no Django.
 
-Modules: `summaries` (mergeable per-feature summaries), `drift` (univariate drift, method
-choice, whole tables), `multivariate` (MMD and domain classifier; imports scikit-learn, so it
-is not loaded here), `quality` (data quality), `metrics` (performance and fairness), `health`
-(service health), `status` (good / at risk / failing with reasons).
+Modules: `steward_client.summaries` (mergeable per-feature summaries, shared with the
+client), `drift` (univariate drift, method choice, whole tables), `multivariate` (MMD and
+domain classifier), `quality` (data quality), `metrics` (performance and fairness), `health`
+(service health), `status` (good / at risk / failing with reasons), `estimation` (CBPE and
+DLE: performance without labels). `multivariate` and `estimation` import scikit-learn, so
+they are not loaded here.
 """
 
 from __future__ import annotations
+
+from steward_client.summaries import (
+    CategoricalLayout,
+    CategoricalSummary,
+    NumericLayout,
+    NumericSummary,
+    merge,
+    merge_all,
+    summarize,
+    summary_from_dict,
+)
 
 from monitoring.engines.drift import (
     ENGINE_VERSION,
@@ -17,16 +30,6 @@ from monitoring.engines.drift import (
     column_drift,
     detect_drift,
     prediction_drift,
-)
-from monitoring.engines.summaries import (
-    CategoricalLayout,
-    CategoricalSummary,
-    NumericLayout,
-    NumericSummary,
-    merge,
-    merge_all,
-    summarize,
-    summary_from_dict,
 )
 
 __all__ = [

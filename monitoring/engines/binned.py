@@ -15,8 +15,8 @@ edge for the two outer slots); on the edges it is exact. So:
 from __future__ import annotations
 
 import numpy as np
+from steward_client.summaries import CategoricalSummary, NumericSummary
 
-from monitoring.engines.summaries import CategoricalSummary, NumericSummary
 from monitoring.engines.univariate import ks_asymptotic_pvalue
 
 Summary = NumericSummary | CategoricalSummary

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from steward_client.summaries import CategoricalSummary, NumericSummary, summarize
 
 from monitoring.engines import binned, univariate
-from monitoring.engines.summaries import CategoricalSummary, NumericSummary, summarize
 from monitoring.engines.univariate import CategoricalColumn, NumericColumn
 
 ENGINE_VERSION = "steward-drift/1.0"

@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from monitoring.engines.drift import feature_kind
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     MAX_UNSEEN_EXAMPLES,
     CategoricalSummary,
     NumericSummary,
     as_float_array,
     value_counts,
 )
+
+from monitoring.engines.drift import feature_kind
 
 _BOOLEAN_WORDS = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n", "1", "0"})
 

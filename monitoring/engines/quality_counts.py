@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from steward_client.summaries import value_counts
 
 from monitoring.engines.drift import feature_kind
 from monitoring.engines.quality import column_quality
-from monitoring.engines.summaries import value_counts
 
 MAX_EXAMPLES = 5
 FIGURES = ("missing_share", "type_error_share", "out_of_range_share", "unseen_share")

@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from scipy.spatial import distance
-
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     as_float_array,
     empirical_quantiles,
     finite_part,

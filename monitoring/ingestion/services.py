@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import models, transaction
@@ -18,8 +19,14 @@ from django.utils import timezone
 
 from governance import audit
 from monitoring.ingestion import parsing, storage
-from monitoring.ingestion.validation import Report, validate_ground_truth, validate_predictions
-from monitoring.models import GroundTruth, PredictionEvent
+from monitoring.ingestion.validation import (
+    Report,
+    refuse_before,
+    validate_ground_truth,
+    validate_predictions,
+)
+from monitoring.models import GroundTruth, PredictionEvent, RawTable
+from monitoring.retention.services import ingestion_horizon
 from monitoring.rollups import staleness
 from registry.actors import Actor
 from registry.choices import Action
@@ -95,16 +102,19 @@ def _store(
     model: type[models.Model],
     action: str,
     fmt: str,
+    rows: np.ndarray,
 ) -> IngestResult:
     if on_error not in ON_ERROR_CHOICES:
         raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}")
-    if on_error == "reject" and len(report.errors):
-        raise BatchRejected(
-            f"{report.rejected_rows} of {report.received} rows are invalid; nothing was stored "
-            "(send ?on_error=skip to store the valid rows)",
-            report,
-        )
+    _refuse_if_rejecting(report, on_error)
     with transaction.atomic():
+        # Rows dated before the retention horizon would land in a removed month: refused.
+        # The shared lock keeps the horizon where it is until the batch is stored.
+        table = RawTable.PREDICTIONS if model is PredictionEvent else RawTable.GROUND_TRUTH
+        horizon = ingestion_horizon(table=table)
+        if horizon is not None:
+            report = refuse_before(report, rows, before=pd.Timestamp(horizon))
+            _refuse_if_rejecting(report, on_error)
         accepted = storage.store_frame(model=model, deployment_id=deployment.pk, frame=report.valid)
         duplicates = len(report.valid) - accepted
         if model is PredictionEvent and accepted:
@@ -117,6 +127,15 @@ def _store(
         counts |= {"duplicates": duplicates, "rejected_rows": report.rejected_rows}
         audit.record(actor=actor, action=action, target=deployment, after=counts)
     return IngestResult(report.received, accepted, duplicates, report)
+
+
+def _refuse_if_rejecting(report: Report, on_error: str) -> None:
+    if on_error == "reject" and len(report.errors):
+        raise BatchRejected(
+            f"{report.rejected_rows} of {report.received} rows are invalid; nothing was stored "
+            "(send ?on_error=skip to store the valid rows)",
+            report,
+        )
 
 
 def _mark_stale(model: type[models.Model], deployment_id: int, frame: pd.DataFrame) -> None:
@@ -146,6 +165,7 @@ def predictions_ingest(
         model=PredictionEvent,
         action="monitoring.predictions.ingested",
         fmt=batch.format,
+        rows=batch.rows,
     )
 
 
@@ -164,4 +184,5 @@ def ground_truth_ingest(
         model=GroundTruth,
         action="monitoring.ground_truth.ingested",
         fmt=batch.format,
+        rows=batch.rows,
     )

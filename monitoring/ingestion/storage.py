@@ -2,12 +2,16 @@
 are already stored. Returns how many rows were inserted.
 
 Two paths, chosen by the database vendor:
-- PostgreSQL: the frame is written as CSV by Arrow in one call and COPied straight into the
-  table inside a savepoint. When a request id is already stored the unique constraint refuses
-  the COPY; the savepoint is rolled back and the same CSV is COPied into a temporary table,
-  then `INSERT ... SELECT ... ON CONFLICT (deployment_id, request_id) DO NOTHING`, whose row
-  count is exactly the number inserted, races included. Fresh batches, the usual case, thus
-  cost one COPY; re-posted ones two statements more.
+- PostgreSQL: the frame is written as CSV by Arrow in one call. The tables are partitioned by
+  month there, so their unique key is (deployment, request_id, timestamp) and cannot see a
+  request id stored in another partition: one indexed look-up of the batch's ids across the
+  partitions comes first. When none is stored (the usual case) the CSV is COPied straight into
+  the table inside a savepoint. Otherwise, or when a concurrent batch makes the COPY hit the
+  key, the same CSV is COPied into a temporary table, then `INSERT ... SELECT ... WHERE NOT
+  EXISTS (the pair in any partition) ON CONFLICT DO NOTHING`, whose row count is the number
+  inserted. Two concurrent batches carrying one request id with different timestamps could
+  both store it (the only gap partitioning opens; a resend carries the event's own timestamp
+  and is caught by the key).
 - Any other database (SQLite): the stored request ids of the batch are read first, the rest
   go through `bulk_create(ignore_conflicts=True)`. SQLite serialises writers (BEGIN
   IMMEDIATE), so the count is exact there too.
@@ -62,12 +66,27 @@ def _copy_insert(*, model: type[models.Model], deployment_id: int, frame: pd.Dat
     the savepoint rolls it back, and the batch goes through a temporary table instead."""
     frame = frame.assign(deployment_id=deployment_id, received_at=timezone.now())
     text = _csv(frame)
+    if _any_stored(model, deployment_id, frame["request_id"].tolist()):
+        return _copy_via_temp_table(model=model, columns=list(frame.columns), text=text)
     try:
         with transaction.atomic():
             _copy(model._meta.db_table, list(frame.columns), text)
         return len(frame)
     except (IntegrityError, UniqueViolation):
         return _copy_via_temp_table(model=model, columns=list(frame.columns), text=text)
+
+
+def _any_stored(model: type[models.Model], deployment_id: int, ids: list[str]) -> bool:
+    """Whether any of the request ids is stored for the deployment, in any partition (one
+    index probe per id and partition, on the key's (deployment_id, request_id) prefix)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE deployment_id = %s "  # noqa: S608
+            "AND request_id = ANY(%s) LIMIT 1",
+            [deployment_id, ids],
+        )
+        return cursor.fetchone() is not None
 
 
 def _copy(table: str, columns: list[str], text: bytes) -> None:
@@ -80,8 +99,8 @@ def _copy(table: str, columns: list[str], text: bytes) -> None:
 
 
 def _copy_via_temp_table(*, model: type[models.Model], columns: list[str], text: bytes) -> int:
-    """COPY into a temporary table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING; the
-    statement's row count is exactly the number inserted, concurrent writers included."""
+    """COPY into a temporary table, then INSERT ... SELECT the pairs stored in no partition
+    ... ON CONFLICT DO NOTHING; the statement's row count is the number inserted."""
     table = connection.ops.quote_name(model._meta.db_table)
     temp = f"ingest_{uuid.uuid4().hex[:16]}"
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -93,8 +112,10 @@ def _copy_via_temp_table(*, model: type[models.Model], columns: list[str], text:
         )
         _copy(temp, columns, text)
         cursor.execute(
-            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {temp} "  # noqa: S608
-            "ON CONFLICT (deployment_id, request_id) DO NOTHING"
+            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {temp} AS fresh "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS stored "
+            "WHERE stored.deployment_id = fresh.deployment_id "
+            "AND stored.request_id = fresh.request_id) ON CONFLICT DO NOTHING"
         )
         inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {temp}")

@@ -324,3 +324,24 @@ def validate_ground_truth(batch: Batch, *, received_at: pd.Timestamp) -> Report:
     return Report(
         received=len(batch), valid=pd.DataFrame(columns, index=f.index)[ok], errors=errors.frame()
     )
+
+
+def refuse_before(report: Report, rows: np.ndarray, *, before: pd.Timestamp) -> Report:
+    """The report with the valid rows dated before `before` (the raw-event retention horizon)
+    moved to the errors: their hour's raw rows are gone and its summaries final, so storing
+    them would rebuild that hour from them alone. `rows`: the batch's row numbers."""
+    old = (report.valid["timestamp"] < before).to_numpy()
+    if not old.any():
+        return report
+    errors = _Errors(rows[np.asarray(report.valid.index)])
+    reason = (
+        f"before {before:%Y-%m-%d %H:%M}Z: the raw events of that time were removed by "
+        "retention (STEWARD_RAW_RETENTION_DAYS) and its hours' summaries are final"
+    )
+    errors.add(old, "timestamp", reason)
+    merged = pd.concat([report.errors, errors.frame()], ignore_index=True)
+    return Report(
+        received=report.received,
+        valid=report.valid[~old],
+        errors=merged.sort_values("row", kind="stable", ignore_index=True),
+    )

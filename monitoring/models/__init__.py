@@ -1,9 +1,12 @@
 from monitoring.models.data_quality import HourlyQuality
+from monitoring.models.estimation import DailyEstimate, EstimationMethod, HourlyEstimate
 from monitoring.models.ingestion import (
     DeploymentActivity,
     EventStatus,
     GroundTruth,
     PredictionEvent,
+    RawTable,
+    RetentionHorizon,
 )
 from monitoring.models.jobs import JobRun
 from monitoring.models.quality import (
@@ -23,6 +26,7 @@ from monitoring.models.rollups import (
     DriftResult,
     HourlyHealth,
     HourlySummary,
+    PostedSummary,
     ReferenceChoice,
     ReferenceProfile,
     StaleHour,
@@ -35,21 +39,27 @@ __all__ = [
     "AlertSource",
     "AlertState",
     "Comparator",
+    "DailyEstimate",
     "DailyPerformance",
     "DeploymentActivity",
     "DeploymentStatus",
     "DriftKind",
     "DriftResult",
+    "EstimationMethod",
     "EventStatus",
     "GroundTruth",
+    "HourlyEstimate",
     "HourlyHealth",
     "HourlyQuality",
     "HourlySummary",
     "JobRun",
     "MonitoringSettings",
+    "PostedSummary",
     "PredictionEvent",
+    "RawTable",
     "ReferenceChoice",
     "ReferenceProfile",
+    "RetentionHorizon",
     "Severity",
     "StaleHour",
 ]

@@ -3,6 +3,13 @@
 Both tables are keyed for idempotency on (deployment, request_id): a batch posted twice is
 stored once. Ground truth joins predictions on the same pair and may arrive before or after
 the prediction it labels, so neither table has a foreign key to the other.
+
+On PostgreSQL both tables are partitioned by month of `timestamp` (migration
+0016_retention_partitions, docs/operations.md "Raw-event retention"): the primary key there is
+(id, timestamp) and the unique constraint named below holds (deployment, request_id,
+timestamp), since a partitioned table's keys must include the partition key. Ingestion
+(`ingestion/storage.py`) looks the pair up across partitions before writing, so a resend is
+still stored once. The models keep Django's view of the plain table (SQLite keeps it as is).
 """
 
 from __future__ import annotations
@@ -93,3 +100,21 @@ class DeploymentActivity(models.Model):
 
     def __str__(self) -> str:
         return f"activity of deployment {self.deployment_id}"
+
+
+class RawTable(models.TextChoices):
+    PREDICTIONS = "predictions", "Prediction events"
+    GROUND_TRUTH = "ground_truth", "Ground truth"
+
+
+class RetentionHorizon(models.Model):
+    """How far back a raw-event table has been cut by retention: every row dated before
+    `dropped_before` is gone (its hours' summaries stay), and ingestion refuses rows dated
+    before it, which could only land in an hour whose summaries are final."""
+
+    table = models.CharField(max_length=20, choices=RawTable.choices, unique=True)
+    dropped_before = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.table} kept from {self.dropped_before:%Y-%m-%d}"

@@ -93,6 +93,9 @@ class DeploymentStatus(models.Model):
 
 class AlertSource(models.TextChoices):
     METRIC = "metric", "Daily metric"
+    # A metric estimated without labels (CBPE / DLE: accuracy, precision, recall, f1, roc_auc,
+    # mae, rmse), the mean of the last `window_days` days with estimates.
+    ESTIMATED = "estimated", "Estimated metric"
     STATUS = "status", "Status axis"
     # A canary's headline metric minus its baseline's (the production deployment it shares
     # an endpoint with); fires a rollback suggestion.
@@ -100,6 +103,9 @@ class AlertSource(models.TextChoices):
     # A data-quality share (`name` is "missing_share", "out_of_range_share", "unseen_share" or
     # "type_error_share", optionally ":<feature>"; else the worst feature's).
     QUALITY = "quality", "Data quality"
+    # Built in, raised by another app's service (`alert_raise`), never evaluated from a
+    # figure: e.g. governance's MLflow bridge ("mlflow_alias_unapproved"). Not user-made.
+    EXTERNAL = "external", "Raised by Steward"
 
 
 class Comparator(models.TextChoices):
@@ -213,15 +219,28 @@ class Alert(models.Model):
 
 
 class AlertDelivery(OutboundDelivery):
-    """One webhook POST of an alert ("alert" or "retraining"): what is sent, where, and how
-    each attempt went. `governance.outbound` claims, posts, records and retries it."""
+    """One webhook POST of an alert ("alert" or "retraining"), or a test of a rule's webhook
+    ("test": no alert, the rule itself): what is sent, where, and how each attempt went.
+    `governance.outbound` claims, posts, records and retries it."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
-    kind = models.CharField(max_length=20)  # "alert" or "retraining"
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    rule = models.ForeignKey(
+        AlertRule, null=True, blank=True, on_delete=models.CASCADE, related_name="tests"
+    )
+    kind = models.CharField(max_length=20)  # "alert", "retraining" or "test"
     url = models.URLField(validators=[validate_outbound_url])
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(alert__isnull=False) | models.Q(rule__isnull=False),
+                name="alert_delivery_of_alert_or_rule",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} delivery of alert {self.alert_id}: {self.state}"
+        of = f"alert {self.alert_id}" if self.alert_id else f"rule {self.rule_id}"
+        return f"{self.kind} delivery of {of}: {self.state}"

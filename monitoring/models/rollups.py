@@ -185,3 +185,47 @@ class DriftResult(models.Model):
 
     def __str__(self) -> str:
         return f"drift of {self.feature} ({self.method}) for deployment {self.deployment_id}"
+
+
+class PostedSummary(models.Model):
+    """Summaries of one hour of one deployment posted by one source instead of its events
+    (`POST /api/v1/deployments/{id}/summaries/`). Kept apart from the hourly rows, which are
+    derived: a rebuild of the hour merges the summary of its raw events with every source's
+    posted summary, so it neither loses nor doubles them. A source re-posting an hour
+    replaces its own row."""
+
+    deployment = models.ForeignKey(
+        "registry.Deployment", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    source = models.CharField(max_length=200)
+    count = models.PositiveIntegerField()
+    # {feature: summary dict}, the prediction too, as zlib-compressed JSON (`features_of`):
+    # kept whole, never queried into; jsonb would parse every bin edge and sample value as a
+    # numeric, and PostgreSQL's own compression of large values is several times slower.
+    features = models.BinaryField()
+    health = models.JSONField(default=dict)  # steward_client.health contribution
+    performance = models.JSONField(null=True, blank=True)  # confusion counts, kept as sent
+    layout_digest = models.CharField(max_length=64)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    posted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deployment_id", "hour", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "hour", "source"], name="posted_summary_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"summaries of {self.hour:%Y-%m-%d %H}:00 from {self.source} "
+            f"for deployment {self.deployment_id}"
+        )

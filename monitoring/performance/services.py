@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import numpy as np
@@ -17,6 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from steward_client.summaries import sha256_hex
 
 from governance import audit
 from monitoring.engines import metrics
@@ -26,7 +28,6 @@ from monitoring.engines.status import (
     deployment_status,
     weighted_drift_share,
 )
-from monitoring.engines.summaries import sha256_hex
 from monitoring.models import (
     DailyPerformance,
     DeploymentStatus,
@@ -37,7 +38,7 @@ from monitoring.models import (
     PredictionEvent,
 )
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
-from monitoring.performance.selectors import headline_metric, windowed_metric
+from monitoring.performance.selectors import estimated_window, headline_metric, windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
 from monitoring.rollups.quality_selectors import quality_worst
 from registry.actors import Actor
@@ -435,8 +436,14 @@ def status_verdicts(
     now = now or timezone.now()
     task = deployment.version.model.task
     headline = headline_metric(task)
-    return deployment_status(
-        accuracy=windowed_metric(deployment, headline, STATUS_ACCURACY_DAYS),
+    accuracy = windowed_metric(deployment, headline, STATUS_ACCURACY_DAYS)
+    # No labelled day yet: the label-free estimate (classifiers' accuracy) stands in, and the
+    # verdict says it is estimated.
+    estimated = accuracy is None and task != Task.REGRESSION
+    if estimated:
+        accuracy = estimated_window(deployment, headline, STATUS_ACCURACY_DAYS)
+    verdicts = deployment_status(
+        accuracy=accuracy,
         **_drift_figures(deployment),
         thresholds=thresholds_of(deployment),
         accuracy_metric=headline,
@@ -444,6 +451,12 @@ def status_verdicts(
         # The same 24 hours as service health: a quality problem that was fixed clears.
         data_quality=quality_worst(deployment=deployment, since=now - DAY),
     )
+    if estimated and accuracy is not None:
+        verdict = verdicts["accuracy"]
+        verdicts["accuracy"] = replace(
+            verdict, reason=f"estimated (no labels yet): {verdict.reason}"
+        )
+    return verdicts
 
 
 def deployment_status_compute(

@@ -8,8 +8,9 @@ samples (the profile's reference sample and the window's latest events).
 Windows of at most `STEWARD_DRIFT_EXACT_MAX_ROWS` events take the exact path: the tests run on
 the raw values of both sides (the reference dataset is read again), so small windows get
 exact p-values rather than binned ones. Larger windows merge the hourly summaries: their cost
-does not grow with the traffic. Each row's parameters say which made it ("source": "raw" or
-"summary").
+does not grow with the traffic (windows holding summaries posted instead of events, which
+have no raw values, take this path too; multivariate rows need raw rows). Each row's
+parameters say which made it ("source": "raw" or "summary").
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from steward_client.summaries import Summary
 
 from monitoring import engines
 from monitoring.engines.drift import feature_kind
-from monitoring.engines.summaries import Summary
 from monitoring.models import DriftKind, DriftResult, HourlySummary, MonitoringSettings
 from monitoring.models import ReferenceProfile as Profile
 from monitoring.performance.drift_methods import KIND_KEYS
 from monitoring.rollups.hourly import events_frame, feature_frame
+from monitoring.rollups.posted import posted_counts
 from monitoring.rollups.profiles import (
     PREDICTION_FEATURE,
     profile_summaries,
@@ -184,13 +186,17 @@ def drift_compute(
 ) -> list[DriftResult]:
     """Store the window [start, end)'s drift rows (see the module docstring), replacing any
     earlier result for the same window and feature. `exact` None: the exact path when the
-    window holds at most `exact_max_rows()` events. Features without values in the window or
-    in the reference get no row. The hourly summaries must be built beforehand."""
+    window holds at most `exact_max_rows()` events and no posted summaries. Features without
+    values in the window or in the reference get no row. The hourly summaries must be built
+    beforehand."""
     profile = reference_profile_get_or_build(deployment.version)
     references: dict[str, Any] = profile_summaries(profile)
     currents: dict[str, Any] = window_summaries(deployment, start, end, profile.digest)
     if exact is None:
-        exact = 0 < _window_rows(currents) <= exact_max_rows()
+        # Rows posted as summaries have no raw values: such a window takes the summary path.
+        exact = 0 < _window_rows(currents) <= exact_max_rows() and not posted_counts(
+            deployment, start, end, profile.digest
+        )
     if exact:
         raw_reference, raw_current = _raw_sides(deployment, profile, start, end)
         references = {name: raw_reference[name] for name in references}

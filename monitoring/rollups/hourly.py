@@ -22,18 +22,26 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast, TruncHour
 from django.utils import timezone
-
-from monitoring.engines import summarize
-from monitoring.engines.health import HOURLY_FIELDS, service_health
-from monitoring.engines.summaries import (
+from steward_client.health import (
+    empty_health,
+    health_contribution,
+    health_figures,
+    merge_health,
+)
+from steward_client.summaries import (
     CategoricalLayout,
     Layout,
     NumericLayout,
     Summary,
     canonical_json,
     categorical_summaries,
+    merge,
+    summarize,
 )
+
+from monitoring.engines.health import HOURLY_FIELDS
 from monitoring.models import EventStatus, HourlyHealth, HourlySummary, PredictionEvent
+from monitoring.rollups.posted import PostedHour, posted_counts, posted_hours
 from monitoring.rollups.profiles import (
     PREDICTION_FEATURE,
     profile_layouts,
@@ -128,34 +136,28 @@ def health_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "memory": pd.to_numeric(frame["memory"], errors="coerce").to_numpy(dtype=np.float64),
         "cache_hit": cache.eq(True).to_numpy(dtype=bool),
         "cache_reported": cache.notna().to_numpy(dtype=bool),
+        "cache": cache.to_numpy(dtype=object),
     }
+
+
+def health_part(arrays: dict[str, np.ndarray], start: int, end: int) -> dict[str, Any]:
+    """The mergeable health contribution (`steward_client.health`) of the events at positions
+    [start, end) of `arrays`: what a client posting summaries sends for the same events."""
+    return health_contribution(
+        count=end - start,
+        errors=arrays["errors"][start:end],
+        latency_ms=arrays["latency"][start:end],
+        cache_hit=arrays["cache"][start:end],
+        cpu=arrays["cpu"][start:end],
+        memory=arrays["memory"][start:end],
+    )
 
 
 def health_of(arrays: dict[str, np.ndarray], start: int, end: int) -> dict[str, Any]:
-    """The health row's figures for the events at positions [start, end) of `arrays`
-    (the engines' definitions)."""
-    part = {name: values[start:end] for name, values in arrays.items()}
-    health = service_health(
-        timestamps=part["timestamps"],
-        latencies_ms=part["latency"],
-        errors=part["errors"],
-        cpu=part["cpu"],
-        memory=part["memory"],
-        window_seconds=HOUR.total_seconds(),
-    )
-    return {
-        "count": health.count,
-        "errors": int(part["errors"].sum()),
-        "latency_count": int(np.isfinite(part["latency"]).sum()),
-        "latency_mean_ms": health.latency_mean_ms,
-        "latency_p50_ms": health.latency_p50_ms,
-        "latency_p95_ms": health.latency_p95_ms,
-        "latency_p99_ms": health.latency_p99_ms,
-        "cache_hits": int(part["cache_hit"].sum()),
-        "cache_reported": int(part["cache_reported"].sum()),
-        "cpu_mean": health.cpu_mean,
-        "memory_mean": health.memory_mean,
-    }
+    """The health row's figures for the events at positions [start, end) of `arrays`: counts
+    and means exact, latency percentiles from the mergeable sketch (`steward_client.health`,
+    within its relative error of numpy's linear quantiles)."""
+    return health_figures(health_part(arrays, start, end))
 
 
 def health_numbers(part: pd.DataFrame) -> dict[str, Any]:
@@ -172,12 +174,22 @@ def _hour_rows(
     profile_digest: str,
     health: dict[str, Any],
     built: dict[str, Summary] | None = None,
+    posted: PostedHour | None = None,
 ) -> tuple[list[HourlySummary], HourlyHealth]:
-    """One hour's summary rows (one per feature, from its values or already `built`) and
-    health row, not yet saved."""
+    """One hour's summary rows (one per feature, from its values or already `built`, merged
+    with the hour's `posted` summaries) and health row (from the events' health
+    contribution, merged with the posted one), not yet saved."""
+    if posted is not None:
+        health = merge_health(health, posted.health) if health["count"] else posted.health
+    figures = health_figures(health)
     summaries = []
     for name, layout in layouts.items():
-        summary = (built or {}).get(name) or summarize(values[name], layout, row_keys=keys)
+        if posted is not None and not len(keys):
+            summary = posted.features[name]
+        else:
+            summary = (built or {}).get(name) or summarize(values[name], layout, row_keys=keys)
+            if posted is not None:
+                summary = merge(summary, posted.features[name])
         data = summary.to_dict()
         # The canonical JSON is the digest's input (`Summary.digest`) and, on PostgreSQL, the
         # text the COPY writer stores: serialised once.
@@ -187,51 +199,27 @@ def _hour_rows(
             feature=name,
             hour=hour,
             summary=data,
-            row_count=health["count"],
+            row_count=figures["count"],
             digest=hashlib.sha256(text.encode()).hexdigest(),
             profile_digest=profile_digest,
         )
         row.summary_text = text  # type: ignore[attr-defined]
         summaries.append(row)
     return summaries, HourlyHealth(
-        deployment=deployment, hour=hour, profile_digest=profile_digest, **health
+        deployment=deployment, hour=hour, profile_digest=profile_digest, **figures
     )
 
 
 @transaction.atomic
 def summaries_build(deployment: Deployment, hour_start: dt.datetime, hour_end: dt.datetime) -> int:
-    """Summarise every hour in [hour_start, hour_end) that holds events, on the layouts of the
-    deployment's version's reference profile, replacing those hours' rows (one delete and two
-    bulk inserts, whatever the number of hours). Returns the number of hours written."""
+    """Summarise every hour in [hour_start, hour_end) that holds events or posted summaries,
+    on the layouts of the deployment's version's reference profile, replacing those hours'
+    rows (`hours_build`). Returns the number of hours written."""
+    start, end = floor_hour(hour_start), hour_end
     profile = reference_profile_get_or_build(deployment.version)
-    layouts = profile_layouts(profile)
-    frame = events_frame(deployment, floor_hour(hour_start), hour_end)
-    if frame.empty:
-        return 0
-    numeric = isinstance(layouts.get(PREDICTION_FEATURE), NumericLayout)
-    features = feature_frame(frame, list(layouts), numeric_prediction=numeric)
-    keys = row_keys(frame)
-    groups = frame.groupby("hour").indices
-    summaries: list[HourlySummary] = []
-    healths: list[HourlyHealth] = []
-    for hour, rows in groups.items():
-        hour_summaries, health = _hour_rows(
-            deployment,
-            hour.to_pydatetime(),
-            {name: features[name].to_numpy()[rows] for name in layouts},
-            keys[rows],
-            layouts,
-            profile.digest,
-            health_numbers(frame.iloc[rows]),
-        )
-        summaries.extend(hour_summaries)
-        healths.append(health)
-    hours = [health.hour for health in healths]
-    HourlySummary.objects.filter(deployment=deployment, hour__in=hours).delete()
-    HourlyHealth.objects.filter(deployment=deployment, hour__in=hours).delete()
-    HourlySummary.objects.bulk_create(summaries, batch_size=500)
-    HourlyHealth.objects.bulk_create(healths, batch_size=500)
-    return len(groups)
+    hours = {hour for hour, _ in event_counts(deployment, start, end)}
+    hours |= set(posted_counts(deployment, start, end, profile.digest))
+    return hours_build(deployment, sorted(hours))
 
 
 class _Writer:
@@ -399,8 +387,13 @@ def _copy_frames(sql: str, params: list[Any], block_bytes: int) -> Iterator[pd.D
         connection.cursor() as cursor,
         cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
     ):
+        stream = _CopyStream(copy)
+        probe = stream.read(1)
+        if not probe:
+            return  # no events in these hours (hours of posted summaries only)
+        stream.buffer = probe + stream.buffer  # put the probed byte back
         reader = pacsv.open_csv(
-            _CopyStream(copy),
+            stream,
             read_options=pacsv.ReadOptions(column_names=names, block_size=block_bytes),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -549,14 +542,25 @@ def hours_build(
     writer = _CopyWriter() if connection.vendor == "postgresql" else _Writer(flush_rows)
     size = PROGRESS_HOURS if progress is not None else len(hours)
     for first in range(0, len(hours), size):
+        part = hours[first : first + size]
+        posted = posted_hours(deployment, part, profile.digest)
         _build_chunks(
-            deployment,
-            hours[first : first + size],
-            layouts,
-            profile.digest,
-            writer,
-            read_chunk=read_chunk,
+            deployment, part, layouts, profile.digest, writer, read_chunk=read_chunk, posted=posted
         )
+        # Hours of posted summaries and no events: their rows are the summaries alone.
+        for hour in sorted(posted):
+            writer.add(
+                *_hour_rows(
+                    deployment,
+                    hour,
+                    {},
+                    np.empty(0, dtype=np.uint64),
+                    layouts,
+                    profile.digest,
+                    empty_health(),
+                    posted=posted.pop(hour),
+                )
+            )
         if progress is not None:
             progress(min(len(hours), first + size) / len(hours))
     writer.close()
@@ -571,7 +575,10 @@ def _build_chunks(
     writer: _Writer,
     *,
     read_chunk: int,
+    posted: dict[dt.datetime, PostedHour],
 ) -> None:
+    """Summarise the events of the hours chunk by chunk; an hour with posted summaries is
+    merged with them and taken out of `posted` (what is left has no events)."""
     names = list(layouts)
     numeric = isinstance(layouts.get(PREDICTION_FEATURE), NumericLayout)
     for frame in events_chunks(deployment, hours, chunk_rows=read_chunk):
@@ -596,8 +603,9 @@ def _build_chunks(
                     keys[start:end],
                     layouts,
                     profile_digest,
-                    health_of(health, start, end),
+                    health_part(health, start, end),
                     {name: each[index] for name, each in built.items() if each is not None},
+                    posted.pop(stamps[index], None),
                 )
             )
 
@@ -620,14 +628,19 @@ def hour_runs(
 def hours_to_build(
     deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
 ) -> list[dt.datetime]:
-    """Hours in [start, end) whose stored rows are missing, count fewer events than are now
-    stored (late arrivals), or were built on another reference profile. Two queries."""
+    """Hours in [start, end) whose stored rows are missing, count other than the events now
+    stored plus the rows posted as summaries (late arrivals), or were built on another
+    reference profile. Three queries."""
     built = dict(
         HourlyHealth.objects.filter(
             deployment=deployment, hour__gte=start, hour__lt=end, profile_digest=profile_digest
         ).values_list("hour", "count")
     )
-    return outdated_hours(event_counts(deployment, start, end), built)
+    # An hour's rows count its events plus the rows posted as summaries.
+    counts = dict(event_counts(deployment, start, end))
+    for hour, n in posted_counts(deployment, start, end, profile_digest).items():
+        counts[hour] = counts.get(hour, 0) + n
+    return outdated_hours(list(counts.items()), built)
 
 
 def event_counts(

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring import services
 from monitoring.alerts import services as alerting
 from monitoring.choices import JobState
+from monitoring.jobs.queue import job_create
 from monitoring.models import DriftResult, JobRun
 from monitoring.performance import services as performance
+from monitoring.performance.estimation import EstimationUnavailable, estimates_compute
 from monitoring.rollups import staleness
 from monitoring.rollups.drift import drift_compute
 from monitoring.rollups.hourly import HOUR, floor_hour, hours_build, hours_to_build
@@ -150,12 +151,17 @@ def _data_quality(
 
 
 def _performance(deployment: Deployment, days: set[dt.date]) -> dict[str, Any]:
-    """Daily performance of the given days, then the status from it, drift and health,
-    then the alert rules against both."""
+    """Daily performance of the given days and their estimates (CBPE / DLE, which need no
+    labels), then the status from them, drift and health, then the alert rules."""
     rows = performance.performance_days_list_compute(deployment=deployment, days=sorted(days))
+    try:
+        estimated: Any = len(estimates_compute(deployment=deployment, days=sorted(days)))
+    except EstimationUnavailable as exc:
+        estimated = f"not estimated: {exc}"
     verdicts = performance.deployment_status_compute(deployment=deployment)
     return {
         "performance_days": len(rows),
+        "estimated_days": estimated,
         "status": {axis: getattr(verdicts, f"{axis}_level") for axis in verdicts.AXES},
         "alerts": alerting.alerts_evaluate(deployment=deployment),
     }
@@ -179,7 +185,5 @@ def monitoring_schedule() -> list[int]:
     )
     active = Deployment.objects.filter(status=DeploymentStatus.ACTIVE).values_list("pk", flat=True)
     return [
-        services.job_create(kind=KIND, params={"deployment_id": pk}).pk
-        for pk in active
-        if pk not in busy
+        job_create(kind=KIND, params={"deployment_id": pk}).pk for pk in active if pk not in busy
     ]

@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 from django.db import IntegrityError, transaction
+from steward_client.summaries import Layout, Summary, sha256_hex
 
 from governance.lineage.models import LineageEdge, NodeKind, Relation
 from monitoring.engines import CategoricalLayout, NumericLayout, summarize, summary_from_dict
 from monitoring.engines.drift import feature_kind
-from monitoring.engines.summaries import Layout, Summary, sha256_hex
 from monitoring.models import ReferenceChoice, ReferenceProfile
 from registry.choices import DatasetKind, Task
 from registry.models import Dataset, ModelVersion
@@ -49,21 +49,37 @@ def reference_origin(version: ModelVersion) -> tuple[Dataset, str]:
     `ReferenceMissing` otherwise. At most three queries."""
     choice = ReferenceChoice.objects.filter(version=version).select_related("dataset").first()
     if choice is not None:
+        if choice.dataset.external:  # chosen before it could be refused: say so, not crash
+            raise ReferenceMissing(_unavailable(choice.dataset, "was chosen as the reference"))
         return choice.dataset, CHOSEN
     edges = LineageEdge.objects.filter(
         downstream_kind=NodeKind.VERSION, downstream_id=version.pk, upstream_kind=NodeKind.DATASET
     )
     own = Dataset.objects.filter(model_id=version.model_id).order_by("-created_at", "-id")
-    trained = own.filter(pk__in=edges.filter(relation=Relation.TRAINED_ON).values("upstream_id"))
-    dataset = trained.first()
+    trained_on = own.filter(pk__in=edges.filter(relation=Relation.TRAINED_ON).values("upstream_id"))
+    dataset = trained_on.filter(external=False).first()
     if dataset is not None:
         return dataset, TRAINED_ON
-    linked = own.filter(pk__in=edges.values("upstream_id"), kind=DatasetKind.REFERENCE).first()
+    linked = own.filter(
+        pk__in=edges.values("upstream_id"), kind=DatasetKind.REFERENCE, external=False
+    ).first()
     if linked is not None:
         return linked, LINKED
+    metadata_only = trained_on.first()  # only metadata-only training data (e.g. from MLflow)
+    if metadata_only is not None:
+        raise ReferenceMissing(_unavailable(metadata_only, f"trained version {version.number}"))
     raise ReferenceMissing(
         f"no reference data: version {version.number} was not trained on a registered "
         "dataset and has no reference dataset linked to it"
+    )
+
+
+def _unavailable(dataset: Dataset, role: str) -> str:
+    system = "MLflow" if dataset.external_system == "mlflow" else dataset.external_system
+    return (
+        f"reference data unavailable: dataset {dataset.name} v{dataset.number}, which {role}, "
+        f"is metadata-only (recorded from {system}; its rows are not in Steward). Upload the "
+        "rows as a dataset and choose it as the reference."
     )
 
 

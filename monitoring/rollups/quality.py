@@ -14,15 +14,15 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-
-from monitoring.engines.drift import feature_kind
-from monitoring.engines.quality_counts import FeatureReference, count_quality
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     CategoricalSummary,
     NumericSummary,
     sha256_hex,
     summary_from_dict,
 )
+
+from monitoring.engines.drift import feature_kind
+from monitoring.engines.quality_counts import FeatureReference, count_quality
 from monitoring.models import HourlyQuality, ReferenceProfile
 from monitoring.rollups.hourly import (
     event_counts,

@@ -5,6 +5,7 @@ alert rules alike."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -39,14 +40,24 @@ def quality_rows(
     )
 
 
-def merged_counts(rows: list[HourlyQuality]) -> dict[str, QualityCounts]:
-    """{feature: the window's counts}: the sums of the hours' counts."""
+def hour_counts(row: HourlyQuality) -> dict[str, QualityCounts]:
+    """{feature: counts} of one stored hour."""
+    return {name: QualityCounts.from_dict(data) for name, data in row.features.items()}
+
+
+def merge_hours(hours: Iterable[dict[str, QualityCounts]]) -> dict[str, QualityCounts]:
+    """Pure: {feature: the window's counts}, the sums of the hours' counts."""
     parts: dict[str, list[QualityCounts]] = {}
-    for row in rows:
-        for name, data in row.features.items():
-            parts.setdefault(name, []).append(QualityCounts.from_dict(data))
+    for counts in hours:
+        for name, part in counts.items():
+            parts.setdefault(name, []).append(part)
     merged = {name: merge_all_counts(counts) for name, counts in parts.items()}
     return {name: counts for name, counts in merged.items() if counts is not None}
+
+
+def merged_counts(rows: list[HourlyQuality]) -> dict[str, QualityCounts]:
+    """{feature: the window's counts}: the sums of the hours' counts."""
+    return merge_hours(hour_counts(row) for row in rows)
 
 
 def _ordered(deployment: Deployment, names: list[str]) -> list[str]:
@@ -99,7 +110,20 @@ def quality_worst(
     """Per share (missing, type errors, out of range, unseen), the worst feature's since
     `since` (or the one `feature`'s); {} without stored hours."""
     rows = HourlyQuality.objects.filter(deployment=deployment, hour__gte=since)
-    merged = merged_counts(list(rows))
+    return worst_in(list(rows), feature=feature)
+
+
+def worst_in(
+    rows: list[HourlyQuality], *, feature: str | None = None
+) -> dict[str, tuple[str, float]]:
+    """Pure: per share, the worst feature's over `rows` (or the one `feature`'s)."""
+    return worst_of(merged_counts(rows), feature=feature)
+
+
+def worst_of(
+    merged: dict[str, QualityCounts], *, feature: str | None = None
+) -> dict[str, tuple[str, float]]:
+    """Pure: per share, the worst feature's of a window's merged counts (or `feature`'s)."""
     if feature is not None:
         merged = {name: counts for name, counts in merged.items() if name == feature}
     return worst_shares(merged)

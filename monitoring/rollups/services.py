@@ -12,9 +12,16 @@ from django.db import transaction
 from django.db.models.functions import TruncHour
 
 from governance import audit
-from monitoring import services as jobs_services
-from monitoring.models import JobRun, PredictionEvent, ReferenceChoice, ReferenceProfile
+from monitoring.jobs.queue import job_create
+from monitoring.models import (
+    JobRun,
+    PostedSummary,
+    PredictionEvent,
+    ReferenceChoice,
+    ReferenceProfile,
+)
 from monitoring.rollups import staleness
+from monitoring.rollups.hourly import floor_hour
 from monitoring.rollups.profiles import ReferenceMissing, reference_dataset, reference_profile_build
 from registry.actors import Actor, SystemActor
 from registry.choices import Action
@@ -42,7 +49,7 @@ def _reference_state(version: ModelVersion) -> dict[str, Any]:
 def _event_hours(
     deployment_ids: list[int], since: dt.datetime | None = None
 ) -> dict[int, list[dt.datetime]]:
-    """{deployment id: [hours holding events]} (one query)."""
+    """{deployment id: [hours holding events or posted summaries]} (two queries)."""
     rows = PredictionEvent.objects.filter(deployment_id__in=deployment_ids)
     if since is not None:
         rows = rows.filter(timestamp__gte=since)
@@ -52,10 +59,13 @@ def _event_hours(
         .values_list("deployment_id", "at")
         .distinct()
     )
-    hours: dict[int, list[dt.datetime]] = {}
-    for deployment_id, hour in pairs:
-        hours.setdefault(deployment_id, []).append(hour)
-    return hours
+    posted = PostedSummary.objects.filter(deployment_id__in=deployment_ids)
+    if since is not None:
+        posted = posted.filter(hour__gte=floor_hour(since))
+    found: dict[int, set[dt.datetime]] = {}
+    for deployment_id, hour in [*pairs, *posted.values_list("deployment_id", "hour").distinct()]:
+        found.setdefault(deployment_id, set()).add(hour)
+    return {deployment_id: sorted(hours) for deployment_id, hours in found.items()}
 
 
 @transaction.atomic
@@ -76,6 +86,10 @@ def reference_choose(
         dataset = found
     if dataset.model_id != version.model_id:
         raise ValidationError({"dataset": "not a dataset of this version's model"})
+    if dataset.external:
+        raise ValidationError(
+            {"dataset": "a metadata-only dataset (no rows in Steward) cannot be a reference"}
+        )
     before = _reference_state(version)
     choice = ReferenceChoice.objects.filter(version=version).first() or ReferenceChoice(
         version=version
@@ -112,9 +126,7 @@ def monitoring_rebuild(
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
     hours = _event_hours([deployment.pk], since=start).get(deployment.pk, [])
     marked = staleness.hours_mark_stale(deployment_id=deployment.pk, hours=hours)
-    job = jobs_services.job_create(
-        kind=MONITORING_JOB, params={"deployment_id": deployment.pk}, actor=actor
-    )
+    job = job_create(kind=MONITORING_JOB, params={"deployment_id": deployment.pk}, actor=actor)
     audit.record(
         actor=actor,
         action="monitoring.rollups.rebuild_requested",

@@ -27,11 +27,13 @@ from governance.approvals import services as approvals
 from governance.approvals.models import ApprovalRequest
 from governance.readiness.selectors import open_required_items
 from governance.readiness.services import AnswerInput, answers_record
+from monitoring.jobs.queue import job_create
 from monitoring.models import JobRun
-from monitoring.services import job_create
-from portal.demo import catalog, training
+from monitoring.retention.jobs import PARTITIONS_KIND, RETENTION_KIND
+from portal.demo import cards, catalog, training
 from portal.demo.catalog import DemoModel, DeploymentStep, VersionPlan
 from portal.demo.reports import seed_reports
+from portal.demo.retraining import seed_retraining
 from portal.demo.traffic import seed_traffic
 from portal.models import ApiToken
 from portal.security.tokens import token_create
@@ -210,6 +212,25 @@ class _ModelSeed:
             )
         return self.training_sets[share]
 
+    def scored_set(self, number: int, trained: training.TrainedModel) -> Dataset:
+        """The validation rows with this version's outputs on them (`prediction`, and
+        `prediction_score` for classifiers, as the serving app sends them): what label-free
+        estimation (CBPE / DLE) calibrates on."""
+        frame = training.scored_frame(self.problem, trained.estimator, self.split.valid)
+        dataset = services.dataset_upload(
+            model=self.model,
+            actor=self.actor,
+            upload=_upload(
+                f"{self.spec.data_name}-scored-v{number}.csv", training.csv_bytes(frame), "text/csv"
+            ),
+            name=f"{self.spec.data_name}-scored-v{number}",
+            kind=DatasetKind.VALIDATION,
+            description=f"Validation rows with version {number}'s predictions and scores: the "
+            "reference its performance is estimated from before labels arrive.",
+        )
+        self.stored.append((dataset.file.storage, str(dataset.file.name)))
+        return dataset
+
     # --- versions ----------------------------------------------------------------------
 
     def add_version(self, number: int, plan: VersionPlan) -> None:
@@ -230,11 +251,12 @@ class _ModelSeed:
             framework=training.framework(),
             description=plan.description,
             training_datasets=[self.training_set(plan.training_share).pk],
-            validation_datasets=[self.validation_set().pk],
+            validation_datasets=[self.validation_set().pk, self.scored_set(number, trained).pk],
         )
         if version.number != number:
             raise RuntimeError(f"expected {self.spec.name} v{number}, registered {version}")
         self.add_artifacts(version, trained)
+        cards.seed_card(self.model, version, trained, self.problem, self.actor)
         self.review(version, plan.stage)
         self.versions[number] = version
 
@@ -423,6 +445,7 @@ def seed_model(spec: DemoModel, users: DemoUsers, progress: Progress) -> ModelSu
     with _stored_files_removed_on_failure() as stored, transaction.atomic():
         problem = training.load_problem(spec.problem)
         model = _create_model(spec, users.scientist, target=problem.target)
+        cards.seed_inventory(model, users.scientist)
         seed = _ModelSeed(
             spec=spec,
             users=users,
@@ -440,13 +463,21 @@ def seed_demo(
     *, progress: Progress = lambda _message: None
 ) -> tuple[DemoUsers, list[ModelSummary]]:
     """Create the demo users, then every demo model that does not exist yet, and queue a
-    first integrity scan (once) so the jobs page shows a real run when the worker starts.
+    first integrity scan and raw-event partition and retention runs (once each) so the jobs
+    page shows real runs when the worker starts.
     Last, 31 days of traffic for each active deployment that has none yet, each with a
     queued monitoring run (`portal.demo.traffic`)."""
     users = ensure_users()
     summaries = [seed_model(spec, users, progress) for spec in catalog.DEMO_MODELS]
     if not JobRun.objects.filter(kind=INTEGRITY_SCAN).exists():
         job_create(kind=INTEGRITY_SCAN, actor=users.admin)
+    # Raw-event partitions ahead and retention, as beat starts them daily: their results on
+    # the jobs page show the months kept and the horizon (docs/operations.md).
+    for kind in (PARTITIONS_KIND, RETENTION_KIND):
+        if not JobRun.objects.filter(kind=kind).exists():
+            job_create(kind=kind, actor=users.admin)
     seed_traffic(users.scientist, progress=progress)
+    cards.seed_overdue(progress)
     seed_reports(users.by_name.get("auditor", users.admin), progress=progress)
+    seed_retraining(users.scientist, progress=progress)
     return users, summaries

@@ -25,15 +25,26 @@ from sklearn.base import BaseEstimator
 
 from monitoring.alerts.services import alert_rule_create
 from monitoring.ingestion.services import ground_truth_ingest, predictions_ingest
-from monitoring.models import AlertRule, DeploymentActivity, JobRun, PredictionEvent
+from monitoring.jobs.queue import job_create
+from monitoring.models import (
+    AlertRule,
+    DeploymentActivity,
+    JobRun,
+    PostedSummary,
+    PredictionEvent,
+)
 from monitoring.performance.services import monitoring_settings_update
-from monitoring.services import job_create
+from monitoring.rollups.posted import NoLayouts, layouts_describe, summaries_post
 from portal.demo import catalog, traffic_generator, training
 from registry.choices import ArtifactKind, DeploymentStatus
 from registry.models import Deployment, ModelVersion, RegisteredModel
 
 Progress = Callable[[str], None]
 MONITORING_JOB = "deployment_monitoring"
+# One deployment is fed hourly summaries instead of events, as a serving host in summary mode
+# (or a Spark job) would feed it: docs/monitoring.md, "Sending summaries instead of events".
+SUMMARY_FED = ("Diabetes progression", "staging")
+SUMMARY_SOURCE = "demo-serving-host"
 NDJSON = "application/x-ndjson"
 
 
@@ -157,6 +168,44 @@ def _post(
     return events, truth
 
 
+def _summary_fed(deployment: Deployment) -> bool:
+    return (deployment.version.model.name, deployment.environment) == SUMMARY_FED
+
+
+def _post_summaries(
+    deployment: Deployment, generated: traffic_generator.Traffic, actor: User
+) -> int | None:
+    """Post the traffic as hourly summaries built with the client's summary mode, a week of
+    hours per body; None when the version has no layouts (its events are posted instead)."""
+    from steward_client.summary_mode import hourly_summaries
+
+    try:
+        layouts = layouts_describe(version=deployment.version)
+    except NoLayouts:
+        return None
+    events = generated.events
+    frame = pd.DataFrame.from_records(
+        traffic_generator.feature_records(generated.features), index=events.index
+    )
+    ok = events["status"] == "ok"
+    frame["request_id"] = events["request_id"]
+    frame["timestamp"] = events["timestamp"]
+    frame["prediction"] = events["prediction"].where(ok, None)
+    frame["score"] = events["score"].where(ok, None)
+    for name in ("latency_ms", "status", "cache_hit", "cpu", "memory"):
+        frame[name] = events[name]
+    hours = hourly_summaries(frame, layouts)
+    for first in range(0, len(hours), 7 * 24):
+        body = {
+            "format": 1,
+            "layout_digest": layouts["digest"],
+            "source": SUMMARY_SOURCE,
+            "hours": hours[first : first + 7 * 24],
+        }
+        summaries_post(deployment=deployment, body=body, actor=actor)
+    return len(frame)
+
+
 def seed_deployment(
     deployment: Deployment,
     spec: catalog.DemoModel,
@@ -175,7 +224,8 @@ def seed_deployment(
     )
     label = _label(deployment)
     with transaction.atomic():
-        if PredictionEvent.objects.filter(deployment=deployment).exists():
+        fed = PostedSummary.objects.filter(deployment=deployment).exists()
+        if fed or PredictionEvent.objects.filter(deployment=deployment).exists():
             queued = _queue_monitoring(deployment, actor)
             return TrafficSummary(deployment.pk, label, False, 0, 0, _story(plan), queued)
         problem, pool = problems.get(spec.problem)
@@ -189,9 +239,14 @@ def seed_deployment(
             end=end,
             decision_threshold=None if threshold is None else float(threshold),
         )
-        events, truth = _post(deployment, generated, actor)
+        posted = _post_summaries(deployment, generated, actor) if _summary_fed(deployment) else None
+        if posted is None:
+            events, truth = _post(deployment, generated, actor)
+        else:
+            events, truth = posted, 0
         queued = _queue_monitoring(deployment, actor)
-    return TrafficSummary(deployment.pk, label, True, events, truth, _story(plan), queued)
+    story = _story(plan) + (", sent as hourly summaries" if posted is not None else "")
+    return TrafficSummary(deployment.pk, label, True, events, truth, story, queued)
 
 
 def _line(summary: TrafficSummary) -> str:

@@ -109,7 +109,7 @@ class Traffic:
 
     def prediction_batches(self) -> Iterator[tuple[dt.date, bytes]]:
         """NDJSON bodies of prediction events, one per week of UTC days."""
-        features = _feature_records(self.features)
+        features = feature_records(self.features)
         events = self.events.to_dict("records")
         for day, index in _days(self.events["timestamp"]):
             lines = [_event_line(events[i], features[i]) for i in index]
@@ -267,7 +267,8 @@ def _predict(
     return classes[top].astype(str), proba.max(axis=1)
 
 
-def _feature_records(features: pd.DataFrame) -> list[dict[str, Any]]:
+def feature_records(features: pd.DataFrame) -> list[dict[str, Any]]:
+    """The features as the events carry them (integers as int, floats rounded, None)."""
     plain = features.astype(object)
     for name in features.columns:
         if pd.api.types.is_integer_dtype(features[name]):

@@ -17,6 +17,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -96,7 +97,7 @@ def token_create(
     if not user.is_active:
         raise PermissionDenied("An inactive user cannot hold API tokens.")
     # The user's row lock serialises concurrent creations, so the limit holds.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
     live = list(ApiToken.objects.filter(user=user).order_by("created_at", "pk"))
@@ -142,9 +143,15 @@ def _revoke(*, actor: Actor | SystemActor, user: Actor, tokens: list[ApiToken], 
 
 
 def _require_holder_or_admin(actor: Actor | SystemActor, user: Actor) -> None:
+    """The holder, a superuser, or an administrator (the admins role: portal.accounts) over
+    a user who is not a superuser."""
     if isinstance(actor, str):  # a named system process
         return
-    if actor.pk != user.pk and not actor.is_superuser:
+    from portal.accounts.services import may_administer_users
+
+    if actor.pk == user.pk or actor.is_superuser:
+        return
+    if not may_administer_users(actor) or user.is_superuser:
         raise PermissionDenied("Only an administrator may revoke another user's tokens.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -93,3 +94,28 @@ class JSONField(serializers.JSONField):
             except safe_json.JSONInputError as exc:
                 raise serializers.ValidationError(str(exc)) from exc
         return super().to_internal_value(data)
+
+
+def decision_threshold_field() -> serializers.DecimalField:
+    """A deployment's decision threshold in [0, 1]; absent means the model's own."""
+    return serializers.DecimalField(
+        max_digits=6,
+        decimal_places=5,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+
+
+def traffic_share_field() -> serializers.DecimalField:
+    """The percentage of traffic a deployment takes, 100 unless it is a canary."""
+    return serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        default=Decimal(100),
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
 from registry import limits
-from registry.api.fields import MAX_OBJECT_ID, JSONField, ObjectIdField
+from registry.api.fields import (
+    MAX_OBJECT_ID,
+    JSONField,
+    ObjectIdField,
+    decision_threshold_field,
+    traffic_share_field,
+)
 from registry.choices import ArtifactKind, DatasetKind, Environment, RiskTier, Task
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 
@@ -127,6 +132,11 @@ class DatasetSerializer(serializers.ModelSerializer):
             "row_count",
             "schema",
             "profile",
+            "external",
+            "external_system",
+            "external_digest",
+            "source_type",
+            "source_uri",
             "created_by",
             "created_at",
         ]
@@ -310,23 +320,8 @@ class DeploymentCreateInput(serializers.Serializer):
     version = ObjectIdField()
     environment = serializers.ChoiceField(choices=Environment.choices)
     endpoint = serializers.CharField(max_length=300)
-    decision_threshold = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=5,
-        min_value=0,
-        max_value=1,
-        required=False,
-        allow_null=True,
-        default=None,
-    )
-    traffic_share = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        required=False,
-        default=Decimal(100),
-    )
+    decision_threshold = decision_threshold_field()
+    traffic_share = traffic_share_field()
     description = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=limits.TEXT
     )

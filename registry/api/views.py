@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -184,6 +185,8 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str) -> FileResponse:
         dataset = self.get_object()
+        if dataset.external:
+            raise NotFound("a metadata-only dataset: its rows are not stored in Steward")
         return _file_response(dataset.file, dataset.file.name.rsplit("/", 1)[-1], dataset.sha256)
 
 

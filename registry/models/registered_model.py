@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from registry.choices import RiskTier, Task
+from registry.choices import RegulatoryClass, RiskTier, Task, ValidationStatus
 from registry.querysets import RestrictedQuerySet
 
 
@@ -32,6 +32,35 @@ class RegisteredModel(models.Model):
     )
     intended_use = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # The model-risk inventory (docs/governance.md, "Model inventory"). The owner above is
+    # accountable; developer and validator are names (a person or a team), since a validator
+    # often has no account here.
+    developer = models.CharField(max_length=200, blank=True)
+    validator = models.CharField(max_length=200, blank=True)
+    validation_status = models.CharField(
+        max_length=30,
+        choices=ValidationStatus.choices,
+        default=ValidationStatus.NOT_VALIDATED,
+        db_index=True,
+    )
+    validated_on = models.DateField(null=True, blank=True)
+    next_validation_due = models.DateField(null=True, blank=True, db_index=True)
+    restrictions = models.TextField(blank=True)
+    expected_end_of_life = models.DateField(
+        null=True, blank=True, help_text="When the model is expected to be retired or replaced."
+    )
+    risk_rationale = models.TextField(blank=True, help_text="Why the model has its risk tier.")
+    regulatory_class = models.CharField(
+        max_length=20,
+        choices=RegulatoryClass.choices,
+        default=RegulatoryClass.NOT_ASSESSED,
+        db_index=True,
+    )
+    regulatory_category = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='E.g. the Annex III point: "5(b) creditworthiness of natural persons".',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,7 +14,13 @@ from registry.services.deployments import (
     deployment_rollback,
     endpoint_move,
 )
-from registry.services.models import model_create, model_set_risk_tier, model_update
+from registry.services.models import (
+    model_create,
+    model_set_inventory,
+    model_set_risk_tier,
+    model_set_validation,
+    model_update,
+)
 from registry.services.versions import (
     version_archive,
     version_register,
@@ -33,7 +39,9 @@ __all__ = [
     "deployment_rollback",
     "endpoint_move",
     "model_create",
+    "model_set_inventory",
     "model_set_risk_tier",
+    "model_set_validation",
     "model_update",
     "version_archive",
     "version_register",

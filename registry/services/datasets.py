@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,9 +13,11 @@ from django.utils.text import slugify
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry import hooks
 from registry.actors import Actor
 from registry.choices import Action
-from registry.models import Dataset, RegisteredModel
+from registry.errors import FrozenError
+from registry.models import Dataset, ModelVersion, RegisteredModel
 from registry.profiling import (
     TableError,
     guess_format,
@@ -24,6 +27,9 @@ from registry.profiling import (
 )
 from registry.services.common import clean_schema, require_object
 from registry.services.files import check_upload_size, digest_upload, removed_on_failure
+
+# How a version may use a dataset uploaded for it (the relations its manifest lists).
+DATASET_RELATIONS = (Relation.TRAINED_ON, Relation.VALIDATED_WITH)
 
 
 def _read_upload(upload: UploadedFile[Any]) -> tuple[str, Any]:
@@ -49,14 +55,20 @@ def dataset_upload(
     description: str = "",
     declared_schema: list[dict[str, Any]] | None = None,
     derived_from: Dataset | None = None,
+    for_version: ModelVersion | None = None,
+    link_as: str = "",
 ) -> Dataset:
     """Store a new numbered version of the dataset `name` of `model`.
 
     The table is read and checked before anything is written; when `declared_schema` is
-    given, every column must match it. On any failure no row and no file remain.
+    given, every column must match it. With `for_version` and `link_as` (trained on or
+    validated with) the version is linked to the new dataset in the same transaction: a
+    change of its release manifest, refused once it is approved. On any failure no row and
+    no file remain.
     """
     require_object(actor, Action.CHANGE, model)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    version = _version_to_link(model, for_version, link_as)
     slug = slugify(name)
     if not slug:
         raise ValidationError({"name": "a dataset needs a name (letters, digits, dashes)"})
@@ -109,4 +121,105 @@ def dataset_upload(
                 relation=Relation.DERIVED_FROM,
                 actor=actor,
             )
+        if version is not None:
+            lineage.link(upstream=dataset, downstream=version, relation=link_as, actor=actor)
+            hooks.fire(hooks.MANIFEST_CHANGED, version=version, actor=actor)
     return dataset
+
+
+def _version_to_link(
+    model: RegisteredModel, version: ModelVersion | None, link_as: str
+) -> ModelVersion | None:
+    """The version (locked) a new dataset will be linked to, after the checks."""
+    if version is None:
+        if link_as:
+            raise ValidationError({"link_as": "name the version to link the dataset to"})
+        return None
+    if link_as not in DATASET_RELATIONS:
+        raise ValidationError({"link_as": "must be trained_on or validated_with"})
+    if version.model_id != model.pk:
+        raise ValidationError({"for_version": "must be a version of the same model"})
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.is_frozen:
+        raise FrozenError(
+            f"{version} is {version.get_stage_display().lower()}: the datasets it was trained "
+            "and validated on are part of its frozen release manifest"
+        )
+    return version
+
+
+METADATA_BYTES = 64 * 1024  # largest schema + profile kept from the source system
+
+
+@transaction.atomic
+def dataset_record_external(
+    *,
+    model: RegisteredModel,
+    actor: Actor,
+    name: str,
+    kind: str,
+    system: str,
+    digest: str,
+    source: str = "",
+    source_type: str = "",
+    metadata: dict[str, Any] | None = None,
+    description: str = "",
+) -> tuple[Dataset, bool]:
+    """A metadata-only dataset of `model`: one another system (`system`, e.g. "mlflow") logged
+    without handing Steward its rows. No file and no sha256 of Steward's: the digest that
+    system gave it, its source and the schema and profile it recorded (dropped past 64 KiB).
+    Idempotent: the model's external dataset of the same name, system and digest is returned
+    as it is (created False). Audited as `registry.dataset.recorded_external`."""
+    require_object(actor, Action.CHANGE, model)
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    slug = slugify(name)[:120] or "dataset"
+    existing = model.datasets.filter(
+        name=slug, external=True, external_system=system, external_digest=digest
+    ).first()
+    if existing is not None:
+        return existing, False
+    kept = dict(metadata or {})
+    if len(json.dumps(kept, default=str)) > METADATA_BYTES:
+        kept = {"dropped": f"the schema and profile exceeded {METADATA_BYTES} bytes"}
+    last = model.datasets.filter(name=slug).aggregate(n=Max("number"))["n"] or 0
+    dataset = Dataset(
+        model=model,
+        name=slug,
+        number=last + 1,
+        kind=kind,
+        description=description,
+        size=0,
+        row_count=_rows_of(kept),
+        external=True,
+        external_system=system,
+        external_digest=digest[:128],
+        source_type=source_type[:40],
+        source_uri=source[:2000],
+        external_metadata=kept,
+        created_by=actor,
+    )
+    # No table was read: Steward's own schema and profile stay empty (the source system's
+    # are in external_metadata).
+    dataset.full_clean(exclude=["schema", "profile"])
+    dataset.save()
+    audit.record(
+        actor=actor,
+        action="registry.dataset.recorded_external",
+        target=dataset,
+        after={
+            "name": slug,
+            "number": dataset.number,
+            "kind": kind,
+            "system": system,
+            "digest": dataset.external_digest,
+            "source": dataset.source_uri,
+        },
+    )
+    return dataset, True
+
+
+def _rows_of(metadata: dict[str, Any]) -> int:
+    """The row count the source system's profile states (MLflow: `num_rows`), else 0."""
+    profile = metadata.get("profile")
+    rows = profile.get("num_rows") if isinstance(profile, dict) else None
+    return rows if isinstance(rows, int) and rows >= 0 else 0

@@ -187,6 +187,15 @@ def _rollback_target(deployment: Deployment) -> ModelVersion:
     return earlier.version
 
 
+def rollback_target(deployment: Deployment) -> ModelVersion | None:
+    """The version a rollback of `deployment` would bring back (the one that served its
+    endpoint before), or None when nothing earlier served there. For confirmation pages."""
+    try:
+        return _rollback_target(deployment)
+    except InvalidTransition:
+        return None
+
+
 @transaction.atomic
 def deployment_rollback(
     *,

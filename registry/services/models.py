@@ -180,3 +180,59 @@ def model_update(
         after=audit.snapshot(model, fields=changes),
     )
     return model
+
+
+# The model-risk inventory -----------------------------------------------------------------
+
+# Kept by the model's owners (the change right).
+INVENTORY_FIELDS = (
+    "developer",
+    "validator",
+    "intended_use",
+    "restrictions",
+    "expected_end_of_life",
+    "risk_rationale",
+    "regulatory_class",
+    "regulatory_category",
+)
+# Kept by validators (the approve right) and by governance's revalidation sweep.
+VALIDATION_FIELDS = ("validation_status", "validated_on", "next_validation_due")
+
+
+def _inventory_write(
+    model: RegisteredModel, actor: Actor | str, changes: dict[str, Any], action: str
+) -> RegisteredModel:
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    before = audit.snapshot(model, fields=changes)
+    for name, value in changes.items():
+        setattr(model, name, value)
+    model.full_clean()
+    after = audit.snapshot(model, fields=changes)
+    if after == before:
+        return model
+    model.save(update_fields=[*changes, "updated_at"])
+    audit.record(actor=actor, action=action, target=model, before=before, after=after)
+    return model
+
+
+@transaction.atomic
+def model_set_inventory(*, model: RegisteredModel, actor: Actor, **changes: Any) -> RegisteredModel:
+    """Change a model's inventory fields (audited as `registry.model.inventory_changed`).
+    The validation fields take the approve right on the model; the others the change right."""
+    unknown = set(changes) - set(INVENTORY_FIELDS) - set(VALIDATION_FIELDS)
+    if unknown:
+        raise ValidationError({k: "is not an inventory field" for k in sorted(unknown)})
+    require_object(actor, Action.CHANGE, model)
+    if set(changes) & set(VALIDATION_FIELDS):
+        require_object(actor, Action.APPROVE, model)
+    return _inventory_write(model, actor, changes, "registry.model.inventory_changed")
+
+
+@transaction.atomic
+def model_set_validation(*, model: RegisteredModel, actor: str, **changes: Any) -> RegisteredModel:
+    """Record a validation outcome for a process acting on its own (governance's approval
+    workflow and revalidation sweep name themselves in the audit log)."""
+    unknown = set(changes) - set(VALIDATION_FIELDS)
+    if unknown:
+        raise ValidationError({k: "is not a validation field" for k in sorted(unknown)})
+    return _inventory_write(model, actor, changes, "registry.model.validation_changed")

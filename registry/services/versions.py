@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from governance import audit, lineage
 from governance.lineage.models import Relation
+from registry import hooks
 from registry.actors import Actor, SystemActor
 from registry.choices import Action, DeploymentStatus, Environment, Stage
 from registry.errors import InvalidTransition
@@ -157,6 +158,8 @@ def version_transition(
         before=before,
         after={"stage": to, "reason": reason} if reason else {"stage": to},
     )
+    if to == Stage.ARCHIVED:
+        hooks.fire(hooks.VERSION_ARCHIVED, version=version, actor=actor)
     return version
 
 

@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator
 from django.db import transaction
 
 from governance.models import AuditEvent
-from monitoring import drill, services
+from monitoring import drill
 from monitoring.choices import JobState
+from monitoring.jobs import queue
+from monitoring.jobs.beat import redispatch_queued_jobs
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun, PredictionEvent
-from monitoring.tasks import redispatch_queued_jobs, run_job
 from tests import factories
 from tests.monitoring.conftest import start_worker, stop_worker, worker_env
 from tests.monitoring.test_worker_kill import until
@@ -85,10 +87,10 @@ def test_runs_requested_while_the_broker_is_away_stay_queued_then_run_once_when_
         # A run requested now is recorded; its dispatch fails after commit without raising.
         with transaction.atomic():
             jobs = [
-                services.job_create(kind=drill.KIND, params={"steps": 2, "step_s": 0.05})
+                queue.job_create(kind=drill.KIND, params={"steps": 2, "step_s": 0.05})
                 for _ in range(3)
             ]
-        assert services.job_dispatch(job_id=jobs[0].pk) is False
+        assert queue.job_dispatch(job_id=jobs[0].pk, kind=drill.KIND) is False
     assert PredictionEvent.objects.filter(deployment=deployment).count() == 5
     assert {j.state for j in JobRun.objects.filter(pk__in=[j.pk for j in jobs])} == {
         JobState.QUEUED
@@ -100,7 +102,7 @@ def test_runs_requested_while_the_broker_is_away_stay_queued_then_run_once_when_
     # Both sweeps run before the worker starts: a worker already up could claim a run between
     # them, and the second sweep would then find two queued runs, not three (seen in CI).
     assert redispatch_queued_jobs() == 3
-    assert services.jobs_redispatch(older_than_s=0) == 3  # a second sweep: duplicates
+    assert queue.jobs_redispatch(older_than_s=0) == 3  # a second sweep: duplicates
     logs = [tmp_path / "worker.log"]
     worker = start_worker(worker_env(tmp_path), logs[0])
     try:
@@ -121,12 +123,12 @@ def test_a_poison_job_stops_after_the_attempt_limit_and_is_shown_as_failed(
     env = worker_env(tmp_path, STEWARD_JOB_MAX_ATTEMPTS=str(MAX_ATTEMPTS))
     worker = start_worker(env, logs[0])
     try:
-        poison = services.job_create(
+        poison = queue.job_create(
             kind=drill.KIND, params={"steps": 1, "step_s": 0, "fail_attempts": 1000}
         )
         until("the poison job gives up", settled(poison), 90, logs)
         # The worker is still healthy and the poison run is not delivered again behind it.
-        healthy = services.job_create(kind=drill.KIND, params={"steps": 1, "step_s": 0})
+        healthy = queue.job_create(kind=drill.KIND, params={"steps": 1, "step_s": 0})
         until("a later job runs", settled(healthy), 60, logs)
     finally:
         stop_worker(worker)

@@ -23,8 +23,8 @@ from pathlib import Path
 from governance.models import AuditEvent
 from monitoring import drill
 from monitoring.choices import JobState
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun
-from monitoring.tasks import run_job
 from tests.monitoring.conftest import start_worker, stop_worker, worker_env
 from tests.monitoring.test_worker_kill import (
     LEASE_S,

@@ -56,6 +56,12 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A fresh browser context (no cookies) at laptop size, failing on any page error."""
+    yield from fresh_tab(browser, live_server)
+
+
+def fresh_tab(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A tab in a new browser context; after the test, fail on any JavaScript error or
+    Content-Security-Policy violation it saw. Fixtures for second users yield from it."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     tab = context.new_page()

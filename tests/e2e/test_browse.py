@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
 
 def nav(page, name: str) -> None:
-    """Follow a link of the header's main navigation."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    """Follow a link of the header's main navigation and wait until its page has loaded (a
+    check right after the click would otherwise read the page it left)."""
+    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    path = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(f"**{path}")
 
 
 def test_owner_signs_in_and_browses_from_models_to_a_version(page, login, screenshot, catalogue):
@@ -132,3 +137,35 @@ def test_reviewer_reads_the_whole_audit_trail_and_every_job_run(
     assert page.get_by_role("table").get_by_text("Succeeded").is_visible()
     assert page.get_by_text("Error: OSError").is_visible()
     screenshot(page, "jobs-reviewer")
+
+
+def test_a_metadata_only_dataset_says_so_and_offers_no_download(page, login, screenshot, catalogue):
+    """A dataset an MLflow run logged (docs/mlflow.md, "Datasets"): the model page marks it,
+    its page shows MLflow's digest and source and no download, under the strict CSP."""
+    from registry.services.datasets import dataset_record_external
+
+    dataset_record_external(
+        model=catalogue.model,
+        actor=catalogue.model.owner,
+        name="breast-cancer",
+        kind="training",
+        system="mlflow",
+        digest="3a5c9e1b",
+        source="s3://lake/credit/train.parquet",
+        source_type="s3",
+        metadata={"profile": {"num_rows": 569}},
+    )
+    login(page, "olivia")
+    page.goto(f"/registry/models/{catalogue.model.slug}/")
+    datasets = page.get_by_role("table", name=f"Datasets of {catalogue.model.name}")
+    row = datasets.get_by_role("row").filter(has_text="breast-cancer")
+    expect(row).to_contain_text("metadata only")
+    row.get_by_role("link", name="breast-cancer v1").click()
+    expect(page.get_by_role("heading", name="Metadata only")).to_be_visible()
+    expect(page.locator("[data-external]")).to_contain_text("Recorded from MLflow")
+    expect(page.get_by_text("s3://lake/credit/train.parquet")).to_be_visible()
+    expect(page.get_by_text("3a5c9e1b")).to_be_visible()
+    assert page.get_by_role("link", name=re.compile("Download")).count() == 0
+    page.get_by_text("Schema and profile as MLflow recorded them").click()
+    expect(page.get_by_text('"num_rows": 569')).to_be_visible()
+    screenshot(page, "dataset-metadata-only")

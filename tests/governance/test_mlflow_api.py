@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from governance.audit.models import AuditEvent
+from governance.mlflow import connections
 from governance.mlflow.choices import AliasEventKind
 from governance.mlflow.models import AliasEvent, MirroredModel, MirroredVersion, MlflowConnection
 from monitoring.models import JobRun
@@ -38,7 +39,9 @@ def test_an_admin_registers_a_connection_and_the_credentials_stay_out_of_replies
     entry = AuditEvent.objects.get(action="mlflow.connection.created")
     assert entry.actor_name == admin.username
     assert SECRET not in json.dumps(entry.after) and "svc" not in json.dumps(entry.after)
-    assert MlflowConnection.objects.get().password == SECRET
+    stored = MlflowConnection.objects.get()
+    assert stored.password != SECRET  # encrypted at rest (test_mlflow_secrets.py)
+    assert connections.credentials(stored).password == SECRET
 
 
 def test_changing_the_password_is_audited_without_its_value(api_as, admin):
@@ -75,9 +78,9 @@ def test_a_bad_tracking_uri_or_alias_is_a_400(api_as, admin):
 def test_a_sync_on_demand_is_a_job_whose_progress_the_connection_lists(
     api_as, admin, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from monitoring import services
+    from monitoring.jobs import queue
 
-    monkeypatch.setattr(services, "job_dispatch", lambda job_id: True)
+    monkeypatch.setattr(queue, "job_dispatch", lambda **_: True)
     pk = create(api_as, admin).json()["id"]
     reply = api_as(admin).post(f"{URL}{pk}/sync/")
     assert reply.status_code == 202
@@ -144,26 +147,34 @@ def test_an_alias_steward_failed_to_set_is_set_by_the_next_sync(owner, monkeypat
 
     version = mirrored(owner)
     mirror = version.mlflow_mirror.mirrored_model
-    calls = []
+    calls: list[str | None] = []
+    upstream: dict[str, str] = {}  # the alias as MLflow holds it
 
-    def unreachable(creds, name, alias, target):
+    def unreachable(creds, name, alias, target=None):
         calls.append(target)
         raise gateway.MlflowUnavailable("connection refused")
 
     AliasEvent.objects.create(
         mirrored_model=mirror, alias="champion", kind=AliasEventKind.APPROVED, mlflow_version="3"
     )
-    monkeypatch.setattr(gateway, "set_alias", unreachable)
-    assert promotion.alias_push(mirror_id=mirror.pk) is False
+    monkeypatch.setattr(gateway, "get_alias", unreachable)
+    with pytest.raises(gateway.MlflowUnavailable):
+        promotion.alias_push(mirror_id=mirror.pk)
     assert mirror.alias_events.order_by("-pk").first().kind == AliasEventKind.SET_FAILED
 
-    monkeypatch.setattr(gateway, "set_alias", lambda c, n, a, t: calls.append(t) or "alias")
+    def set_alias(creds, name, alias, target):
+        calls.append(target)
+        upstream[alias] = target
+        return "alias"
+
+    monkeypatch.setattr(gateway, "set_alias", set_alias)
+    monkeypatch.setattr(gateway, "get_alias", lambda c, n, alias: upstream.get(alias, ""))
     remote = gateway.RemoteModel(
         name="credit risk", description="", tags={}, aliases={}, last_updated_ms=0
     )
     creds = gateway.Credentials(tracking_uri="https://mlflow.example.org")
     events = promotion.alias_check(mirror=mirror, remote=remote, creds=creds, actor=sync_user())
-    assert events == 1 and calls == ["3", "3"]
+    assert events == 1 and calls == [None, "3"]
     assert mirror.alias_events.order_by("-pk").first().kind == AliasEventKind.SET
     assert not AuditEvent.objects.filter(action="mlflow.alias.unapproved").exists()
     mirror.refresh_from_db()

@@ -13,22 +13,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 
 from governance.approvals import services as approvals
 from governance.approvals.models import Notification
 from governance.audit.models import AuditEvent
-from governance.mlflow import connections, sync
+from governance.lineage.models import LineageEdge, NodeKind, Relation
+from governance.mlflow import connections, jobs, promotion, sync
 from governance.mlflow.choices import AliasEventKind
 from governance.mlflow.gateway import MlflowUnavailable
 from governance.mlflow.jobs import sync_start
 from governance.mlflow.models import AliasEvent, MirroredModel, MirroredVersion
+from monitoring.alerts.rules import alert_rule_update
+from monitoring.alerts.services import external_rule_ensure
 from monitoring.choices import JobState
-from monitoring.models import JobRun
-from monitoring.tasks import run_job
-from registry.models import Artifact, ModelVersion
+from monitoring.integrity import scan_stored_files
+from monitoring.jobs.tasks import run_job
+from monitoring.models import Alert, AlertDelivery, AlertState, JobRun
+from monitoring.rollups.profiles import ReferenceMissing, reference_profile_build
+from monitoring.rollups.selectors import reference_describe
+from monitoring.rollups.services import reference_choose
+from registry.models import Artifact, Dataset, Deployment, ModelVersion
 from tests import factories
 from tests.mlflow_server import ROOT, MlflowServer, start_server
+from tests.monitoring.test_alerts import _serve
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +214,14 @@ def test_an_approval_moves_the_alias_and_a_move_by_hand_is_audited_alerted_and_r
     assert mirror.model.owner == owner  # mapped from the model's owner tag
     assert mlflow_alias(server, "guarded") == ""
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks():
         _approve_for_production(steward_version("guarded", "1"))
+    push = JobRun.objects.get(kind=jobs.ALIAS_KIND, params__mirror=mirror.pk)
+    assert push.state == JobState.QUEUED  # the approving request did not call MLflow
+    assert mlflow_alias(server, "guarded") == ""
+    run_job(push.pk)
+    push.refresh_from_db()
+    assert push.state == JobState.SUCCEEDED and push.result["version"] == "1"
     assert mlflow_alias(server, "guarded") == "1"  # read back through MLflow's client
     kinds = list(mirror.alias_events.order_by("pk").values_list("kind", flat=True))
     assert kinds == [AliasEventKind.APPROVED, AliasEventKind.SET]
@@ -311,3 +327,167 @@ def test_the_documented_walk_through_works(db, server):
     call_command(*argv, stdout=out)
     assert json.loads(out.getvalue().splitlines()[-1])["versions_unchanged"] == 1
     assert AuditEvent.objects.count() == entries
+
+
+def test_the_alias_push_job_fails_while_mlflow_is_down_is_retried_and_is_idempotent(
+    db, server, client, django_capture_on_commit_callbacks
+):
+    server.log_models("pushed", 1)
+    connection = connect(server, "pushed")
+    sync.connection_sync(connection=connection)
+    mirror = MirroredModel.objects.get(mlflow_name="pushed")
+    with django_capture_on_commit_callbacks():
+        _approve_for_production(steward_version("pushed", "1"))
+    push = JobRun.objects.get(kind=jobs.ALIAS_KIND, params__mirror=mirror.pk)
+
+    server.stop()
+    try:
+        with pytest.raises(MlflowUnavailable):
+            run_job(push.pk)
+        push.refresh_from_db()
+        assert push.state == JobState.RETRYING and "MLflow" in push.error
+        failed = mirror.alias_events.order_by("-pk").first()
+        assert (failed.kind, failed.mlflow_version) == (AliasEventKind.SET_FAILED, "1")
+        assert AuditEvent.objects.filter(action="mlflow.alias.set_failed").count() == 1
+        client.force_login(push.requested_by)  # who deployed sees the run and its error
+        jobs_page = client.get(reverse("monitoring:job-list")).content.decode()
+        assert "mlflow_alias_push" in jobs_page and "MlflowUnavailable" in jobs_page
+    finally:
+        server.start()
+
+    run_job(push.pk)  # the retry, with the server back
+    push.refresh_from_db()
+    assert (push.state, push.attempts) == (JobState.SUCCEEDED, 2)
+    assert mlflow_alias(server, "pushed") == "1"
+    events = AliasEvent.objects.filter(mirrored_model=mirror).count()
+    entries = AuditEvent.objects.count()
+
+    again = jobs.alias_push_start(mirror_id=mirror.pk)  # a duplicate push changes nothing
+    run_job(again.pk)
+    again.refresh_from_db()
+    assert (again.state, again.result["how"]) == (JobState.SUCCEEDED, "already set")
+    assert AliasEvent.objects.filter(mirrored_model=mirror).count() == events
+    assert AuditEvent.objects.count() == entries
+    assert sync.connection_sync(connection=connection).alias_events == 0
+
+
+def test_a_sync_while_the_push_is_still_queued_makes_the_move_rather_than_report_it(
+    db, server, django_capture_on_commit_callbacks
+):
+    server.log_models("queued", 1)
+    connection = connect(server, "queued")
+    sync.connection_sync(connection=connection)
+    with django_capture_on_commit_callbacks():
+        _approve_for_production(steward_version("queued", "1"))
+    report = sync.connection_sync(connection=connection)  # before the push job ran
+    assert report.alias_events == 1
+    assert mlflow_alias(server, "queued") == "1"
+    assert not AuditEvent.objects.filter(action="mlflow.alias.unapproved").exists()
+
+
+def test_an_unapproved_move_raises_an_alert_on_the_production_deployment_cleared_when_put_back(
+    db, server, owner, client, internal_receivers, django_capture_on_commit_callbacks
+):
+    """The Alert row of the model's built-in rule: on the alerts dashboard, through the rule's
+    webhook (which its owner sets like any rule's), resolved once the alias is put back."""
+    server.log_models("alerted", 2)
+    server.run(
+        """
+        from mlflow import MlflowClient
+        MlflowClient().set_registered_model_tag("alerted", "owner", "olivia")
+        """
+    )
+    connection = connect(server, "alerted")
+    sync.connection_sync(connection=connection)
+    mirror = MirroredModel.objects.get(mlflow_name="alerted")
+    with django_capture_on_commit_callbacks():
+        _approve_for_production(steward_version("alerted", "1"))
+    run_job(JobRun.objects.get(kind=jobs.ALIAS_KIND).pk)
+    production = Deployment.objects.get(version=steward_version("alerted", "1"))
+    hook = _serve([204])
+    url, handler = next(hook)
+    try:
+        rule = external_rule_ensure(model=mirror.model, name=promotion.ALIAS_RULE)
+        alert_rule_update(rule=rule, actor=owner, webhook_url=url, webhook_secret="s3cret")
+
+        set_mlflow_alias(server, "alerted", "2")
+        with django_capture_on_commit_callbacks(execute=True):
+            sync.connection_sync(connection=connection)
+        alert = Alert.objects.get(rule__model=mirror.model)
+        assert (alert.rule.source, alert.rule.name) == ("external", "mlflow_alias_unapproved")
+        assert alert.deployment == production and alert.state == AlertState.OPEN
+        assert "names version 2 without approval" in alert.message
+        delivery = AlertDelivery.objects.get(alert=alert)
+        assert delivery.state == "delivered" and len(handler.received) == 1
+        assert json.loads(handler.received[0][1])["alert"] == alert.pk
+    finally:
+        next(hook, None)
+
+    client.force_login(owner)
+    page = client.get(reverse("monitoring:alert-list"))
+    assert page.status_code == 200 and "without approval" in page.content.decode()
+
+    assert sync.connection_sync(connection=connection).alias_events == 0  # once per move
+    assert Alert.objects.filter(rule__model=mirror.model).count() == 1
+    set_mlflow_alias(server, "alerted", "1")  # put back by hand
+    sync.connection_sync(connection=connection)
+    alert.refresh_from_db()
+    assert alert.state == AlertState.RESOLVED
+
+
+def test_an_unapproved_move_on_a_model_never_deployed_is_noticed_without_an_alert_row(
+    db, server, owner
+):
+    server.log_models("undeployed", 1)
+    connection = connect(server, "undeployed")
+    sync.connection_sync(connection=connection)
+    set_mlflow_alias(server, "undeployed", "1")
+    assert sync.connection_sync(connection=connection).alias_events == 1
+    assert AuditEvent.objects.filter(action="mlflow.alias.unapproved").count() == 1
+    assert not Alert.objects.exists()
+
+
+def test_logged_datasets_become_metadata_only_datasets_with_trained_on_edges(
+    db, server, credit, admin, client, api_as
+):
+    connection = connect(server, "credit")
+    sync.connection_sync(connection=connection)
+    model = MirroredModel.objects.get(mlflow_name="credit").model
+    (dataset,) = Dataset.objects.filter(model=model)  # both runs logged the same data
+    logged = steward_version("credit", credit[0]).mlflow_mirror.datasets[0]
+    assert (dataset.external, dataset.external_system, dataset.kind) == (True, "mlflow", "training")
+    assert (dataset.name, dataset.external_digest) == ("breast-cancer", logged["digest"])
+    assert dataset.source_uri == logged["source"] and dataset.source_type == logged["source_type"]
+    assert (dataset.file.name, dataset.sha256, dataset.size) == ("", "", 0)  # no rows here
+    assert dataset.external_metadata["schema"]  # MLflow's recorded schema, kept as it gave it
+    for number in credit:
+        version = steward_version("credit", number)
+        edges = LineageEdge.objects.filter(
+            downstream_kind=NodeKind.VERSION,
+            downstream_id=version.pk,
+            upstream_kind=NodeKind.DATASET,
+            relation=Relation.TRAINED_ON,
+        )
+        assert list(edges.values_list("upstream_id", flat=True)) == [dataset.pk]
+        assert version.mlflow_mirror.datasets[0]["dataset"] == dataset.pk
+    assert AuditEvent.objects.filter(action="registry.dataset.recorded_external").count() == 1
+
+    entries = AuditEvent.objects.count()
+    sync.connection_sync(connection=connection)  # idempotent
+    assert Dataset.objects.filter(model=model).count() == 1
+    assert AuditEvent.objects.count() == entries
+
+    # As a drift reference it is "unavailable", never a crash.
+    described = reference_describe(version=version)
+    assert described["dataset"] is None and "metadata-only" in described["missing"]
+    with pytest.raises(ReferenceMissing, match="reference data unavailable"):
+        reference_profile_build(version)
+    with pytest.raises(ValidationError, match="metadata-only"):
+        reference_choose(version=version, dataset=dataset, actor=admin)
+    assert scan_stored_files()["problems"] == []  # no file to find missing
+    download = api_as(admin).get(reverse("api:dataset-download", args=[dataset.pk]))
+    assert download.status_code == 404
+    client.force_login(admin)
+    page = client.get(reverse("registry:dataset-detail", args=[dataset.pk])).content.decode()
+    assert "Metadata only" in page and dataset.external_digest in page
+    assert reverse("api:dataset-download", args=[dataset.pk]) not in page

@@ -33,9 +33,9 @@ def test_template_endpoint_returns_the_active_template_with_sections_and_items(a
     response = api_as(outsider).get("/api/v1/readiness/templates/")
     assert response.status_code == 200
     body = response.json()
-    assert body["version"] == 1 and body["is_active"]
+    assert body["version"] == 2 and body["is_active"]
     items = [item for section in body["sections"] for item in section["items"]]
-    assert len(items) == ChecklistItem.objects.filter(template__version=1).count()
+    assert len(items) == ChecklistItem.objects.filter(template__version=2).count()
     assert {"key", "question", "guidance", "evidence_required", "required_for"} <= set(items[0])
     assert api_as(outsider).get("/api/v1/readiness/templates/1/").json()["version"] == 1
     assert api_as(outsider).get("/api/v1/readiness/templates/7/").status_code == 404
@@ -55,7 +55,7 @@ def test_owner_answers_one_item_and_reads_the_readiness(api_as, owner, version):
 
     body = client.get(_url(version)).json()
     assert body["version"] == version.pk and body["risk_tier"] == "medium"
-    assert body["template"] == {"version": 1, "title": "ModelOps readiness"}
+    assert body["template"] == {"version": 2, "title": "ModelOps readiness"}
     assert body["overall"]["answered"] == 1 and body["overall"]["yes"] == 1
     assert [a["item"] for a in body["answers"]] == [PLAIN_ITEM]
     assert PLAIN_ITEM not in {i["key"] for i in body["open_required_items"]}
@@ -156,7 +156,7 @@ def test_readiness_reads_a_fixed_number_of_queries_however_many_answers(api_as, 
     client.post(_answers_url(version), {"item": PLAIN_ITEM, "answer": "no"}, format="json")
     with CaptureQueriesContext(connection) as few:
         assert client.get(_url(version)).status_code == 200
-    keys = ChecklistItem.objects.filter(template__version=1).values_list("key", flat=True)
+    keys = ChecklistItem.objects.filter(template__version=2).values_list("key", flat=True)
     rows = [{"item": key, "answer": "not_applicable", "note": "demo"} for key in keys]
     assert client.put(_answers_url(version), rows, format="json").status_code == 200
     with CaptureQueriesContext(connection) as many:

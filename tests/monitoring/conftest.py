@@ -3,13 +3,8 @@ the embedded filesystem broker by default, Redis when CELERY_BROKER_URL says so.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +12,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.celery_worker import start_worker, stop_worker
 from tests.conftest import need_service
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["start_worker", "stop_worker", "worker_env"]
 
 
 def database_url() -> str:
@@ -47,52 +43,6 @@ def worker_env(media_dir: Path, **extra: str) -> dict[str, str]:
         "STEWARD_JOB_LEASE_S": "5",
         **extra,
     }
-
-
-def start_worker(env: dict[str, str], log_path: Path, timeout: float = 60) -> subprocess.Popen:
-    """A `celery worker` (one prefork child) in its own process group, once it says ready."""
-    log = open(log_path, "w")  # noqa: SIM115 (the child keeps writing to it)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=1",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-            "-n",
-            f"test-{uuid.uuid4().hex[:8]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so a test can kill it whole
-    )
-    log.close()
-    deadline = time.monotonic() + timeout
-    while "ready." not in log_path.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_worker(proc)
-            pytest.fail("worker did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
-    return proc
-
-
-def stop_worker(proc: subprocess.Popen) -> None:
-    """Warm shutdown, or SIGKILL to the whole group when it does not come."""
-    if proc.poll() is None:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the main process if it hung, a stray child
-    proc.wait()
 
 
 @pytest.fixture(scope="module")

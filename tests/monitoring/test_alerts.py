@@ -24,6 +24,7 @@ from monitoring.models import (
     Alert,
     AlertDelivery,
     AlertRule,
+    AlertState,
     DailyPerformance,
     DeploymentStatus,
 )
@@ -335,10 +336,10 @@ def test_a_due_retry_is_sent_by_one_run_only(
 
 
 def test_beat_runs_the_retry_task_every_minute(settings):
-    from monitoring import tasks
+    from monitoring.jobs import beat
 
     entry = settings.CELERY_BEAT_SCHEDULE["retry-alert-deliveries"]
-    assert entry["task"] == tasks.retry_alert_deliveries.name
+    assert entry["task"] == beat.retry_alert_deliveries.name
     assert entry["schedule"] == 60
 
 
@@ -570,3 +571,41 @@ def test_the_notification_page_marks_ones_own_notification_read(client, owner, o
     assert note.read_at is not None
     assert AuditEvent.objects.filter(action="approvals.notification.read").count() == 1
     assert client.get("/").context["unread_notification_count"] == 0
+
+
+# --- built-in rules raised by another app (source "external") ---------------------------------
+
+
+def test_a_built_in_rule_is_raised_once_per_key_ignored_by_evaluation_and_cleared(
+    model_a, api_as, owner, django_capture_on_commit_callbacks
+):
+    deployment = deployment_of(model_a)
+    rule = services.external_rule_ensure(model=model_a, name="mlflow_alias_unapproved")
+    assert services.external_rule_ensure(model=model_a, name="mlflow_alias_unapproved") == rule
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = services.alert_raise(rule=rule, deployment=deployment, message="moved", key="v2")
+    assert alert is not None and alert.state == AlertState.OPEN and alert.message == "moved"
+    assert services.alert_raise(rule=rule, deployment=deployment, message="again", key="v2") is None
+    assert AuditEvent.objects.filter(action="monitoring.alert.opened").count() == 1
+    # Evaluation neither opens nor resolves it: it has no figure to read.
+    assert services.alerts_evaluate(deployment=deployment) == {"opened": 0, "resolved": 0}
+    assert services.alerts_clear(rule=rule) == 1
+    alert.refresh_from_db()
+    assert alert.state == AlertState.RESOLVED
+    with pytest.raises(ValueError):
+        services.alert_raise(
+            rule=accuracy_rule(model_a), deployment=deployment, message="x", key="k"
+        )
+
+
+def test_the_rule_api_refuses_to_make_a_built_in_rule(api_as, model_a, owner):
+    body = {
+        "model": model_a.pk,
+        "source": "external",
+        "name": "mlflow_alias_unapproved",
+        "comparator": "gt",
+        "threshold": 0,
+    }
+    answer = api_as(owner).post("/api/v1/alert-rules/", body, format="json")
+    assert answer.status_code == 400 and "source" in answer.json()
+    assert not AlertRule.objects.exists()

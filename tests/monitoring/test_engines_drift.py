@@ -12,15 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
-
-from monitoring.engines import drift
-from monitoring.engines.drift import DriftResult, choose_method, detect_drift
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     CategoricalLayout,
     CategoricalSummary,
     NumericLayout,
     NumericSummary,
 )
+
+from monitoring.engines import drift
+from monitoring.engines.drift import DriftResult, choose_method, detect_drift
 from monitoring.engines.univariate import wasserstein_sorted
 
 FAST = settings(max_examples=80, deadline=None)

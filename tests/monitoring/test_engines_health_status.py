@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from monitoring.engines import health, quality, status
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     CategoricalLayout,
     CategoricalSummary,
     NumericLayout,
     NumericSummary,
 )
+
+from monitoring.engines import health, quality, status
 
 
 def test_service_health_figures():

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from monitoring.engines.summaries import (
+from steward_client.summaries import (
     CategoricalLayout,
     CategoricalSummary,
     NumericLayout,

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from governance.models import AuditEvent
-from monitoring import services
 from monitoring.choices import JobState
+from monitoring.jobs import kinds, queue, runs
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun
-from monitoring.tasks import run_job
 from registry import services as registry
 from tests import factories
 
@@ -34,7 +34,7 @@ def _stored_artifact(model):
 
 def test_worker_runs_the_integrity_scan_and_records_the_result(worker, model_a):
     _stored_artifact(model_a)
-    job = services.job_create(kind="artifact_integrity_scan")
+    job = queue.job_create(kind="artifact_integrity_scan")
     job = wait_for(job, {JobState.SUCCEEDED, JobState.FAILED})
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result == {"checked": 1, "problems": []}
@@ -45,7 +45,7 @@ def test_scan_reports_a_file_changed_behind_stewards_back(worker, model_a):
     artifact = _stored_artifact(model_a)
     with open(artifact.file.path, "ab") as handle:
         handle.write(b"tampered")
-    job = wait_for(services.job_create(kind="artifact_integrity_scan"), {JobState.SUCCEEDED})
+    job = wait_for(queue.job_create(kind="artifact_integrity_scan"), {JobState.SUCCEEDED})
     assert job.result["problems"] == [{"type": "artifact", "id": artifact.pk, "state": "modified"}]
     assert (
         AuditEvent.objects.filter(
@@ -71,8 +71,8 @@ def test_a_redelivered_message_does_not_run_the_job_twice(worker, model_a):
 @pytest.mark.django_db
 def test_claim_is_compare_and_set():
     job = JobRun.objects.create(kind="artifact_integrity_scan")
-    assert services.job_claim(job_id=job.pk, worker="a")
-    assert not services.job_claim(job_id=job.pk, worker="b")
+    assert runs.job_claim(job_id=job.pk, worker="a")
+    assert not runs.job_claim(job_id=job.pk, worker="b")
     job.refresh_from_db()
     assert (job.state, job.worker, job.attempts) == (JobState.RUNNING, "a", 1)
 
@@ -85,16 +85,16 @@ def test_a_claim_whose_lease_expired_can_be_taken_over(settings):
 
     settings.STEWARD_JOB_LEASE_S = 60
     job = JobRun.objects.create(kind="artifact_integrity_scan")
-    assert services.job_claim(job_id=job.pk, worker="dead")
+    assert runs.job_claim(job_id=job.pk, worker="dead")
     JobRun.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=61))
-    assert services.job_claim(job_id=job.pk, worker="alive")
+    assert runs.job_claim(job_id=job.pk, worker="alive")
     job.refresh_from_db()
     assert (job.worker, job.attempts) == ("alive", 2)
 
 
 @pytest.mark.django_db
 def test_a_failing_job_is_recorded_and_retried_until_the_cap(settings, monkeypatch):
-    from monitoring import tasks
+    from monitoring.jobs import tasks
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.STEWARD_JOB_MAX_ATTEMPTS = 2
@@ -102,7 +102,7 @@ def test_a_failing_job_is_recorded_and_retried_until_the_cap(settings, monkeypat
     def boom(job, progress):
         raise RuntimeError("storage offline")
 
-    monkeypatch.setitem(tasks.JOBS, "artifact_integrity_scan", boom)
+    monkeypatch.setitem(kinds.JOBS, "artifact_integrity_scan", kinds.Kind(boom, kinds.MONITORING))
     job = JobRun.objects.create(kind="artifact_integrity_scan")
     retries = []
     monkeypatch.setattr(tasks.run_job, "retry", lambda **kw: retries.append(kw) or kw["exc"])
@@ -118,22 +118,22 @@ def test_a_failing_job_is_recorded_and_retried_until_the_cap(settings, monkeypat
 @pytest.mark.django_db
 def test_a_worker_that_lost_its_lease_cannot_finish_or_report(settings):
     job = JobRun.objects.create(kind="artifact_integrity_scan")
-    assert services.job_claim(job_id=job.pk, worker="slow")
+    assert runs.job_claim(job_id=job.pk, worker="slow")
     slow = JobRun.objects.get(pk=job.pk)
     JobRun.objects.filter(pk=job.pk).update(worker="fast")  # another took the run over
-    services.job_progress(job=slow, fraction=0.5)
-    assert not services.job_succeed(job=slow, result={"from": "slow"})
+    runs.job_progress(job=slow, fraction=0.5)
+    assert not runs.job_succeed(job=slow, result={"from": "slow"})
     job.refresh_from_db()
     assert (job.state, job.progress, job.result) == (JobState.RUNNING, 0.0, None)
 
 
 @pytest.mark.django_db
 def test_a_delivery_that_finds_a_live_lease_comes_back_when_it_ends(settings, monkeypatch):
-    from monitoring import tasks
+    from monitoring.jobs import tasks
 
     settings.STEWARD_JOB_LEASE_S = 30
     job = JobRun.objects.create(kind="monitoring_drill")
-    assert services.job_claim(job_id=job.pk, worker="holder")
+    assert runs.job_claim(job_id=job.pk, worker="holder")
     retries = []
     monkeypatch.setattr(tasks.run_job, "retry", lambda **kw: retries.append(kw) or Exception())
     with pytest.raises(Exception):  # noqa: B017 (the stand-in for celery's Retry)
@@ -146,7 +146,8 @@ def test_a_delivery_that_finds_a_live_lease_comes_back_when_it_ends(settings, mo
 
 @pytest.mark.django_db
 def test_a_failure_drill_fails_its_first_attempts_then_completes_once(settings, monkeypatch):
-    from monitoring import drill, tasks
+    from monitoring import drill
+    from monitoring.jobs import tasks
 
     monkeypatch.setattr(tasks.run_job, "retry", lambda **kw: kw["exc"])
     job = JobRun.objects.create(

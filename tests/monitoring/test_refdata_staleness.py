@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance import lineage
 from governance.audit.models import AuditEvent
 from monitoring.ingestion.services import ground_truth_ingest, predictions_ingest
+from monitoring.jobs.tasks import run_job
 from monitoring.models import (
     DailyPerformance,
     DriftResult,
@@ -26,7 +27,6 @@ from monitoring.models import (
 )
 from monitoring.rollups import hourly, jobs, profiles, staleness
 from monitoring.rollups import services as rollup_services
-from monitoring.tasks import run_job
 from registry import services as registry
 from tests import factories
 

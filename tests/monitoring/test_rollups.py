@@ -12,11 +12,11 @@ from scipy.stats import wasserstein_distance
 
 from monitoring import engines
 from monitoring.choices import JobState
+from monitoring.jobs.tasks import run_job
 from monitoring.models import DriftResult, HourlyHealth, HourlySummary, JobRun, PredictionEvent
 from monitoring.rollups import hourly, jobs, profiles
 from monitoring.rollups import services as rollup_services
 from monitoring.rollups.drift import drift_compute, window_summaries
-from monitoring.tasks import run_job
 from registry import services as registry
 from tests import factories
 

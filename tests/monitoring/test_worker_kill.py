@@ -19,14 +19,14 @@ from django.conf import settings
 from governance.models import AuditEvent
 from monitoring import drill
 from monitoring.choices import JobState
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun
-from monitoring.tasks import run_job
 from tests.conftest import need_service
 from tests.monitoring.conftest import start_worker, stop_worker, worker_env
 
 LEASE_S = 5
 # Longer than the lease: by the time Redis hands the message out again, the dead worker's
-# lease has run out (a delivery that comes earlier waits for it: monitoring.tasks).
+# lease has run out (a delivery that comes earlier waits for it: monitoring.jobs.tasks).
 VISIBILITY_TIMEOUT_S = 8
 
 

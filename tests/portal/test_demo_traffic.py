@@ -14,8 +14,15 @@ from django.test import override_settings
 from scipy.stats import ks_2samp
 from sklearn.metrics import accuracy_score
 
-from monitoring.models import GroundTruth, JobRun, PredictionEvent
+from monitoring.models import (
+    DeploymentActivity,
+    GroundTruth,
+    JobRun,
+    PostedSummary,
+    PredictionEvent,
+)
 from portal.demo import catalog, training
+from portal.demo import traffic as demo_traffic
 from portal.demo import traffic_generator as traffic
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
@@ -179,6 +186,8 @@ def test_every_active_deployment_has_31_days_of_events_mostly_labelled(seeded):
     active = _active()
     assert len(active) == 12
     for deployment in active:
+        if (deployment.version.model.name, deployment.environment) == demo_traffic.SUMMARY_FED:
+            continue  # fed hourly summaries instead (the test below)
         events = PredictionEvent.objects.filter(deployment=deployment)
         times = pd.Series(events.values_list("timestamp", flat=True))
         assert times.max() - times.min() > pd.Timedelta(days=30), deployment
@@ -189,6 +198,21 @@ def test_every_active_deployment_has_31_days_of_events_mostly_labelled(seeded):
         assert JobRun.objects.filter(
             kind="deployment_monitoring", params__deployment_id=deployment.pk
         ).exists()
+
+
+@pytest.mark.django_db
+def test_one_deployment_is_fed_31_days_of_hourly_summaries_instead_of_events(seeded):
+    name, environment = demo_traffic.SUMMARY_FED
+    deployment = Deployment.objects.get(
+        version__model__name=name, environment=environment, status=DeploymentStatus.ACTIVE
+    )
+    posted = PostedSummary.objects.filter(deployment=deployment, source=demo_traffic.SUMMARY_SOURCE)
+    hours = sorted(posted.values_list("hour", flat=True))
+    assert hours[-1] - hours[0] > dt.timedelta(days=30)
+    assert not PredictionEvent.objects.filter(deployment=deployment).exists()
+    activity = DeploymentActivity.objects.get(deployment=deployment)
+    assert activity.predictions == sum(posted.values_list("count", flat=True)) > 0
+    assert f"{name} v1 {environment}:" in seeded and "sent as hourly summaries" in seeded
 
 
 @pytest.mark.django_db
@@ -206,7 +230,7 @@ def test_the_events_went_through_the_ingestion_service_as_the_scientist(seeded):
 
     batches = AuditEvent.objects.filter(action="monitoring.predictions.ingested")
     weeks = -(-traffic.DAYS // 7)  # one batch per week of traffic and deployment
-    assert batches.count() >= 12 * weeks
+    assert batches.count() >= 11 * weeks  # the summary-fed deployment posts summaries
     assert set(batches.values_list("actor_name", flat=True)) == {"scientist"}
 
 

@@ -15,8 +15,12 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from sklearn.metrics import accuracy_score, r2_score
 
+from governance.approvals.models import ApprovalRequest
+from governance.modelcards.selectors import model_card_for
 from governance.models import AuditEvent, LineageEdge
+from monitoring.jobs.tasks import run_job
 from monitoring.models import (
+    DailyEstimate,
     DailyPerformance,
     DeploymentActivity,
     HourlyHealth,
@@ -24,8 +28,7 @@ from monitoring.models import (
     ReferenceProfile,
     StaleHour,
 )
-from monitoring.tasks import run_job
-from portal.demo import catalog, seeding, training
+from portal.demo import cards, catalog, seeding, training
 from portal.models import ApiToken
 from portal.security.tokens import digest
 from registry import services
@@ -39,7 +42,8 @@ VERSION_COUNTS = {
     "Breast cancer diagnosis": 3,
     "Diabetes progression": 2,
     "Wine cultivar": 2,
-    "Heart attack risk": 2,
+    # v3: retrained by Steward when the production accuracy decayed (portal/demo/retraining.py)
+    "Heart attack risk": 3,
 }
 _TRAINED: dict[tuple[str, str, float], training.TrainedModel] = {}
 
@@ -83,10 +87,14 @@ def _counts() -> dict[str, int]:
 
 
 def _validation_frame(version: ModelVersion) -> pd.DataFrame:
-    edge = LineageEdge.objects.get(
+    """The shared hold-out rows (not the version's scored copy of them)."""
+    edges = LineageEdge.objects.filter(
         downstream_kind="version", downstream_id=version.pk, relation="validated_with"
     )
-    with Dataset.objects.get(pk=edge.upstream_id).file.open("rb") as stored:
+    dataset = Dataset.objects.filter(pk__in=edges.values("upstream_id")).exclude(
+        name__contains="-scored"
+    )
+    with dataset.get().file.open("rb") as stored:
         return pd.read_csv(stored)
 
 
@@ -102,8 +110,15 @@ def test_seed_builds_the_four_demo_models_with_their_versions(seeded):
     }
 
 
+def _retrained(version: ModelVersion) -> bool:
+    return version.client_key.startswith("retraining-run-")
+
+
 def test_every_version_has_model_metrics_requirements_and_image_artifacts(seeded):
     for version in ModelVersion.objects.all():
+        if _retrained(version):  # Steward's refit stores the refitted estimator only
+            assert list(version.artifacts.values_list("kind", flat=True)) == ["model"]
+            continue
         kinds = sorted(version.artifacts.values_list("kind", flat=True))
         assert kinds == sorted(["model", "metrics", "requirements", "image"])
         image = version.artifacts.get(kind=ArtifactKind.IMAGE)
@@ -113,7 +128,9 @@ def test_every_version_has_model_metrics_requirements_and_image_artifacts(seeded
 
 def test_every_stored_file_matches_its_recorded_sha256(seeded):
     stored = [*Artifact.objects.exclude(file=""), *Dataset.objects.all()]
-    assert len(stored) == 27 + 9
+    # artifacts, datasets, scored hold-outs, the card's scored set, the retrained heart v3's
+    # model and training data
+    assert len(stored) == 27 + 9 + 9 + 1 + 2
     for row in stored:
         with row.file.open("rb") as handle:
             content = handle.read()
@@ -140,13 +157,21 @@ def test_every_version_records_what_it_was_trained_on_and_validated_with(seeded)
     for version in ModelVersion.objects.all():
         edges = LineageEdge.objects.filter(downstream_kind="version", downstream_id=version.pk)
         assert edges.filter(relation="trained_on").count() == 1
-        assert edges.filter(relation="validated_with").count() == 1
-        assert version.code_commit == catalog.code_commit(version.model.name, version.number)
+        scored = (version.model.name, version.number) == (cards.CARD_MODEL, cards.CARD_VERSION)
+        # The shared hold-out and the same rows scored by this version (what CBPE / DLE
+        # calibrate on); the model card's version also has its own scored validation set; a
+        # retrained version, the hold-out its comparison used.
+        expected = 1 if _retrained(version) else (3 if scored else 2)
+        assert edges.filter(relation="validated_with").count() == expected
+        number = 1 if _retrained(version) else version.number  # the code v1 was trained with
+        assert version.code_commit == catalog.code_commit(version.model.name, number)
         assert version.framework.startswith("scikit-learn ")
 
 
 def test_heart_v2_trains_on_a_larger_training_set_derived_from_v1s(seeded):
-    first, second = Dataset.objects.filter(name="heart-cohort-training").order_by("number")
+    first, second = Dataset.objects.filter(
+        name="heart-cohort-training", number__in=(1, 2)
+    ).order_by("number")
     assert (first.number, second.number) == (1, 2)
     assert first.row_count < second.row_count
     assert LineageEdge.objects.filter(
@@ -160,6 +185,24 @@ def test_heart_v2_trains_on_a_larger_training_set_derived_from_v1s(seeded):
     assert LineageEdge.objects.filter(
         upstream_id=second.pk, downstream_id=v2.pk, relation="trained_on"
     ).exists()
+
+
+def test_the_heart_models_accuracy_decay_triggers_a_retraining_awaiting_approval(seeded):
+    from governance.approvals.models import ApprovalRequest
+    from governance.retraining.models import RetrainingRun
+
+    run = RetrainingRun.objects.get(model__name="Heart attack risk")
+    assert run.trigger == "realised_metric" and "accuracy" in run.reason
+    assert run.state == "awaiting_approval"
+    v1, v3 = run.base_version, run.result_version
+    assert (v1.number, v3.number, v3.stage) == (1, 3, Stage.PENDING_REVIEW)
+    assert LineageEdge.objects.filter(
+        upstream_kind="version", upstream_id=v1.pk, downstream_id=v3.pk, relation="derived_from"
+    ).exists()
+    assert {row["name"] for row in run.comparison["metrics"]} >= {"accuracy", "roc_auc"}
+    assert run.comparison["rows"]["production"] > 0
+    assert ApprovalRequest.objects.get(pk=run.approval_request_id).state == "pending"
+    assert not Deployment.objects.filter(version=v3).exists()
 
 
 def test_wine_production_was_rolled_back_to_v1_with_a_reason(seeded):
@@ -207,7 +250,10 @@ def test_reviewers_have_pending_versions_and_one_version_stays_a_draft(seeded):
     assert approved.count() == stages.count(Stage.APPROVED)
     reviewer = type(approvals.first().actor).objects.get(username="reviewer")
     waiting = list(inbox(user=reviewer))
-    assert len(waiting) == stages.count(Stage.PENDING_REVIEW)
+    # Versions waiting for their first approval, and an approved version due for revalidation.
+    kinds = sorted(request.kind for request in waiting)
+    assert kinds == ["revalidation"] + ["version"] * stages.count(Stage.PENDING_REVIEW)
+    assert all(r.version.stage == Stage.APPROVED for r in waiting if r.kind == "revalidation")
     for request in waiting:
         assert ChecklistAnswer.objects.filter(version=request.version).exists()
 
@@ -302,6 +348,36 @@ def test_on_postgresql_the_jobs_profile_each_version_on_its_own_training_data_an
     )
     performance_days = DailyPerformance.objects.filter(deployment=breast, labelled__gt=0)
     assert performance_days.count() >= 28
+    # Label-free estimates beside the realised figures, with each day's estimate error.
+    estimates = DailyEstimate.objects.filter(deployment=breast, method="cbpe")
+    assert estimates.count() >= 28
+    assert estimates.exclude(error={}).exists()
     hours = HourlyHealth.objects.filter(deployment=breast).values_list("hour", flat=True)
     assert len({hour.date() for hour in hours}) >= 28
     assert not StaleHour.objects.filter(deployment=breast).exists()
+
+
+def test_the_demo_has_a_complete_model_card_and_an_overdue_revalidation(seeded):
+    heart = ModelVersion.objects.get(model__name=cards.CARD_MODEL, number=cards.CARD_VERSION)
+    card = model_card_for(heart)
+    assert card["complete"] and card["frozen"] and card["revision"] == 1
+    analysis = next(s for s in card["sections"] if s["key"] == "quantitative_analysis")
+    assert analysis["content"]["status"] == "computed"
+    assert analysis["content"]["metrics"][0]["ci_low"] < analysis["content"]["metrics"][0]["value"]
+    assert {g["group"] for g in analysis["content"]["fairness"]["groups"]} == {"female", "male"}
+    approved = heart.approval_requests.get(kind="version", state="approved")
+    assert approved.manifest["model_card"]["sha256"] == card["digest"]
+    overdue = RegisteredModel.objects.get(name=cards.OVERDUE_MODEL)
+    assert overdue.validation_status == "revalidation_overdue"
+    assert ApprovalRequest.objects.filter(
+        version__model=overdue, kind="revalidation", state="pending"
+    ).exists()
+
+
+def test_seed_exports_the_technical_documentation_of_a_deployed_version(seeded):
+    from governance.reports.models import ReportExport
+
+    (export,) = ReportExport.objects.filter(kind="technical-documentation")
+    assert export.version.deployments.exists()
+    with export.file.open("rb") as f:
+        assert f.read(5) == b"%PDF-"

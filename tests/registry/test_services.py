@@ -166,3 +166,56 @@ def test_a_repeated_client_key_returns_the_same_version_and_audits_once(model_a,
     assert factories.model_version(model=model_b, client_key="run-7").number == 1
     assert factories.model_version(model=model_a).number == 2
     assert factories.model_version(model=model_a).number == 3
+
+
+def test_a_metadata_only_dataset_is_recorded_once_per_name_and_digest(model_a, owner, outsider):
+    from registry.services.datasets import dataset_record_external
+
+    fields = {
+        "name": "Breast cancer",
+        "kind": "training",
+        "system": "mlflow",
+        "digest": "3a5c9e1b",
+        "source": "s3://bucket/data.parquet",
+        "source_type": "s3",
+        "metadata": {"schema": {"mlflow_colspec": []}, "profile": {"num_rows": 569}},
+    }
+    with pytest.raises(PermissionDenied):
+        dataset_record_external(model=model_a, actor=outsider, **fields)
+    dataset, created = dataset_record_external(model=model_a, actor=owner, **fields)
+    assert created and (dataset.name, dataset.number, dataset.row_count) == (
+        "breast-cancer",
+        1,
+        569,
+    )
+    assert dataset.external and not dataset.file and dataset.sha256 == ""
+    assert (dataset.external_digest, dataset.source_uri) == ("3a5c9e1b", "s3://bucket/data.parquet")
+    again, created = dataset_record_external(model=model_a, actor=owner, **fields)
+    assert again == dataset and not created
+    newer, created = dataset_record_external(
+        model=model_a, actor=owner, **fields | {"digest": "ff"}
+    )
+    assert created and newer.number == 2
+    assert AuditEvent.objects.filter(action="registry.dataset.recorded_external").count() == 2
+    huge = {"profile": {"x": "y" * 70_000}}
+    big, _ = dataset_record_external(
+        model=model_a, actor=owner, **fields | {"digest": "ee", "metadata": huge}
+    )
+    assert "dropped" in big.external_metadata
+
+
+def test_a_dataset_without_a_file_must_be_marked_metadata_only(model_a, owner):
+    from django.db import IntegrityError, transaction
+
+    from registry.models import Dataset
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Dataset.objects.create(
+            model=model_a,
+            name="x",
+            number=1,
+            kind="training",
+            size=0,
+            row_count=0,
+            created_by=owner,
+        )

@@ -353,6 +353,32 @@ class Steward:
 
         return PredictionLogger(self, deployment_id, **options)
 
+    def layouts(self, version_id: int) -> JSON:
+        """The layouts summaries of the version's deployments are built on (format, digest,
+        one layout per feature and the prediction's); Conflict while it has no profile."""
+        return cast("JSON", self.get(f"versions/{version_id}/layouts/"))
+
+    def post_summaries(
+        self,
+        deployment_id: int,
+        layouts_digest: str,
+        hours: Sequence[Mapping[str, Any]],
+        *,
+        source: str | None = None,
+    ) -> JSON:
+        """Post hourly summaries (`steward_client.summary_mode.hourly_summaries`) instead of
+        events. A source posting an hour again replaces what it posted for that hour."""
+        body: dict[str, Any] = {"format": 1, "layout_digest": layouts_digest, "hours": list(hours)}
+        if source is not None:
+            body["source"] = source
+        return cast("JSON", self.post(f"deployments/{deployment_id}/summaries/", body))
+
+    def summary_logger(self, deployment_id: int, **options: Any) -> Any:
+        """A logger that sends hourly summaries instead of events (`SummaryLogger`)."""
+        from steward_client.summary_mode import SummaryLogger
+
+        return SummaryLogger(self, deployment_id, **options)
+
     def predictions(self, deployment_id: int, **params: Any) -> JSON:
         return cast("JSON", self.get(f"deployments/{deployment_id}/predictions/", **params))
 
@@ -418,3 +444,7 @@ class Steward:
 def _jsonable(fields: Mapping[str, Any]) -> JSON:
     """Decimals and other numbers as JSON numbers or strings the API accepts."""
     return {k: (str(v) if type(v).__name__ == "Decimal" else v) for k, v in fields.items()}
+
+
+# The name the summaries contract uses.
+Client = Steward

@@ -30,3 +30,7 @@ GRANT SELECT, INSERT ON governance_auditevent, governance_auditcheckpoint TO ste
 -- else); it is never deleted.
 REVOKE ALL ON governance_auditchainhead FROM steward_runtime;
 GRANT SELECT, INSERT, UPDATE ON governance_auditchainhead TO steward_runtime;
+
+-- Raw-event partitions (monitoring migration 0015): the retention jobs create and drop a
+-- month's partition through this owner-defined function, on the two raw tables only.
+GRANT EXECUTE ON FUNCTION steward_raw_partition(text, text, timestamptz) TO steward_runtime;

@@ -4,8 +4,8 @@
    The JSON's "kind" picks the chart:
    - none: horizontal bars, {labels, values, label} (feature importance);
    - "line" / "bar": one value per label and dataset, {labels, datasets: [{label, data, color,
-     axis}], y: {title, min, percent}, y2: {title}, stacked, lines: [{value, label, color,
-     dash}]}; `lines` are horizontal reference lines (thresholds, training-time values);
+     axis, dash, band, fill}], y: {title, min, percent}, y2: {title}, stacked, lines: [{value,
+     label, color, dash}]}; `lines` are horizontal reference lines (thresholds, training-time values);
    - "drift": per feature its drift score as a bar (red when drifted) and its importance as a
      dot on a second axis, the threshold as a red line, {labels, scores, importance, drifted,
      threshold, details: [{method, statistic, p_value, threshold, verdict, reference,
@@ -128,14 +128,19 @@
       var target = axis === "y" ? left : right;
       Array.prototype.push.apply(target, set.data);
       hasRight = hasRight || axis === "y2";
+      // `band`: an edge of a shaded band (no line, no points, no legend entry); `fill`
+      // (e.g. "+1") shades down to another dataset; `dash`: a dashed line (estimates).
       return {
         label: set.label,
         data: set.data,
         yAxisID: axis,
-        borderColor: set.color || BLUE,
-        backgroundColor: set.color || BLUE,
-        borderWidth: 2,
-        pointRadius: data.labels.length > 45 ? 0 : 3,
+        borderColor: set.band ? "transparent" : set.color || BLUE,
+        backgroundColor: set.band ? (set.color || BLUE) + "33" : set.color || BLUE,
+        borderWidth: set.band ? 0 : 2,
+        borderDash: set.dash ? [6, 4] : [],
+        pointRadius: set.band ? 0 : data.labels.length > 45 ? 0 : 3,
+        fill: set.fill || false,
+        band: !!set.band,
         spanGaps: false,
         tension: 0
       };
@@ -158,6 +163,9 @@
         scales: scales,
         plugins: {
           stewardLines: { lines: lines },
+          legend: {
+            labels: { filter: function (item, data) { return !data.datasets[item.datasetIndex].band; } }
+          },
           tooltip: {
             callbacks: {
               label: function (item) {

@@ -17,8 +17,8 @@ from django.urls import reverse
 from governance.reports import services
 from governance.reports.jobs import KIND
 from governance.reports.models import ReportExport
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun
-from monitoring.tasks import run_job
 from tests import factories
 
 

@@ -13,8 +13,8 @@ from guardian.shortcuts import assign_perm
 from governance.reports import scheduling, services
 from governance.reports.jobs import KIND
 from governance.reports.models import ReportExport, ReportSchedule
+from monitoring.jobs.tasks import run_job
 from monitoring.models import JobRun
-from monitoring.tasks import run_job
 from tests import factories
 
 

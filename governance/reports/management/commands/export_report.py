@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 from django.utils import timezone
 
-from governance.reports.services import report_export
+from governance.reports.choices import ReportKind
+from governance.reports.services import report_export, techdoc_bytes, techdoc_json
 from governance.reports.signing import SigningError
 
 
@@ -39,7 +41,19 @@ class Command(BaseCommand):
         subject.add_argument("--deployment", dest="deployment_id", type=int, help="deployment id")
         parser.add_argument("--since", type=moment, help="period start (deployment reports)")
         parser.add_argument("--until", type=moment, help="period end (deployment reports)")
-        parser.add_argument("--out", type=Path, required=True, help="where to write FILE.pdf")
+        parser.add_argument(
+            "--kind",
+            choices=["version", "deployment", ReportKind.TECHNICAL_DOCUMENTATION],
+            default="",
+            help="technical-documentation: the version's EU AI Act Annex IV documentation",
+        )
+        parser.add_argument(
+            "--format",
+            choices=["pdf", "json"],
+            default="pdf",
+            help="json: the technical documentation as JSON (unsigned, not recorded)",
+        )
+        parser.add_argument("--out", type=Path, required=True, help="where to write the file")
         parser.add_argument(
             "--as", dest="username", help="export as this user (their view rights apply)"
         )
@@ -50,18 +64,29 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=options["username"]).first()
             if actor is None:
                 raise CommandError(f"no user named {options['username']!r}")
+        techdoc = options["kind"] == ReportKind.TECHNICAL_DOCUMENTATION
+        if options["format"] == "json" and not techdoc:
+            raise CommandError("--format json is for --kind technical-documentation")
+        if techdoc and options["version_id"] is None:
+            raise CommandError("technical documentation is exported for a --version")
         try:
+            if options["format"] == "json":
+                doc = techdoc_json(actor=actor, version_id=options["version_id"])
+                options["out"].write_bytes(techdoc_bytes(doc))
+                self.stdout.write(f"Wrote {options['out']} ({doc['gaps_total']} gaps to fill)")
+                return
             export = report_export(
                 actor=actor,
                 version_id=options["version_id"],
                 deployment_id=options["deployment_id"],
                 since=options["since"],
                 until=options["until"],
+                kind=options["kind"],
             )
-        except Http404 as exc:
+        except (Http404, SigningError) as exc:
             raise CommandError(str(exc)) from exc
-        except SigningError as exc:
-            raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         with export.file.open("rb") as source, options["out"].open("wb") as out:
             shutil.copyfileobj(source, out)
         self.stdout.write(f"Wrote {options['out']} ({export.size} bytes)")

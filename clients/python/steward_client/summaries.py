@@ -13,6 +13,9 @@ Guarantees:
 - `digest()` is the sha256 of the canonical JSON of `to_dict()`: a stored result can name the
   exact summary it was computed from, and anyone can recompute it.
 
+The module lives in the client (extra `ml`: numpy and pandas) so that a serving host or a Spark
+job builds exactly the summaries Steward builds from raw events; Steward's engines import it.
+
 Building a summary from an array is vectorised (`np.searchsorted`, `np.bincount`, hash-based
 value counts) and costs a few passes over the data.
 """

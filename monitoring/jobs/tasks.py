@@ -1,27 +1,18 @@
-"""Celery tasks: thin wrappers that claim a JobRun row and call a service."""
+"""The Celery task that runs a job: claim the run, call its kind's body, record the outcome."""
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from monitoring import drill, integrity, services
-from monitoring.alerts import delivery
+from monitoring.jobs import runs
+from monitoring.jobs.kinds import JOBS
 from monitoring.models import JobRun
-from monitoring.rollups import jobs as rollup_jobs
-
-# kind -> function(job, progress) returning a JSON-ready result
-JOBS: dict[str, Callable[..., Any]] = {
-    "artifact_integrity_scan": lambda job, progress: integrity.scan_stored_files(progress=progress),
-    rollup_jobs.KIND: rollup_jobs.run,
-    drill.KIND: drill.run,
-}
 
 
 @shared_task(
@@ -38,19 +29,19 @@ def run_job(self: Any, job_id: int) -> None:
     # node name and process tell a second delivery from the first.
     node = self.request.hostname or socket.gethostname()
     worker = f"{node}:{os.getpid()}:{self.request.id}"
-    if not services.job_claim(job_id=job_id, worker=worker):
+    if not runs.job_claim(job_id=job_id, worker=worker):
         _wait_for_lease(self, job_id)
         return
     job = JobRun.objects.get(pk=job_id)
     try:
-        result = JOBS[job.kind](job, lambda f: services.job_progress(job=job, fraction=f))
+        result = JOBS[job.kind].body(job, lambda f: runs.job_progress(job=job, fraction=f))
     except Exception as exc:
         will_retry = job.attempts < settings.STEWARD_JOB_MAX_ATTEMPTS
-        services.job_fail(job=job, error=exc, will_retry=will_retry)
+        runs.job_fail(job=job, error=exc, will_retry=will_retry)
         if will_retry:
             raise self.retry(exc=exc, countdown=min(2**job.attempts, 300)) from exc
         return
-    services.job_succeed(job=job, result=result)
+    runs.job_succeed(job=job, result=result)
 
 
 def _wait_for_lease(task: Any, job_id: int) -> None:
@@ -59,31 +50,7 @@ def _wait_for_lease(task: Any, job_id: int) -> None:
     still reporting, the next look finds it finished or holding a renewed lease. Without this,
     a message redelivered before the dead worker's lease ran out would be dropped and the run
     left "running" for good."""
-    remaining = services.job_lease_remaining(job_id=job_id)
+    remaining = runs.job_lease_remaining(job_id=job_id)
     if remaining is None or task.request.retries >= task.max_retries:
         return
     raise task.retry(countdown=int(remaining) + 1)
-
-
-@shared_task(acks_late=True)
-def start_job(kind: str, params: dict[str, Any] | None = None) -> int:
-    """Entry point for beat: record a run and dispatch it."""
-    return services.job_create(kind=kind, params=params).pk
-
-
-@shared_task(acks_late=True)
-def redispatch_queued_jobs() -> int:
-    """Entry point for beat: send again the runs left queued while the broker was away."""
-    return services.jobs_redispatch()
-
-
-@shared_task(acks_late=True)
-def schedule_deployment_monitoring() -> list[int]:
-    """Entry point for beat: one "deployment_monitoring" run per active deployment."""
-    return rollup_jobs.monitoring_schedule()
-
-
-@shared_task(acks_late=True)
-def retry_alert_deliveries() -> int:
-    """Entry point for beat: send again the failed alert webhooks that are due."""
-    return delivery.deliveries_retry_due()

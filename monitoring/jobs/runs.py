@@ -1,4 +1,5 @@
-"""Job runs: create, claim (compare-and-set with a lease), finish. Each step is one row update.
+"""A job run's state changes: claim (compare-and-set with a lease), progress, finish. Each step is
+one row update.
 
 A task message may be delivered more than once (acks_late, a worker killed mid-job). The
 claim makes that harmless: only one delivery moves a run from queued to running, and a
@@ -8,58 +9,15 @@ running claim whose lease expired (its worker died) may be taken over.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import traceback
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from monitoring.choices import JobState
 from monitoring.models import JobRun
-
-logger = logging.getLogger(__name__)
-REDISPATCH_BATCH = 500
-
-
-def job_create(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None) -> JobRun:
-    """Record a queued run and send it to the workers once the transaction commits. When the
-    broker is down the run stays recorded as queued and `jobs_redispatch` sends it later."""
-    job = JobRun.objects.create(
-        kind=kind,
-        params=params or {},
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    transaction.on_commit(lambda: job_dispatch(job_id=job.pk))
-    return job
-
-
-def job_dispatch(*, job_id: int) -> bool:
-    """Send the run's message; False (logged, not raised) when the broker cannot be reached.
-    The row is already committed, so the caller's request must not fail for it."""
-    from monitoring.tasks import run_job
-
-    try:
-        run_job.delay(job_id)
-    except (BrokerError, ConnectionError) as exc:  # refused, reset, timed out
-        logger.warning("job run %s left queued: the broker is unreachable (%s)", job_id, exc)
-        return False
-    return True
-
-
-def jobs_redispatch(*, older_than_s: float | None = None) -> int:
-    """Send again the runs still queued after `older_than_s` (STEWARD_JOB_REDISPATCH_S): their
-    first message was lost with the broker or never sent. A second message for a run that
-    was only waiting in a long queue is harmless: the claim lets one delivery run it.
-    Returns how many were sent."""
-    age = settings.STEWARD_JOB_REDISPATCH_S if older_than_s is None else older_than_s
-    cutoff = timezone.now() - dt.timedelta(seconds=age)
-    stale = JobRun.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff).order_by("pk")
-    ids = list(stale.values_list("pk", flat=True)[:REDISPATCH_BATCH])
-    return sum(job_dispatch(job_id=pk) for pk in ids)
 
 
 def job_claim(*, job_id: int, worker: str) -> bool:

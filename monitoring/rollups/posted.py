@@ -1,0 +1,444 @@
+"""Summaries as a first-class input: hourly summaries posted instead of raw events.
+
+A serving host or a Spark job fetches a version's layouts (`layouts_describe`), summarises
+each hour of its rows on them (`steward_client.summary_mode`) and posts the hours
+(`summaries_post`). Each posted hour is stored as it came, one row per (deployment, hour,
+source) (`PostedSummary`), and the hour is marked stale like an hour of new events. When the
+monitoring job rebuilds the hour, the summary of its raw events (if any) is merged with every
+source's posted summary (`posted_hours`), so a rebuild never loses nor doubles them; a source
+posting the same hour again replaces its own row (the idempotency key is the source).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from steward_client.health import empty_health, health_problems, merge_health
+from steward_client.summaries import (
+    FORMAT,
+    CategoricalLayout,
+    CategoricalSummary,
+    Layout,
+    NumericLayout,
+    NumericSummary,
+    Summary,
+    merge,
+    summary_from_dict,
+)
+
+from governance import audit
+from monitoring.ingestion import storage
+from monitoring.models import PostedSummary, ReferenceProfile
+from monitoring.rollups import staleness
+from monitoring.rollups.profiles import (
+    PREDICTION_FEATURE,
+    ReferenceMissing,
+    profile_layouts,
+    reference_profile_get_or_build,
+)
+from registry import limits
+from registry.actors import Actor
+from registry.choices import Action
+from registry.models import Deployment, ModelVersion
+from registry.services.common import require_object
+
+HOUR = dt.timedelta(hours=1)
+DEFAULT_SOURCE = "default"
+MAX_SOURCE_LENGTH = 200
+
+
+class NoLayouts(Exception):
+    """The version has no reference profile (and none can be built yet): 409."""
+
+
+class LayoutMismatch(Exception):
+    """The posted layout digest is not the deployed version's: 409, naming both."""
+
+
+class SummariesRejected(Exception):
+    """The body is malformed: 400 with one (field path, message) per problem."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
+def _profile(version: ModelVersion) -> ReferenceProfile:
+    try:
+        return reference_profile_get_or_build(version)
+    except ReferenceMissing as exc:
+        raise NoLayouts(
+            f"version {version.pk} has no reference profile yet, so it has no layouts "
+            f"to summarise on: {exc}"
+        ) from exc
+
+
+def layouts_describe(*, version: ModelVersion) -> dict[str, Any]:
+    """The layouts summaries must be built on (the version's reference profile), with its
+    digest; the prediction's layout apart from the features'. Builds the profile if the
+    version has reference data but no profile yet; NoLayouts when it has none."""
+    profile = _profile(version)
+    layouts = dict(profile.layouts)
+    prediction = layouts.pop(PREDICTION_FEATURE, None)
+    return {
+        "format": FORMAT,
+        "version": version.pk,
+        "digest": profile.digest,
+        "features": layouts,
+        "prediction": prediction,
+    }
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Hour:
+    hour: dt.datetime
+    count: int
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
+    performance: dict[str, Any] | None = None
+
+
+def _natural(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _parse_hour(value: Any, now: dt.datetime) -> tuple[dt.datetime | None, str | None]:
+    if not isinstance(value, str):
+        return None, "must be an ISO 8601 time such as 2026-12-01T10:00:00Z"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None, "must be an ISO 8601 time such as 2026-12-01T10:00:00Z"
+    if moment.tzinfo is None:
+        return None, "must carry a time zone (Z for UTC)"
+    moment = moment.astimezone(dt.UTC)
+    if (moment.minute, moment.second, moment.microsecond) != (0, 0, 0):
+        return None, "must be the start of an hour (minutes and seconds zero)"
+    if moment > now:
+        return None, "is in the future"
+    return moment, None
+
+
+def _summary_problems(data: Any, layout: Layout, count: int) -> str | None:
+    """What is wrong with one posted feature summary of an hour of `count` rows, or None."""
+    if not isinstance(data, dict):
+        return "must be a summary object"
+    if data.get("format") != FORMAT:
+        return f"format must be {FORMAT}"
+    kind = "numeric" if isinstance(layout, NumericLayout) else "categorical"
+    if data.get("kind") != kind:
+        return f"must be a {kind} summary (its layout is {kind})"
+    try:
+        summary = summary_from_dict(data)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        return f"malformed summary ({exc.__class__.__name__}: {exc})"
+    if summary.layout != layout:
+        return "built on another layout than the version's (fetch the layouts again)"
+    counts = summary.counts
+    if counts.ndim != 1 or np.any(counts < 0):
+        return "counts must be a list of non-negative integers"
+    if isinstance(summary, NumericSummary):
+        return _numeric_problems(summary, layout, count)  # type: ignore[arg-type]
+    assert isinstance(summary, CategoricalSummary)
+    if counts.size != len(summary.layout.categories) + 1:
+        return "counts must hold one entry per category plus one for other"
+    if summary.missing < 0 or summary.n_rows != count:
+        return f"counts plus missing must equal the hour's count ({count})"
+    return None
+
+
+def _numeric_problems(summary: NumericSummary, layout: NumericLayout, count: int) -> str | None:
+    if summary.counts.size != layout.n_slots:
+        return f"counts must hold {layout.n_slots} slots for this layout"
+    if int(summary.counts.sum()) != summary.count:
+        return "count must equal the sum of counts"
+    if min(summary.count, summary.missing, summary.invalid) < 0:
+        return "count, missing and invalid must be non-negative"
+    if summary.invalid > summary.missing:
+        return "invalid cannot exceed missing"
+    if summary.n_rows != count:
+        return f"count plus missing must equal the hour's count ({count})"
+    if not (math.isfinite(summary.total) and math.isfinite(summary.m2)) or summary.m2 < 0:
+        return "sum and m2 must be finite and m2 non-negative"
+    if summary.count and (summary.minimum is None or summary.maximum is None):
+        return "min and max are required when count is positive"
+    if summary.count and summary.minimum > summary.maximum:  # type: ignore[operator]
+        return "min exceeds max"
+    values, priorities = summary.sample_values, summary.sample_priorities
+    if values.size != priorities.size or values.size > min(layout.sample_size, summary.count):
+        return "the sample must pair values with priorities, at most sample_size of them"
+    return None
+
+
+def _hour_problems(
+    index: int, entry: Any, layouts: dict[str, Layout], now: dt.datetime
+) -> tuple[_Hour | None, list[tuple[str, str]]]:
+    path = f"hours[{index}]"
+    if not isinstance(entry, dict):
+        return None, [(path, "must be an object")]
+    problems: list[tuple[str, str]] = []
+    hour, message = _parse_hour(entry.get("hour"), now)
+    if message:
+        problems.append((f"{path}.hour", message))
+    count = entry.get("count")
+    if not isinstance(count, int) or not _natural(count):
+        return None, [*problems, (f"{path}.count", "must be a non-negative integer")]
+    features = entry.get("features")
+    if not isinstance(features, dict):
+        return None, [*problems, (f"{path}.features", "must be an object of summaries")]
+    posted = dict(features)
+    expected = {name for name in layouts if name != PREDICTION_FEATURE}
+    for name in sorted(set(posted) - expected):
+        problems.append((f"{path}.features.{name}", "is not a feature of the layouts"))
+    for name in sorted(expected - set(posted)):
+        problems.append((f"{path}.features.{name}", "is missing (send every feature)"))
+    if PREDICTION_FEATURE in layouts:
+        prediction = entry.get("prediction")
+        if prediction is None:
+            problems.append((f"{path}.prediction", "is required: the layouts have a prediction"))
+        else:
+            posted[PREDICTION_FEATURE] = prediction
+    elif entry.get("prediction") is not None:
+        problems.append((f"{path}.prediction", "must be null: the layouts have no prediction"))
+    for name in sorted(set(posted) & set(layouts)):
+        where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
+        if (message := _summary_problems(posted[name], layouts[name], count)) is not None:
+            problems.append((where, message))
+    health = entry.get("health")
+    if health is None:
+        health = empty_health(count)
+    elif why := limits.problem(health, limits.CAPS["monitoring.PostedSummary.health"]):
+        problems.append((f"{path}.health", why))
+    else:
+        problems += [
+            (f"{path}.health.{where}".rstrip("."), message)
+            for where, message in health_problems(health, count)
+        ]
+    performance = entry.get("performance")
+    if performance is not None:
+        if why := limits.problem(performance, limits.CAPS["monitoring.PostedSummary.performance"]):
+            problems.append((f"{path}.performance", why))
+        else:
+            problems += [
+                (f"{path}.performance{where}", m) for where, m in _performance_problems(performance)
+            ]
+    if problems or hour is None:
+        return None, problems
+    return _Hour(hour, count, posted, health, performance), []
+
+
+def _performance_problems(data: Any) -> list[tuple[str, str]]:
+    """Confusion counts where labels are known: {"labelled": n, "confusion": {"<actual>":
+    {"<predicted>": n}}}; kept as sent (see docs/monitoring.md)."""
+    if not isinstance(data, dict) or not _natural(data.get("labelled")):
+        return [(".labelled", "must be a non-negative integer")]
+    confusion = data.get("confusion", {})
+    if not isinstance(confusion, dict):
+        return [(".confusion", "must map actual labels to {predicted label: count}")]
+    total = 0
+    for actual, row in confusion.items():
+        if not isinstance(row, dict) or not all(_natural(n) for n in row.values()):
+            return [(f".confusion.{actual}", "must map predicted labels to counts")]
+        total += sum(row.values())
+    if confusion and total != data["labelled"]:
+        return [(".confusion", "its counts must add up to labelled")]
+    return []
+
+
+def _body_hours(
+    body: Any, layouts: dict[str, Layout], digest: str, version_id: int
+) -> tuple[list[_Hour], str]:
+    if not isinstance(body, dict):
+        raise SummariesRejected([("", "the body must be a JSON object")])
+    if body.get("format") != FORMAT:
+        raise SummariesRejected([("format", f"must be {FORMAT}")])
+    source = body.get("source", DEFAULT_SOURCE)
+    if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
+        raise SummariesRejected([("source", f"must be a name of 1 to {MAX_SOURCE_LENGTH} chars")])
+    posted_digest = body.get("layout_digest")
+    if not isinstance(posted_digest, str):
+        raise SummariesRejected([("layout_digest", "is required (from the layouts endpoint)")])
+    if posted_digest != digest:
+        raise LayoutMismatch(
+            f"layout_digest {posted_digest} is not the layouts of the deployed version "
+            f"{version_id} (digest {digest}); fetch GET /api/v1/versions/{version_id}/layouts/ "
+            "and summarise on those"
+        )
+    entries = body.get("hours")
+    if not isinstance(entries, list) or not entries:
+        raise SummariesRejected([("hours", "must be a non-empty list")])
+    now = timezone.now()
+    hours: list[_Hour] = []
+    problems: list[tuple[str, str]] = []
+    seen: dict[dt.datetime, int] = {}
+    for index, entry in enumerate(entries):
+        hour, found = _hour_problems(index, entry, layouts, now)
+        problems += found
+        if hour is not None:
+            if hour.hour in seen:
+                problems.append((f"hours[{index}].hour", f"repeats hours[{seen[hour.hour]}]"))
+            seen[hour.hour] = index
+            hours.append(hour)
+    if problems:
+        raise SummariesRejected(problems)
+    return hours, source.strip()
+
+
+# --- the write --------------------------------------------------------------------------------
+
+
+def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[str, Any]:
+    """Store a body of posted hours (see the module docstring) in one transaction and mark the
+    hours stale. Needs "deploy" on the deployment's model (PermissionDenied), as events do.
+    LayoutMismatch / NoLayouts (409) or SummariesRejected (400) leave nothing stored."""
+    require_object(actor, Action.DEPLOY, deployment)
+    profile = _profile(deployment.version)
+    layouts = profile_layouts(profile)
+    hours, source = _body_hours(body, layouts, profile.digest, deployment.version_id)
+    stamps = [hour.hour for hour in hours]
+    now = timezone.now()
+    with transaction.atomic():
+        before = dict(
+            PostedSummary.objects.select_for_update()
+            .filter(deployment=deployment, source=source, hour__in=stamps)
+            .values_list("hour", "count")
+        )
+        user = actor if getattr(actor, "pk", None) else None
+        rows = [
+            PostedSummary(
+                deployment=deployment,
+                hour=hour.hour,
+                source=source,
+                count=hour.count,
+                features=zlib.compress(orjson.dumps(hour.features), 1),
+                health=hour.health,
+                performance=hour.performance,
+                layout_digest=profile.digest,
+                posted_by=user,
+                posted_at=now,
+            )
+            for hour in hours
+        ]
+        PostedSummary.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["deployment", "hour", "source"],
+            update_fields=[
+                "count",
+                "features",
+                "health",
+                "performance",
+                "layout_digest",
+                "posted_by",
+                "posted_at",
+            ],
+        )
+        events = sum(hour.count for hour in hours)
+        added = events - sum(before.values())
+        lasts = [min(moment + HOUR - dt.timedelta(microseconds=1), now) for moment in stamps]
+        import pandas as pd
+
+        storage.activity_add(
+            deployment_id=deployment.pk,
+            added=added,
+            timestamps=pd.Series(pd.to_datetime([*stamps, *lasts], utc=True)),
+        )
+        staleness.hours_mark_stale(deployment_id=deployment.pk, hours=stamps)
+        result = {
+            "deployment": deployment.pk,
+            "source": source,
+            "hours": len(hours),
+            "replaced": len(before),
+            "events": events,
+            "feature_hours": len(hours) * len(layouts),
+            "layout_digest": profile.digest,
+        }
+        audit.record(
+            actor=actor,
+            action="monitoring.summaries.posted",
+            target=deployment,
+            after={key: result[key] for key in ("source", "hours", "replaced", "events")}
+            | {"first_hour": min(stamps).isoformat(), "last_hour": max(stamps).isoformat()},
+        )
+    return result
+
+
+# --- the read side of rebuilds ----------------------------------------------------------------
+
+
+def features_of(stored: bytes | memoryview) -> dict[str, Any]:
+    """The {feature: summary dict} of a `PostedSummary.features` value."""
+    loaded: dict[str, Any] = orjson.loads(zlib.decompress(bytes(stored)))
+    return loaded
+
+
+@dataclass
+class PostedHour:
+    """Every source's posted summaries of one hour, merged."""
+
+    count: int
+    features: dict[str, Summary]
+    health: dict[str, Any]
+
+
+def posted_hours(
+    deployment: Deployment, hours: list[dt.datetime], profile_digest: str
+) -> dict[dt.datetime, PostedHour]:
+    """{hour: merged posted summaries} for the given hours, over the rows posted on the
+    current profile (rows on an older reference stay stored but are not merged)."""
+    merged: dict[dt.datetime, PostedHour] = {}
+    if not hours:
+        return merged
+    rows = PostedSummary.objects.filter(
+        deployment=deployment, hour__in=hours, layout_digest=profile_digest
+    ).values_list("hour", "count", "features", "health")
+    for hour, count, features, health in rows.iterator(chunk_size=500):
+        summaries = {name: summary_from_dict(data) for name, data in features_of(features).items()}
+        known = merged.get(hour)
+        if known is None:
+            merged[hour] = PostedHour(count, summaries, health)
+            continue
+        known.count += count
+        known.features = {n: merge(known.features[n], summaries[n]) for n in known.features}
+        known.health = merge_health(known.health, health)
+    return merged
+
+
+def posted_counts(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
+) -> dict[dt.datetime, int]:
+    """{hour: rows posted as summaries} in [start, end), on the current profile."""
+    return dict(
+        PostedSummary.objects.filter(
+            deployment=deployment, hour__gte=start, hour__lt=end, layout_digest=profile_digest
+        )
+        .order_by()
+        .values("hour")
+        .annotate(n=Sum("count"))
+        .values_list("hour", "n")
+    )
+
+
+__all__ = [
+    "CategoricalLayout",
+    "LayoutMismatch",
+    "NoLayouts",
+    "PostedHour",
+    "SummariesRejected",
+    "layouts_describe",
+    "posted_counts",
+    "posted_hours",
+    "summaries_post",
+]
