@@ -1,4 +1,5 @@
-"""Readiness checklist templates: the data migration's version 1, tiers, and later versions."""
+"""Readiness checklist templates: the data migrations' versions 1 and 2 (version 1 plus the
+periodic revalidation section), tiers, and later versions."""
 
 from __future__ import annotations
 
@@ -24,11 +25,27 @@ def _required(tier: str) -> set[str]:
     return {item.key for item in template.items.all() if item.is_required_for(tier)}
 
 
-def test_data_migration_loads_version_1_as_the_active_template_with_every_section():
+def test_data_migrations_load_version_2_as_the_active_template_with_every_section():
     template = selectors.template_get()
-    assert template is not None and template.version == 1 and template.is_active
-    assert [section.key for section in template.sections.all()] == SECTIONS
+    assert template is not None and template.version == 2 and template.is_active
+    assert [section.key for section in template.sections.all()] == [*SECTIONS, "revalidation"]
     assert all(section.items.all() for section in template.sections.all())
+    v1 = ChecklistTemplate.objects.get(version=1)
+    assert [section.key for section in v1.sections.all()] == SECTIONS
+
+
+def test_version_2_asks_what_version_1_asked_and_requires_no_revalidation_item_by_tier():
+    def rows(version: int) -> list[tuple]:
+        return list(
+            ChecklistItem.objects.filter(template__version=version)
+            .exclude(section__key="revalidation")
+            .order_by("section__order", "order")
+            .values_list("key", "question", "required_for", "evidence_required")
+        )
+
+    assert rows(2) == rows(1)
+    revalidation = ChecklistItem.objects.filter(template__version=2, section__key="revalidation")
+    assert revalidation.count() == 4 and all(not i.required_for for i in revalidation)
 
 
 def test_version_1_has_a_question_for_every_item_and_keys_name_their_section():
@@ -69,8 +86,8 @@ def test_a_low_tier_model_has_fewer_open_required_items_than_a_critical_one(owne
 
 def _template_v2() -> dict:
     return {
-        "version": 2,
-        "title": "Readiness, second edition",
+        "version": 3,
+        "title": "Readiness, third edition",
         "sections": [
             {
                 "key": "data",
@@ -93,13 +110,13 @@ def test_a_later_template_version_applies_to_versions_without_answers_only(model
     load_template(live_apps, _template_v2())
     fresh = factories.model_version(model=model_a)
 
-    assert ChecklistTemplate.objects.get(is_active=True).version == 2
-    assert selectors.template_for(version=started).version == 1
-    assert selectors.template_for(version=fresh).version == 2
-    v2_answer = answer_record(
+    assert ChecklistTemplate.objects.get(is_active=True).version == 3
+    assert selectors.template_for(version=started).version == 2
+    assert selectors.template_for(version=fresh).version == 3
+    v3_answer = answer_record(
         version=fresh, actor=owner, item="data.source-documented", answer="no"
     )
-    assert v2_answer.item.template.version == 2
+    assert v3_answer.item.template.version == 3
     assert [i.key for i in selectors.open_required_items(version=fresh)] == [
         "data.source-documented"
     ]
@@ -116,3 +133,46 @@ def test_admin_shows_templates_items_and_answers_but_offers_no_edits(client, adm
         assert client.get(f"/admin/readiness/{name}/add/").status_code == 403
     page = client.get(f"/admin/readiness/checklistanswer/{answer.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def _templates() -> list[tuple]:
+    return list(
+        ChecklistTemplate.objects.order_by("version").values_list("version", "title", "is_active")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_brings_back_every_template_version_as_migrate_left_them():
+    """A flush (the end of every transactional test, `manage.py flush`) empties the tables the
+    data migrations filled; post_migrate must restore all versions with the newest active."""
+    from django.core.management import call_command
+
+    migrated = _templates()
+    items = ChecklistItem.objects.count()
+    assert migrated[-1][2] and migrated[-1][0] == max(row[0] for row in migrated)
+    call_command("flush", interactive=False, verbosity=0)
+    assert _templates() == migrated
+    assert ChecklistItem.objects.count() == items
+
+
+def test_every_migration_that_ships_a_template_is_restored_after_a_flush():
+    """A guard for the class: the next template version's migration must join the list."""
+    import importlib
+    import pkgutil
+
+    from governance.readiness import migrations
+    from governance.readiness.apps import TEMPLATE_MIGRATIONS
+
+    shipped = set()
+    for info in pkgutil.iter_modules(migrations.__path__):
+        module = importlib.import_module(f"{migrations.__name__}.{info.name}")
+        shipped |= {
+            value["version"]
+            for name, value in vars(module).items()
+            if name.startswith("TEMPLATE_V") and isinstance(value, dict)
+        }
+    listed = [
+        getattr(importlib.import_module(module), name)["version"]
+        for module, name in TEMPLATE_MIGRATIONS
+    ]
+    assert listed == sorted(shipped)
