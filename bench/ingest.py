@@ -33,33 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from harness import ensure_database, setup_django
+from workload import NUMERIC, bench_deployment
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ingest_bench"
-NUMERIC = [f"x{i}" for i in range(7)]
-SCHEMA = [{"name": n, "type": "numeric"} for n in NUMERIC] + [
-    {"name": "visits", "type": "integer"},
-    {"name": "region", "type": "categorical", "categories": ["north", "south", "east", "west"]},
-    {"name": "plan", "type": "categorical", "categories": ["free", "pro", "team"]},
-]
-
-
-def make_deployment() -> tuple[Any, Any]:
-    from django.contrib.auth.models import Group, User
-
-    from registry import services
-    from registry.roles import DATA_SCIENTISTS
-
-    owner, _ = User.objects.get_or_create(username="bench-owner")
-    owner.groups.add(Group.objects.get(name=DATA_SCIENTISTS))
-    model = services.model_create(actor=owner, name=f"Ingest bench {time.time_ns()}", task="binary")
-    version = services.version_register(model=model, actor=owner, input_schema=SCHEMA)
-    deployment = services.deployment_create(
-        version=version,
-        actor=owner,
-        environment="staging",
-        endpoint=f"https://bench.example.org/{model.pk}",
-    )
-    return owner, deployment
 
 
 def make_events(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -202,7 +178,7 @@ def main() -> None:
         raise SystemExit("bench/ingest.py measures PostgreSQL: DATABASE_URL must be postgres://")
     ensure_database(url)
     setup_django(url, "bench-ingest")
-    owner, deployment = make_deployment()
+    owner, deployment = bench_deployment("Ingest bench")
     events = make_events(args.events)
     warm_up(owner, deployment)
     truncate_events()

@@ -31,9 +31,9 @@ def features(n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def bench_deployment(name: str, training: pd.DataFrame) -> tuple[Any, Any]:
-    """(owner, deployment): a new binary model `name` (made unique), its version trained on
-    `training`, deployed to staging."""
+def bench_deployment(name: str, training: pd.DataFrame | None = None) -> tuple[Any, Any]:
+    """(owner, deployment): a new binary model `name` (made unique), its version (trained on
+    `training` when given), deployed to staging."""
     from django.contrib.auth.models import Group, User
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -43,14 +43,17 @@ def bench_deployment(name: str, training: pd.DataFrame) -> tuple[Any, Any]:
     owner, _ = User.objects.get_or_create(username="bench-owner")
     owner.groups.add(Group.objects.get(name=DATA_SCIENTISTS))
     model = services.model_create(actor=owner, name=f"{name} {time.time_ns()}", task="binary")
-    upload = SimpleUploadedFile(
-        "training.csv", training.to_csv(index=False).encode(), content_type="text/csv"
-    )
-    dataset = services.dataset_upload(
-        model=model, actor=owner, upload=upload, name="training", kind="training"
-    )
+    datasets = []
+    if training is not None:
+        upload = SimpleUploadedFile(
+            "training.csv", training.to_csv(index=False).encode(), content_type="text/csv"
+        )
+        dataset = services.dataset_upload(
+            model=model, actor=owner, upload=upload, name="training", kind="training"
+        )
+        datasets.append(dataset.pk)
     version = services.version_register(
-        model=model, actor=owner, input_schema=SCHEMA, training_datasets=[dataset.pk]
+        model=model, actor=owner, input_schema=SCHEMA, training_datasets=datasets
     )
     deployment = services.deployment_create(
         version=version,

@@ -77,6 +77,17 @@ class ReportExport(models.Model):
             raise PermissionError("an issued report is never edited")
         super().save(*args, **kwargs)
 
+    def audit_fields(self) -> dict[str, Any]:
+        """What every `reports.exported` audit entry records of the issued file."""
+        return {
+            "sha256": self.sha256,
+            "size": self.size,
+            "kind": self.kind,
+            "version": self.version_id,
+            "chain_head_seq": self.chain_head_seq,
+            "chain_head_hash": self.chain_head_hash,
+        }
+
 
 class ReportSchedule(models.Model):
     """A deployment report issued every month for the month before, e-mailed to `recipients`

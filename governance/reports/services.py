@@ -365,13 +365,8 @@ def _record(
         action=EXPORTED,
         target=export,
         after={
-            "sha256": export.sha256,
-            "size": export.size,
-            "kind": export.kind,
-            "version": subject.version.pk,
+            **export.audit_fields(),
             "deployment": subject.deployment.pk if subject.deployment else None,
-            "chain_head_seq": export.chain_head_seq,
-            "chain_head_hash": export.chain_head_hash,
             "manifest_sha256": rendered.context["manifest_sha256"],
         },
     )

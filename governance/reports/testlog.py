@@ -165,14 +165,9 @@ def _save(export: ReportExport, request: ApprovalRequest, reviewers: list[str]) 
         action=EXPORTED,
         target=export,
         after={
-            "sha256": export.sha256,
-            "size": export.size,
-            "kind": export.kind,
-            "version": version.pk,
+            **export.audit_fields(),
             "approval_request": request.pk,
             "reviewers": reviewers,
-            "chain_head_seq": export.chain_head_seq,
-            "chain_head_hash": export.chain_head_hash,
         },
     )
     lineage.link(

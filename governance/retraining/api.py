@@ -45,19 +45,8 @@ class RetrainingPolicySerializer(serializers.ModelSerializer):
         model = RetrainingPolicy
         fields = [
             "model",
-            "enabled",
-            "every_days",
-            "min_days",
-            "on_drift",
-            "metric_name",
-            "metric_threshold",
-            "metric_source",
-            "metric_window_days",
-            "trainer",
-            "trainer_url",
-            "trainer_secret",
+            *policies.EDITABLE,
             "trainer_secret_set",
-            "window_days",
             "updated_by",
             "updated_at",
         ]

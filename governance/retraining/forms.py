@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from governance.retraining import policies
 from governance.retraining.models import RetrainingPolicy
 
 
@@ -26,20 +27,7 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = RetrainingPolicy
-        fields = [
-            "enabled",
-            "every_days",
-            "min_days",
-            "on_drift",
-            "metric_name",
-            "metric_threshold",
-            "metric_source",
-            "metric_window_days",
-            "window_days",
-            "trainer",
-            "trainer_url",
-            "trainer_secret",
-        ]
+        fields = list(policies.EDITABLE)
         labels = {
             "every_days": "Retrain at least every (days)",
             "min_days": "Not sooner than (days after the last)",

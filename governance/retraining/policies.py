@@ -22,10 +22,10 @@ EDITABLE = (
     "metric_threshold",
     "metric_source",
     "metric_window_days",
+    "window_days",
     "trainer",
     "trainer_url",
     "trainer_secret",
-    "window_days",
 )
 
 
