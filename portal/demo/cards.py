@@ -1,6 +1,6 @@
 """The demo's model-risk governance: inventory fields for every demo model, a complete model
-card (with a scored validation set, so its metrics carry confidence intervals and fairness by
-sex) for "Heart attack risk" v1, and an overdue periodic revalidation on "Breast cancer
+card for "Heart attack risk" v1 (its version's scored validation set gives the metrics their
+confidence intervals and fairness by sex), and an overdue periodic revalidation on "Breast cancer
 diagnosis" (its last validation backdated past the high tier's interval, then the sweep run)."""
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from governance.approvals.choices import RequestKind
 from governance.approvals.models import ApprovalRequest
 from governance.approvals.revalidation import interval_days, revalidation_sweep
 from governance.modelcards.services import card_save
-from portal.demo import training
 from registry import services
-from registry.choices import DatasetKind, RegulatoryClass
+from registry.choices import RegulatoryClass
 from registry.models import ModelVersion, RegisteredModel
 
 CARD_MODEL = "Heart attack risk"
@@ -104,32 +102,11 @@ def seed_inventory(model: RegisteredModel, actor: User) -> None:
         services.model_set_inventory(model=model, actor=actor, **fields)
 
 
-def seed_card(
-    model: RegisteredModel,
-    version: ModelVersion,
-    trained: training.TrainedModel,
-    problem: training.Problem,
-    actor: User,
-) -> None:
-    """Before the version is reviewed: link a validation set scored by the version (its own
-    predictions beside the outcome), then save the complete card."""
+def seed_card(model: RegisteredModel, version: ModelVersion, actor: User) -> None:
+    """Before the version is reviewed: save the complete card. Its metrics come from the
+    version's scored validation set (seeding.scored_set: the outcome beside v1's predictions)."""
     if model.name != CARD_MODEL or version.number != CARD_VERSION:
         return
-    scored = trained.valid.assign(
-        prediction=trained.estimator.predict(trained.valid[problem.features])
-    )
-    services.dataset_upload(
-        model=model,
-        actor=actor,
-        upload=SimpleUploadedFile(
-            "validation-scored.csv", training.csv_bytes(scored), content_type="text/csv"
-        ),
-        name="heart-cohort-validation-scored",
-        kind=DatasetKind.VALIDATION,
-        description="The validation rows with v1's predictions, for the model card's metrics.",
-        for_version=version,
-        link_as="validated_with",
-    )
     card_save(
         version=version,
         actor=actor,

@@ -256,7 +256,7 @@ class _ModelSeed:
         if version.number != number:
             raise RuntimeError(f"expected {self.spec.name} v{number}, registered {version}")
         self.add_artifacts(version, trained)
-        cards.seed_card(self.model, version, trained, self.problem, self.actor)
+        cards.seed_card(self.model, version, self.actor)
         self.review(version, plan.stage)
         self.versions[number] = version
 

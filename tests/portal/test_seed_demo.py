@@ -128,9 +128,9 @@ def test_every_version_has_model_metrics_requirements_and_image_artifacts(seeded
 
 def test_every_stored_file_matches_its_recorded_sha256(seeded):
     stored = [*Artifact.objects.exclude(file=""), *Dataset.objects.all()]
-    # artifacts, datasets, scored hold-outs, the card's scored set, the retrained heart v3's
-    # model and training data
-    assert len(stored) == 27 + 9 + 9 + 1 + 2
+    # artifacts, datasets, scored hold-outs (the model card's metrics read its version's), the
+    # retrained heart v3's model and training data
+    assert len(stored) == 27 + 9 + 9 + 2
     for row in stored:
         with row.file.open("rb") as handle:
             content = handle.read()
@@ -157,11 +157,10 @@ def test_every_version_records_what_it_was_trained_on_and_validated_with(seeded)
     for version in ModelVersion.objects.all():
         edges = LineageEdge.objects.filter(downstream_kind="version", downstream_id=version.pk)
         assert edges.filter(relation="trained_on").count() == 1
-        scored = (version.model.name, version.number) == (cards.CARD_MODEL, cards.CARD_VERSION)
         # The shared hold-out and the same rows scored by this version (what CBPE / DLE
-        # calibrate on); the model card's version also has its own scored validation set; a
-        # retrained version, the hold-out its comparison used.
-        expected = 1 if _retrained(version) else (3 if scored else 2)
+        # calibrate on, and the model card's metrics read); a retrained version, the hold-out
+        # its comparison used.
+        expected = 1 if _retrained(version) else 2
         assert edges.filter(relation="validated_with").count() == expected
         number = 1 if _retrained(version) else version.number  # the code v1 was trained with
         assert version.code_commit == catalog.code_commit(version.model.name, number)
