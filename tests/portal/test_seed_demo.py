@@ -245,7 +245,7 @@ def test_reviewers_have_pending_versions_and_one_version_stays_a_draft(seeded):
     from governance.approvals.selectors import inbox
     from governance.readiness.models import ChecklistAnswer
 
-    approved = ApprovalRequest.objects.filter(kind="version", state="approved")
+    approved = ApprovalRequest.objects.filter(state="approved").exclude(kind="production")
     assert approved.count() == stages.count(Stage.APPROVED)
     reviewer = type(approvals.first().actor).objects.get(username="reviewer")
     waiting = list(inbox(user=reviewer))
@@ -380,3 +380,22 @@ def test_seed_exports_the_technical_documentation_of_a_deployed_version(seeded):
     assert export.version.deployments.exists()
     with export.file.open("rb") as f:
         assert f.read(5) == b"%PDF-"
+
+
+def test_the_demo_worker_issues_a_signed_test_log_for_each_seeded_approval(seeded):
+    """The seed queues one test-log job per approved version request; `make demo`'s worker
+    runs them. Run them here as it would: each approval then carries a log that verifies."""
+    from governance.approvals.choices import TEST_LOG_JOB
+    from governance.reports import services as reports
+
+    jobs = JobRun.objects.filter(kind=TEST_LOG_JOB).order_by("pk")
+    approved = ApprovalRequest.objects.filter(state="approved").exclude(kind="production")
+    assert jobs.count() == approved.count() > 0
+    for job in jobs:
+        run_job.run(job.pk)
+        job.refresh_from_db()
+        assert job.state == "succeeded", job.error
+    for request in approved:
+        log = request.test_logs.get()
+        with log.file.open("rb") as stored:
+            assert reports.report_verify(stored.read()).ok
