@@ -4,6 +4,8 @@ give the metrics of all rows at once."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +28,7 @@ TOL = 1e-9
 def _hours(rows: pd.DataFrame, cuts: list[int], task: str, **decision) -> dict:
     """The rows counted in pieces (as hours would be) and merged."""
     bounds = sorted({0, len(rows), *(c % (len(rows) + 1) for c in cuts)})
-    parts = [rows.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [rows.iloc[a:b] for a, b in itertools.pairwise(bounds)]
     return merge_all_performance([performance_counts(task, part, **decision) for part in parts])
 
 
