@@ -488,7 +488,8 @@ def test_confusion_counts_beyond_labelled_and_score_bins_that_disagree_are_refus
     assert not PostedSummary.objects.exists()
 
 
-def test_a_regression_models_hours_are_checked_for_error_sums(api_as, owner, version):
+def regression_version(owner):
+    """A regression model's version with reference data (no prediction column)."""
     regression = factories.registered_model(owner=owner, name="Prices", task="regression")
     dataset = registry.dataset_upload(
         model=regression,
@@ -497,9 +498,53 @@ def test_a_regression_models_hours_are_checked_for_error_sums(api_as, owner, ver
         name="training",
         kind="training",
     )
-    deployment = deploy(
-        factories.model_version(model=regression, training_datasets=[dataset.pk]), "prices"
+    return factories.model_version(model=regression, training_datasets=[dataset.pk])
+
+
+def regression_events(start: dt.datetime) -> pd.DataFrame:
+    """`events` with a predicted price as score and, for about 70 % of them, the true price."""
+    frame = events(start).drop(columns="prediction")
+    rng = np.random.default_rng(12)
+    frame["score"] = rng.normal(100, 20, len(frame)).round(2)
+    truth = (frame["score"] + rng.normal(0, 15, len(frame))).round(2)
+    frame["value"] = truth.where(rng.random(len(frame)) < 0.7)
+    return frame
+
+
+def test_a_regressions_summaries_give_the_same_errors_as_events_and_values(api_as, owner):
+    client = api_as(owner)
+    version = regression_version(owner)
+    raw, summarised = deploy(version, "prices-raw"), deploy(version, "prices-summaries")
+    start = start_hour()
+    frame = regression_events(start)
+    wired = wire(frame.assign(prediction=None))
+    response = client.post(
+        f"/api/v1/deployments/{raw.pk}/predictions/",
+        data=json.dumps(wired),
+        content_type="application/json",
     )
+    assert response.status_code == 200, response.content
+    known = frame.dropna(subset=["value"])[["request_id", "value"]].to_dict("records")
+    response = client.post(
+        f"/api/v1/deployments/{raw.pk}/ground-truth/",
+        data=json.dumps(known),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    post_hours(client, summarised, frame, layouts(client, version))
+    monitor(raw, start)
+    monitor(summarised, start)
+    expected, got = performance(raw), performance(summarised)
+    assert got.keys() == expected.keys() and expected
+    for day, (predictions, labelled, figures) in expected.items():
+        assert got[day][:2] == (predictions, labelled) and labelled > 0
+        assert figures.keys() == {"mae", "rmse", "r2", "mape"} == got[day][2].keys()
+        for name, value in figures.items():
+            assert got[day][2][name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_a_regression_models_hours_are_checked_for_error_sums(api_as, owner):
+    deployment = deploy(regression_version(owner), "prices")
     client = api_as(owner)
     given = layouts(client, deployment.version)
     assert given["task"] == "regression"
