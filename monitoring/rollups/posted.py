@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import orjson
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from steward_client.health import empty_health, health_problems, merge_health
 from steward_client.performance import AUC_BINS, finite
@@ -483,6 +483,22 @@ class PostedDay:
     performance: list[dict[str, Any]] = field(default_factory=list)  # the hours that carry it
 
 
+def _day_runs(days: list[dt.date]) -> Q:
+    """The days as ranges of `hour`, consecutive days merged into one range."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    condition = Q()
+    for first, last in runs:
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(last, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1)
+        condition |= Q(hour__gte=start, hour__lt=end)
+    return condition
+
+
 def posted_days(deployment: Deployment, days: list[dt.date]) -> dict[dt.date, PostedDay]:
     """{day: PostedDay} for the given UTC days that hold posted hours, in one query. Every
     source's rows count, on any reference profile: outcomes do not depend on the layouts, and
@@ -490,18 +506,12 @@ def posted_days(deployment: Deployment, days: list[dt.date]) -> dict[dt.date, Po
     found: dict[dt.date, PostedDay] = {}
     if not days:
         return found
-    wanted = set(days)
-    first = dt.datetime.combine(min(wanted), dt.time.min, tzinfo=dt.UTC)
-    last = dt.datetime.combine(max(wanted), dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1)
-    rows = PostedSummary.objects.filter(
-        deployment=deployment, hour__gte=first, hour__lt=last
-    ).values_list("hour", "count", "health", "performance")
-    for hour, count, health, performance in rows.iterator(chunk_size=500):
-        day = hour.astimezone(dt.UTC).date()
-        if day not in wanted:
-            continue
-        posted = found.setdefault(day, PostedDay())
-        posted.predictions += count - int((health or {}).get("errors", 0))
+    rows = PostedSummary.objects.filter(_day_runs(days), deployment=deployment).values_list(
+        "hour", "count", "health__errors", "performance"
+    )
+    for hour, count, errors, performance in rows.iterator(chunk_size=500):
+        posted = found.setdefault(hour.astimezone(dt.UTC).date(), PostedDay())
+        posted.predictions += count - int(errors or 0)
         if performance is not None:
             posted.performance.append(performance)
     return found
