@@ -169,3 +169,17 @@ def test_regression_error_sums_give_sklearns_mae_rmse_r2_and_mape(rows, cuts):
     assert got["r2"] == pytest.approx(metrics.r2(y, pred), rel=1e-6, abs=1e-6)
     if np.ptp(y) > 1:  # sklearn's R² of a constant truth follows another convention
         assert got["r2"] == pytest.approx(skm.r2_score(y, pred), rel=1e-6, abs=1e-6)
+
+
+def test_a_day_whose_hours_do_not_all_carry_scores_has_no_score_metrics():
+    scored = pd.DataFrame({"label": ["1", "0"], "prediction_score": [0.8, 0.3]})
+    labelled_only = pd.DataFrame({"label": ["1", "0"], "prediction_label": ["0", "0"]})
+    merged = merge_all_performance(
+        [performance_counts("binary", scored), performance_counts("binary", labelled_only)]
+    )
+    assert "scores" not in merged and merged["labelled"] == 4
+    got = metrics.metrics_from_counts("binary", merged, positive="1")
+    assert got["accuracy"] == 0.75 and "roc_auc" not in got
+    # Hours without labelled rows take nothing away.
+    nothing = performance_counts("binary", scored.iloc[0:0])
+    assert merge_all_performance([performance_counts("binary", scored), nothing])["scores"]
