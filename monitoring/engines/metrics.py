@@ -10,7 +10,8 @@ since a monitoring window may legitimately hold one class.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from monitoring.engines.estimation import auc_from_bins
 from monitoring.engines.univariate import ks_statistic_sorted
 
 EPS = float(np.finfo(np.float64).eps)
@@ -210,6 +212,118 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float | None]:
         "r2": r2(y_true, y_pred),
         "mape": mape(y_true, y_pred),
     }
+
+
+# --- from merged counts (hours posted as summaries) ---------------------------------------------
+
+
+def _binary_from_confusion(confusion: Mapping[str, Mapping[str, int]], positive: str) -> list[int]:
+    """[tp, fp, fn, tn] of a confusion mapping, a label counting as positive when it is
+    `positive`."""
+    cells = [0, 0, 0, 0]
+    for actual, row in confusion.items():
+        for predicted, count in row.items():
+            truth, guess = actual == positive, predicted == positive
+            cells[(0 if truth else 1) if guess else (2 if truth else 3)] += count
+    return cells
+
+
+def ks_from_bins(positive: Sequence[float], negative: Sequence[float]) -> float | None:
+    """The largest gap between the two classes' binned score CDFs, over the bin boundaries (a
+    lower bound of the exact KS statistic); None when either class is empty."""
+    pos, neg = np.asarray(positive, dtype=np.float64), np.asarray(negative, dtype=np.float64)
+    if pos.sum() <= 0 or neg.sum() <= 0:
+        return None
+    return float(np.abs(np.cumsum(pos) / pos.sum() - np.cumsum(neg) / neg.sum()).max())
+
+
+def binary_metrics_from_counts(counts: Mapping[str, Any], *, positive: str) -> dict[str, Any]:
+    """`binary_metrics` of merged hours: accuracy, precision, recall and F1 from the confusion
+    counts (exact); with score bins, ROC AUC and Gini from the bins (ties within a bin count
+    one half, see docs/monitoring.md for the bound), KS over the bin boundaries and the exact
+    mean log loss."""
+    tp, fp, fn, tn = _binary_from_confusion(counts["confusion"], positive)
+    n = tp + fp + fn + tn
+    if n == 0:
+        return {}
+    result: dict[str, Any] = {
+        "n": n,
+        "accuracy": (tp + tn) / n,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
+    scores = counts.get("scores")
+    if scores is not None:
+        auc = auc_from_bins(scores["positive"], scores["negative"])
+        result["roc_auc"] = auc
+        result["gini_norm"] = None if auc is None else 2 * auc - 1
+        result["log_loss"] = scores["log_loss_sum"] / n
+        result["ks"] = ks_from_bins(scores["positive"], scores["negative"])
+    return result
+
+
+def multiclass_metrics_from_counts(counts: Mapping[str, Any]) -> dict[str, Any]:
+    """Accuracy and macro F1 over the labels that occur as true or predicted (as
+    `multiclass_metrics` on the rows), from the confusion counts."""
+    confusion = counts["confusion"]
+    true_total: dict[str, int] = {}
+    predicted_total: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for actual, row in confusion.items():
+        for predicted, count in row.items():
+            true_total[actual] = true_total.get(actual, 0) + count
+            predicted_total[predicted] = predicted_total.get(predicted, 0) + count
+            if actual == predicted:
+                hits[actual] = hits.get(actual, 0) + count
+    n = sum(true_total.values())
+    if n == 0:
+        return {}
+    labels = sorted(
+        {label for label, total in true_total.items() if total}
+        | {label for label, total in predicted_total.items() if total}
+    )
+    scores = [
+        _ratio(
+            2 * hits.get(label, 0),
+            true_total.get(label, 0) + predicted_total.get(label, 0),
+        )
+        for label in labels
+    ]
+    return {"n": n, "accuracy": sum(hits.values()) / n, "macro_f1": float(np.mean(scores))}
+
+
+def regression_metrics_from_counts(counts: Mapping[str, Any]) -> dict[str, Any]:
+    """MAE, RMSE, R² and MAPE of merged error sums (as `regression_metrics` on the rows)."""
+    errors = counts["errors"]
+    n = errors["n"]
+    if n == 0:
+        return {}
+    ss_res, ss_tot = errors["squared_sum"], errors["value_m2"]
+    r2_value = (1.0 if ss_res == 0 else 0.0) if ss_tot == 0 else 1.0 - ss_res / ss_tot
+    return {
+        "n": n,
+        "mae": errors["abs_sum"] / n,
+        "rmse": math.sqrt(ss_res / n),
+        "r2": r2_value,
+        "mape": errors["ape_sum"] / n,
+    }
+
+
+def metrics_from_counts(
+    task: str, counts: Mapping[str, Any] | None, *, positive: str
+) -> dict[str, Any]:
+    """The task's metrics of merged performance counts (`steward_client.performance`); an
+    empty dict when the counts cannot be scored (no confusion or errors part)."""
+    if counts is None:
+        return {}
+    if task == "regression":
+        return regression_metrics_from_counts(counts) if "errors" in counts else {}
+    if "confusion" not in counts:
+        return {}
+    if task == "multiclass":
+        return multiclass_metrics_from_counts(counts)
+    return binary_metrics_from_counts(counts, positive=positive)
 
 
 # --- fairness ---------------------------------------------------------------------------------

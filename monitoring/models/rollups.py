@@ -205,7 +205,8 @@ class PostedSummary(models.Model):
     # numeric, and PostgreSQL's own compression of large values is several times slower.
     features = models.BinaryField()
     health = models.JSONField(default=dict)  # steward_client.health contribution
-    performance = models.JSONField(null=True, blank=True)  # confusion counts, kept as sent
+    # steward_client.performance counts, kept as sent; daily performance merges them
+    performance = models.JSONField(null=True, blank=True)
     layout_digest = models.CharField(max_length=64)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 import numpy as np
@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from steward_client.performance import merge_all_performance, performance_counts
 from steward_client.summaries import sha256_hex
 
 from governance import audit
@@ -40,6 +41,7 @@ from monitoring.models import (
 from monitoring.performance.drift_methods import drift_methods_problems, input_features
 from monitoring.performance.selectors import estimated_window, headline_metric, windowed_metric
 from monitoring.rollups import selectors as rollup_selectors
+from monitoring.rollups.posted import PostedDay, posted_days
 from monitoring.rollups.quality_selectors import quality_worst
 from registry.actors import Actor
 from registry.choices import Action, Task
@@ -47,6 +49,8 @@ from registry.models import Deployment
 from registry.services.common import require_object
 
 DAY = dt.timedelta(days=1)
+# The joined rows' columns besides request_id (and "group" with a sensitive attribute).
+JOINED_COLUMNS = ["prediction_label", "prediction_score", "label", "value"]
 # The headline figure of the accuracy axis per task; regression has no higher-is-better
 # figure in [0, 1] but R², which is read the same way.
 
@@ -225,36 +229,85 @@ def _binary(rows: pd.DataFrame, *, threshold: float, positive: str) -> dict[str,
     return metrics.binary_metrics(truth, y_pred=np.asarray(predicted), positive=True)
 
 
+@dataclass(frozen=True)
+class DayFigures:
+    """A day's labelled count, metrics, fairness report and the posted counts merged in."""
+
+    labelled: int
+    metrics: dict[str, float | None]
+    fairness: dict[str, Any]
+    posted: dict[str, Any] | None
+
+
+def day_figures(
+    task: str,
+    joined: pd.DataFrame,
+    posted: PostedDay | None,
+    *,
+    threshold: float,
+    positive: str,
+    attribute: str,
+) -> DayFigures:
+    """The figures of one day. Without posted performance, from the joined rows (exact, as
+    scikit-learn computes them). With it, the rows become the same counts a client posts
+    (`steward_client.performance`), merged with the posted hours', and the metrics come from
+    the merged counts; fairness needs rows per group, which posted hours do not carry, so such
+    a day has none."""
+    posted_counts = posted.performance if posted is not None else []
+    if not posted_counts:
+        figures = task_metrics(task, joined, threshold=threshold, positive=positive)
+        figures.pop("n", None)
+        report = (
+            fairness_figures(joined, threshold=threshold, positive=positive) if attribute else None
+        )
+        fairness: dict[str, Any] = {}
+        if report is not None:
+            fairness = {"attribute": attribute} | report.to_dict()
+            figures["demographic_parity_difference"] = report.demographic_parity_difference
+            figures["disparate_impact_ratio"] = report.disparate_impact_ratio
+        return DayFigures(len(joined), _clean(figures), fairness, None)
+    rows = performance_counts(task, joined, positive=positive, threshold=threshold)
+    merged = merge_all_performance([rows, *posted_counts])
+    figures = metrics.metrics_from_counts(task, merged, positive=positive)
+    figures.pop("n", None)
+    labelled = int(merged["labelled"]) if merged is not None else len(joined)
+    return DayFigures(labelled, _clean(figures), {}, merge_all_performance(posted_counts))
+
+
 def daily_performance_compute(*, deployment: Deployment, day: dt.date) -> DailyPerformance | None:
-    """Store the metrics of `day` (None and nothing stored when the day has no predictions)."""
+    """Store the metrics of `day`, its raw rows and posted hours merged (None and nothing
+    stored when the day has no predictions)."""
     task = deployment.version.model.task
     settings_row = settings_get(deployment)
     attribute = settings_row.sensitive_attribute if task == Task.BINARY else ""
     predictions, joined = joined_day(deployment, day, attribute=attribute)
-    if predictions == 0:
+    posted = posted_days(deployment, [day]).get(day)
+    if posted is not None:
+        predictions += posted.predictions
+        if joined.empty:
+            joined = pd.DataFrame(columns=["request_id", *JOINED_COLUMNS])
+    if predictions == 0 and posted is None:
         return None
     threshold = float(deployment.decision_threshold) if deployment.decision_threshold else 0.5
     positive = settings_row.positive_label
-    figures = task_metrics(task, joined, threshold=threshold, positive=positive)
-    figures.pop("n", None)
-    report = fairness_figures(joined, threshold=threshold, positive=positive) if attribute else None
-    fairness: dict[str, Any] = {}
-    if report is not None:
-        fairness = {"attribute": attribute} | report.to_dict()
-        figures["demographic_parity_difference"] = report.demographic_parity_difference
-        figures["disparate_impact_ratio"] = report.disparate_impact_ratio
+    figures = day_figures(
+        task, joined, posted, threshold=threshold, positive=positive, attribute=attribute
+    )
+    digest = performance_input_digest(joined)
+    if figures.posted is not None:
+        digest = sha256_hex({"rows": digest, "posted": figures.posted})
     row, _ = DailyPerformance.objects.update_or_create(
         deployment=deployment,
         day=day,
         defaults={
             "task": task,
             "predictions": predictions,
-            "labelled": len(joined),
-            "metrics": _clean(figures),
-            "fairness": fairness,
+            "labelled": figures.labelled,
+            "metrics": figures.metrics,
+            "fairness": figures.fairness,
             "decision_threshold": threshold if task == Task.BINARY else None,
             "positive_label": positive if task == Task.BINARY else "",
-            "input_digest": performance_input_digest(joined),
+            "input_digest": digest,
         },
     )
     return row
@@ -327,42 +380,38 @@ def joined_days(
 def performance_days_list_compute(
     *, deployment: Deployment, days: list[dt.date]
 ) -> list[DailyPerformance]:
-    """Daily performance for each of the given UTC days that has predictions: the same rows
-    as `daily_performance_compute` day by day, in a constant number of statements (three
-    reads, one upsert) however many days."""
+    """Daily performance for each of the given UTC days that has predictions, raw or posted:
+    the same figures as `daily_performance_compute` day by day, in a constant number of
+    statements (four reads, one upsert) however many days."""
     if not days:
         return []
     task = deployment.version.model.task
     settings_row = settings_get(deployment)
     attribute = settings_row.sensitive_attribute if task == Task.BINARY else ""
     counts, joined = joined_days(deployment, days, attribute=attribute)
+    posted = posted_days(deployment, days)
     threshold = float(deployment.decision_threshold) if deployment.decision_threshold else 0.5
     positive = settings_row.positive_label
     by_day = dict(iter(joined.groupby("day"))) if not joined.empty else {}
     rows = []
-    for day, predictions in sorted(counts.items()):
+    for day in sorted(set(counts.index) | set(posted)):
+        predictions = int(counts.get(day, 0))
+        day_posted = posted.get(day)
+        if day_posted is not None:
+            predictions += day_posted.predictions
         labelled = by_day.get(day, joined.iloc[0:0]).drop(columns="day")
-        figures = task_metrics(task, labelled, threshold=threshold, positive=positive)
-        figures.pop("n", None)
-        report = (
-            fairness_figures(labelled, threshold=threshold, positive=positive)
-            if attribute
-            else None
+        figures = day_figures(
+            task, labelled, day_posted, threshold=threshold, positive=positive, attribute=attribute
         )
-        fairness: dict[str, Any] = {}
-        if report is not None:
-            fairness = {"attribute": attribute} | report.to_dict()
-            figures["demographic_parity_difference"] = report.demographic_parity_difference
-            figures["disparate_impact_ratio"] = report.disparate_impact_ratio
         rows.append(
             DailyPerformance(
                 deployment=deployment,
                 day=day,
                 task=task,
-                predictions=int(predictions),
-                labelled=len(labelled),
-                metrics=_clean(figures),
-                fairness=fairness,
+                predictions=predictions,
+                labelled=figures.labelled,
+                metrics=figures.metrics,
+                fairness=figures.fairness,
             )
         )
     return DailyPerformance.objects.bulk_create(

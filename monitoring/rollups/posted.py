@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import orjson
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from steward_client.health import empty_health, health_problems, merge_health
+from steward_client.performance import AUC_BINS, finite
 from steward_client.summaries import (
     FORMAT,
     CategoricalLayout,
@@ -47,11 +48,12 @@ from monitoring.rollups.profiles import (
 )
 from registry import limits
 from registry.actors import Actor
-from registry.choices import Action
+from registry.choices import Action, Task
 from registry.models import Deployment, ModelVersion
 from registry.services.common import require_object
 
 HOUR = dt.timedelta(hours=1)
+ERROR_FIELDS = ("abs_sum", "squared_sum", "ape_sum", "value_sum", "value_m2")
 DEFAULT_SOURCE = "default"
 MAX_SOURCE_LENGTH = 200
 
@@ -92,6 +94,8 @@ def layouts_describe(*, version: ModelVersion) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": version.pk,
+        # The model's task tells a client how to count an hour's performance.
+        "task": version.model.task,
         "digest": profile.digest,
         "features": layouts,
         "prediction": prediction,
@@ -183,7 +187,7 @@ def _numeric_problems(summary: NumericSummary, layout: NumericLayout, count: int
 
 
 def _hour_problems(
-    index: int, entry: Any, layouts: dict[str, Layout], now: dt.datetime
+    index: int, entry: Any, layouts: dict[str, Layout], now: dt.datetime, task: str
 ) -> tuple[_Hour | None, list[tuple[str, str]]]:
     path = f"hours[{index}]"
     if not isinstance(entry, dict):
@@ -232,18 +236,28 @@ def _hour_problems(
             problems.append((f"{path}.performance", why))
         else:
             problems += [
-                (f"{path}.performance{where}", m) for where, m in _performance_problems(performance)
+                (f"{path}.performance{where}", m)
+                for where, m in _performance_problems(performance, task)
             ]
     if problems or hour is None:
         return None, problems
     return _Hour(hour, count, posted, health, performance), []
 
 
-def _performance_problems(data: Any) -> list[tuple[str, str]]:
-    """Confusion counts where labels are known: {"labelled": n, "confusion": {"<actual>":
-    {"<predicted>": n}}}; kept as sent (see docs/monitoring.md)."""
+def _performance_problems(data: Any, task: str) -> list[tuple[str, str]]:
+    """What is wrong with an hour's performance counts (`steward_client.performance`; format
+    in docs/monitoring.md), as (path below "performance", message) pairs."""
     if not isinstance(data, dict) or not _natural(data.get("labelled")):
         return [(".labelled", "must be a non-negative integer")]
+    unknown = sorted(set(data) - {"labelled", "confusion", "scores", "errors"})
+    if unknown:
+        return [(f".{unknown[0]}", "is not a performance field")]
+    if task == Task.REGRESSION:
+        if "confusion" in data or "scores" in data:
+            return [(".confusion", "a regression model's hours carry errors, not confusion")]
+        return _errors_problems(data.get("errors"), data["labelled"]) if "errors" in data else []
+    if "errors" in data:
+        return [(".errors", "a classifier's hours carry confusion counts, not errors")]
     confusion = data.get("confusion", {})
     if not isinstance(confusion, dict):
         return [(".confusion", "must map actual labels to {predicted label: count}")]
@@ -252,13 +266,57 @@ def _performance_problems(data: Any) -> list[tuple[str, str]]:
         if not isinstance(row, dict) or not all(_natural(n) for n in row.values()):
             return [(f".confusion.{actual}", "must map predicted labels to counts")]
         total += sum(row.values())
-    if confusion and total != data["labelled"]:
-        return [(".confusion", "its counts must add up to labelled")]
+    if total > data["labelled"]:
+        return [(".confusion", "its counts cannot exceed labelled")]
+    if "scores" in data:
+        if task != Task.BINARY:
+            return [(".scores", "only a binary model's hours carry score bins")]
+        return _scores_problems(data["scores"], total)
+    return []
+
+
+def _scores_problems(scores: Any, decided: int) -> list[tuple[str, str]]:
+    """Score bins of a binary hour: one count per bin and class, adding up to the confusion's
+    rows, and the summed log loss."""
+    if not isinstance(scores, dict):
+        return [(".scores", "must be {positive, negative, log_loss_sum}")]
+    for part in ("positive", "negative"):
+        counts = scores.get(part)
+        if (
+            not isinstance(counts, list)
+            or len(counts) != AUC_BINS
+            or not all(_natural(n) for n in counts)
+        ):
+            return [(f".scores.{part}", f"must be {AUC_BINS} non-negative integer counts")]
+    if sum(scores["positive"]) + sum(scores["negative"]) != decided:
+        return [(".scores", "its counts must add up to the confusion's counts")]
+    loss = scores.get("log_loss_sum")
+    if not finite(loss) or loss < 0:
+        return [(".scores.log_loss_sum", "must be a finite non-negative number")]
+    if set(scores) - {"positive", "negative", "log_loss_sum"}:
+        return [(".scores", "holds fields other than positive, negative and log_loss_sum")]
+    return []
+
+
+def _errors_problems(errors: Any, labelled: int) -> list[tuple[str, str]]:
+    """Error sums of a regression hour: `n` rows (at most labelled), finite sums, the
+    non-negative ones non-negative."""
+    if not isinstance(errors, dict):
+        return [(".errors", f"must be {{{', '.join(ERROR_FIELDS)}}}")]
+    if set(errors) != {"n", *ERROR_FIELDS}:
+        return [(".errors", f"must hold exactly n, {', '.join(ERROR_FIELDS)}")]
+    if not _natural(errors["n"]) or errors["n"] > labelled:
+        return [(".errors.n", "must be a non-negative integer, at most labelled")]
+    for name in ERROR_FIELDS:
+        value = errors[name]
+        if not finite(value) or (name != "value_sum" and value < 0):
+            kind = "finite number" if name == "value_sum" else "finite non-negative number"
+            return [(f".errors.{name}", f"must be a {kind}")]
     return []
 
 
 def _body_hours(
-    body: Any, layouts: dict[str, Layout], digest: str, version_id: int
+    body: Any, layouts: dict[str, Layout], digest: str, version_id: int, task: str
 ) -> tuple[list[_Hour], str]:
     if not isinstance(body, dict):
         raise SummariesRejected([("", "the body must be a JSON object")])
@@ -284,7 +342,7 @@ def _body_hours(
     problems: list[tuple[str, str]] = []
     seen: dict[dt.datetime, int] = {}
     for index, entry in enumerate(entries):
-        hour, found = _hour_problems(index, entry, layouts, now)
+        hour, found = _hour_problems(index, entry, layouts, now, task)
         problems += found
         if hour is not None:
             if hour.hour in seen:
@@ -306,7 +364,8 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
     require_object(actor, Action.DEPLOY, deployment)
     profile = _profile(deployment.version)
     layouts = profile_layouts(profile)
-    hours, source = _body_hours(body, layouts, profile.digest, deployment.version_id)
+    task = deployment.version.model.task
+    hours, source = _body_hours(body, layouts, profile.digest, deployment.version_id, task)
     stamps = [hour.hour for hour in hours]
     now = timezone.now()
     with transaction.atomic():
@@ -416,6 +475,48 @@ def posted_hours(
     return merged
 
 
+@dataclass
+class PostedDay:
+    """What one UTC day's posted hours give its daily performance."""
+
+    predictions: int = 0  # posted rows that are not errors (as raw days count "ok" events)
+    performance: list[dict[str, Any]] = field(default_factory=list)  # the hours that carry it
+
+
+def _day_runs(days: list[dt.date]) -> Q:
+    """The days as ranges of `hour`, consecutive days merged into one range."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    condition = Q()
+    for first, last in runs:
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(last, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1)
+        condition |= Q(hour__gte=start, hour__lt=end)
+    return condition
+
+
+def posted_days(deployment: Deployment, days: list[dt.date]) -> dict[dt.date, PostedDay]:
+    """{day: PostedDay} for the given UTC days that hold posted hours, in one query. Every
+    source's rows count, on any reference profile: outcomes do not depend on the layouts, and
+    a source re-posting an hour replaces its row whatever the profile."""
+    found: dict[dt.date, PostedDay] = {}
+    if not days:
+        return found
+    rows = PostedSummary.objects.filter(_day_runs(days), deployment=deployment).values_list(
+        "hour", "count", "health__errors", "performance"
+    )
+    for hour, count, errors, performance in rows.iterator(chunk_size=500):
+        posted = found.setdefault(hour.astimezone(dt.UTC).date(), PostedDay())
+        posted.predictions += count - int(errors or 0)
+        if performance is not None:
+            posted.performance.append(performance)
+    return found
+
+
 def posted_counts(
     deployment: Deployment, start: dt.datetime, end: dt.datetime, profile_digest: str
 ) -> dict[dt.datetime, int]:
@@ -435,10 +536,12 @@ __all__ = [
     "CategoricalLayout",
     "LayoutMismatch",
     "NoLayouts",
+    "PostedDay",
     "PostedHour",
     "SummariesRejected",
     "layouts_describe",
     "posted_counts",
+    "posted_days",
     "posted_hours",
     "summaries_post",
 ]

@@ -98,3 +98,101 @@ def test_a_stale_layout_digest_is_a_conflict_for_the_client(steward, deployment)
     frame = rows(hourly.floor_hour(timezone.now()) - 3 * HOUR)
     with pytest.raises(Conflict, match="layouts"):
         steward.post_summaries(deployment.pk, "0" * 64, hourly_summaries(frame, layouts))
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Scores, and true labels for about two rows in three ("approve" likelier with a higher
+    score); the rest have no ground truth yet."""
+    rng = np.random.default_rng(8)
+    frame = frame.assign(score=rng.uniform(0, 1, len(frame)).round(4))
+    truth = np.where(rng.uniform(0, 1, len(frame)) < frame["score"], "approve", "deny")
+    return frame.assign(label=pd.Series(truth, dtype=object).where(rng.random(len(frame)) < 0.67))
+
+
+def twins(deployment, steward) -> tuple:
+    """Two deployments of the fixture's version deciding alike (threshold 0.45, positive
+    "approve"): one fed raw, one fed summaries."""
+    pair = tuple(
+        factories.deployment(
+            version=deployment.version,
+            endpoint=f"https://serving.example.org/{name}/predict",
+            decision_threshold="0.45",
+        )
+        for name in ("raw-twin", "summary-twin")
+    )
+    for twin in pair:
+        steward.monitoring_settings(twin.pk, positive_label="approve")
+    return pair
+
+
+def log_raw(steward, deployment_id: int, frame: pd.DataFrame) -> None:
+    events = [
+        {
+            "request_id": row["request_id"],
+            "timestamp": row["timestamp"].isoformat(),
+            "features": {name: row[name] for name in ("age", "income", "region")},
+            "prediction": row["prediction"],
+            "score": row["score"],
+            "latency_ms": row["latency_ms"],
+        }
+        for row in frame.to_dict("records")
+    ]
+    steward.log_predictions(deployment_id, events)
+    known = frame.dropna(subset=["label"])
+    steward.post_ground_truth(deployment_id, known[["request_id", "label"]].to_dict("records"))
+
+
+def performance_of(steward, deployment_id: int) -> dict:
+    return {row["day"]: row for row in steward.performance(deployment_id, days=3)}
+
+
+def assert_same(got: dict, expected: dict) -> None:
+    assert got.keys() == expected.keys() and expected
+    for day, row in expected.items():
+        assert (got[day]["predictions"], got[day]["labelled"]) == (
+            row["predictions"],
+            row["labelled"],
+        )
+        assert row["labelled"] > 0
+        for name in ("accuracy", "precision", "recall", "f1", "log_loss"):
+            assert got[day]["metrics"][name] == pytest.approx(row["metrics"][name], abs=1e-9)
+        assert got[day]["metrics"]["roc_auc"] == pytest.approx(row["metrics"]["roc_auc"], abs=0.01)
+
+
+def test_hours_with_labels_give_the_performance_of_the_same_rows_logged_raw(steward, deployment):
+    raw, deployment = twins(deployment, steward)
+    decision = steward.performance_settings(deployment.pk)
+    assert decision == {"positive_label": "approve", "threshold": 0.45}
+    start = hourly.floor_hour(timezone.now()) - 3 * HOUR
+    frame = labelled(rows(start))
+    log_raw(steward, raw.pk, frame)
+    layouts = steward.layouts(deployment.version_id)
+    hours = hourly_summaries(frame, layouts, **decision)
+    assert all("scores" in hour["performance"] for hour in hours)
+    steward.post_summaries(deployment.pk, layouts["digest"], hours)
+    for target in (raw, deployment):
+        target.refresh_from_db()
+        jobs.deployment_monitor(deployment=target, start=start, end=start + 2 * HOUR)
+    assert_same(performance_of(steward, deployment.pk), performance_of(steward, raw.pk))
+
+
+def test_the_summary_logger_posts_the_performance_of_rows_logged_with_labels(steward, deployment):
+    raw, deployment = twins(deployment, steward)
+    start = hourly.floor_hour(timezone.now()) - 3 * HOUR
+    frame = labelled(rows(start))
+    log_raw(steward, raw.pk, frame)
+    with steward.summary_logger(deployment.pk, source="host-a", flush_rows=70) as logger:
+        for row in frame.to_dict("records"):
+            logger.log(
+                row["request_id"],
+                {name: row[name] for name in ("age", "income", "region")},
+                prediction=row["prediction"],
+                score=row["score"],
+                latency_ms=row["latency_ms"],
+                timestamp=row["timestamp"],
+                label=row["label"],
+            )
+    for target in (raw, deployment):
+        target.refresh_from_db()
+        jobs.deployment_monitor(deployment=target, start=start, end=start + 2 * HOUR)
+    assert_same(performance_of(steward, deployment.pk), performance_of(steward, raw.pk))

@@ -373,6 +373,19 @@ class Steward:
             body["source"] = source
         return cast("JSON", self.post(f"deployments/{deployment_id}/summaries/", body))
 
+    def performance_settings(self, deployment_id: int) -> JSON:
+        """How Steward decides a binary prediction of the deployment: {"positive_label",
+        "threshold"} (its monitoring settings' positive label, its decision threshold or 0.5),
+        what summary mode needs to count an hour's performance as Steward would."""
+        deployment = self.get_deployment(deployment_id)
+        settings = self.monitoring_settings(deployment_id)
+        threshold = deployment.get("decision_threshold")
+        return {
+            "positive_label": settings.get("positive_label") or "1",
+            # As the server reads it: no threshold (or zero) means 0.5.
+            "threshold": float(threshold) if threshold and float(threshold) else 0.5,
+        }
+
     def summary_logger(self, deployment_id: int, **options: Any) -> Any:
         """A logger that sends hourly summaries instead of events (`SummaryLogger`)."""
         from steward_client.summary_mode import SummaryLogger

@@ -21,12 +21,14 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from steward_client.health import health_contribution, merge_health
+from steward_client.performance import merge_performance, performance_counts
 from steward_client.summaries import (
     CategoricalLayout,
     Layout,
@@ -93,6 +95,47 @@ def _prediction_values(frame: pd.DataFrame, layout: Layout, prediction: str, sco
     return np.asarray([None if pd.isna(v) else str(v) for v in frame[prediction]], dtype=object)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """Where an hour's ground truth is and how Steward decides a binary prediction: the
+    `label` (classifiers) and `value` (regression) columns, the model's task, and the
+    deployment's positive label and decision threshold (`Steward.performance_settings`)."""
+
+    task: str | None = None
+    label: str = "label"
+    value: str = "value"
+    positive_label: str = "1"
+    threshold: float = 0.5
+
+    def present(self, frame: pd.DataFrame) -> bool:
+        return self.task is not None and (self.label in frame or self.value in frame)
+
+
+def _performance(
+    part: pd.DataFrame, outcomes: Outcomes, *, prediction: str, score: str
+) -> dict[str, Any]:
+    """The hour's performance counts over its "ok" rows, as Steward counts the same events
+    joined with their ground truth (errors are never joined)."""
+    ok = part[~_errors(part)]
+    empty = pd.Series(None, index=ok.index, dtype=object)
+    rows = pd.DataFrame(
+        {
+            "label": ok.get(outcomes.label, empty),
+            "value": pd.to_numeric(ok[outcomes.value], errors="coerce")
+            if outcomes.value in ok
+            else empty,
+            "prediction_label": ok.get(prediction, empty),
+            "prediction_score": pd.to_numeric(ok[score], errors="coerce") if score in ok else empty,
+        },
+        index=ok.index,
+    )
+    rows["label"] = rows["label"].map(lambda v: None if pd.isna(v) else str(v))
+    assert outcomes.task is not None
+    return performance_counts(
+        outcomes.task, rows, positive=outcomes.positive_label, threshold=outcomes.threshold
+    )
+
+
 def _hour_entry(
     part: pd.DataFrame,
     features: dict[str, Layout],
@@ -101,6 +144,7 @@ def _hour_entry(
     request_id: str,
     prediction: str,
     score: str,
+    outcomes: Outcomes,
 ) -> dict[str, Any]:
     keys = row_keys(part[request_id])
     summaries = {
@@ -115,7 +159,7 @@ def _hour_entry(
     if prediction_layout is not None:
         values = _prediction_values(part, prediction_layout, prediction, score)
         predicted = summarize(values, prediction_layout, row_keys=keys).to_dict()
-    return {
+    entry = {
         "count": len(part),
         "features": summaries,
         "prediction": predicted,
@@ -128,6 +172,9 @@ def _hour_entry(
             memory=_numbers(part, "memory"),
         ),
     }
+    if outcomes.present(part):
+        entry["performance"] = _performance(part, outcomes, prediction=prediction, score=score)
+    return entry
 
 
 def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray | None:
@@ -145,6 +192,10 @@ def hourly_summaries(
     request_id: str = "request_id",
     prediction: str = "prediction",
     score: str = "score",
+    label: str = "label",
+    value: str = "value",
+    positive_label: str = "1",
+    threshold: float = 0.5,
 ) -> list[dict[str, Any]]:
     """The `hours` entries of a summaries post for one deployment's rows in `frame`.
 
@@ -152,7 +203,20 @@ def hourly_summaries(
     without a column counts as missing in every row), plus `timestamp` (datetimes, naive ones
     read as UTC), `request_id`, the `prediction` label and/or `score`, and the optional health
     columns `latency_ms`, `status` ("ok" / "error") or `error`, `cache_hit`, `cpu`, `memory`.
+
+    When the frame carries ground truth (a `label` column for a classifier, `value` for a
+    regression; empty where unknown), each hour also gets its performance counts
+    (`steward_client.performance`), the model's task taken from `layouts`. A binary model's
+    predictions are decided as Steward decides them: pass the deployment's `positive_label`
+    and decision `threshold` (`Steward.performance_settings(deployment_id)` gives both).
     """
+    outcomes = Outcomes(
+        task=layouts.get("task"),
+        label=label,
+        value=value,
+        positive_label=positive_label,
+        threshold=threshold,
+    )
     features, prediction_layout = layouts_from(layouts)
     stamps = pd.to_datetime(frame[timestamp], utc=True)
     ordered = frame.assign(_stamp=stamps).sort_values("_stamp", kind="mergesort")
@@ -166,6 +230,7 @@ def hourly_summaries(
             request_id=request_id,
             prediction=prediction,
             score=score,
+            outcomes=outcomes,
         )
         out.append({"hour": _iso_hour(hour), **entry})
     return out
@@ -185,7 +250,7 @@ def merge_entries(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         merged: Summary = merge(summary_from_dict(x), summary_from_dict(y))
         return merged.to_dict()
 
-    return {
+    merged = {
         "hour": a["hour"],
         "count": a["count"] + b["count"],
         "features": {
@@ -194,6 +259,9 @@ def merge_entries(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "prediction": both(a["prediction"], b["prediction"]),
         "health": merge_health(a["health"], b["health"]),
     }
+    if "performance" in a or "performance" in b:
+        merged["performance"] = merge_performance(a.get("performance"), b.get("performance"))
+    return merged
 
 
 class SummaryLogger:
@@ -224,6 +292,8 @@ class SummaryLogger:
         if version_id is None:
             version_id = int(client.get_deployment(deployment_id)["version"])
         self.layouts = client.layouts(version_id)
+        # How the deployment decides a binary prediction, for rows logged with their label.
+        self.decision = client.performance_settings(deployment_id)
         self.source = source or f"{socket.gethostname()}-{os.getpid()}"
         self.flush_rows = flush_rows
         self.max_delay = max_delay
@@ -249,7 +319,9 @@ class SummaryLogger:
         timestamp: float | dt.datetime | str | None = None,
         **extra: Any,
     ) -> None:
-        """Keep one prediction (the signature of `PredictionLogger.log`)."""
+        """Keep one prediction (the signature of `PredictionLogger.log`). Ground truth known
+        at the time goes in `extra` as `label=` (classifiers) or `value=` (regression), and
+        the hour's performance counts are posted with its summaries."""
         stamp = time.time() if timestamp is None else timestamp
         if isinstance(stamp, int | float):
             stamp = dt.datetime.fromtimestamp(float(stamp), tz=dt.UTC)
@@ -282,7 +354,12 @@ class SummaryLogger:
             rows, self._rows = self._rows, []
             if not rows:
                 return 0
-            entries = hourly_summaries(pd.DataFrame(rows), self.layouts)
+            entries = hourly_summaries(
+                pd.DataFrame(rows),
+                self.layouts,
+                positive_label=self.decision["positive_label"],
+                threshold=self.decision["threshold"],
+            )
             changed, late = [], []
             for entry in entries:
                 if entry["hour"] in self._forgotten:
