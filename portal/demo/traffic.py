@@ -175,8 +175,9 @@ def _summary_fed(deployment: Deployment) -> bool:
 def _post_summaries(
     deployment: Deployment, generated: traffic_generator.Traffic, actor: User
 ) -> int | None:
-    """Post the traffic as hourly summaries built with the client's summary mode, a week of
-    hours per body; None when the version has no layouts (its events are posted instead)."""
+    """Post the traffic as hourly summaries built with the client's summary mode (with the
+    known outcomes' performance counts), a week of hours per body; None when the version has
+    no layouts (its events are posted instead)."""
     from steward_client.summary_mode import hourly_summaries
 
     try:
@@ -194,6 +195,12 @@ def _post_summaries(
     frame["score"] = events["score"].where(ok, None)
     for name in ("latency_ms", "status", "cache_hit", "cpu", "memory"):
         frame[name] = events[name]
+    # The serving host summarises an hour once its outcomes are in: its performance travels
+    # with it (a regression's observed value; a classifier's label).
+    truth = "truth_value" if generated.task == "regression" else "truth_label"
+    frame["value" if generated.task == "regression" else "label"] = events[truth].where(
+        events["has_truth"].astype(bool), None
+    )
     hours = hourly_summaries(frame, layouts)
     for first in range(0, len(hours), 7 * 24):
         body = {

@@ -212,6 +212,9 @@ def test_one_deployment_is_fed_31_days_of_hourly_summaries_instead_of_events(see
     assert not PredictionEvent.objects.filter(deployment=deployment).exists()
     activity = DeploymentActivity.objects.get(deployment=deployment)
     assert activity.predictions == sum(posted.values_list("count", flat=True)) > 0
+    # The known outcomes travel with the hours: the day's performance is computed from them.
+    labelled = sum(p["labelled"] for p in posted.values_list("performance", flat=True) if p)
+    assert 0 < labelled <= activity.predictions
     assert f"{name} v1 {environment}:" in seeded and "sent as hourly summaries" in seeded
 
 
