@@ -212,7 +212,8 @@ def test_late_events_for_a_built_hour_are_rolled_up_by_the_next_run(deployment):
 
 def test_an_hour_90_days_old_is_built_with_its_day_and_its_drift_window(deployment):
     end = hourly.floor_hour(timezone.now())
-    old = end - 90 * 24 * HOUR
+    # Both hours on one UTC day, whatever the time of the run (at 23:00 they were not).
+    old = dt.datetime.combine((end - 90 * 24 * HOUR).date(), dt.time(10), tzinfo=dt.UTC)
     post_events(deployment, old, hours=2, per_hour=30)
     # A drift window stored long ago that holds the old hour is recomputed too.
     DriftResult.objects.create(
