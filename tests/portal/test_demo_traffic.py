@@ -9,8 +9,6 @@ import io
 import pandas as pd
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from scipy.stats import ks_2samp
 from sklearn.metrics import accuracy_score
 
@@ -26,22 +24,9 @@ from portal.demo import traffic as demo_traffic
 from portal.demo import traffic_generator as traffic
 from registry.choices import DeploymentStatus
 from registry.models import Deployment
-from tests.portal.test_seed_demo import _TRAINED
+from tests.portal.demo_seed import cached_train, module_seed
 
 END = dt.datetime(2026, 11, 22, 7, tzinfo=dt.UTC)
-
-
-def _train(problem, split, *, algorithm, training_share=1.0):
-    """Training is deterministic: fit each plan once per session (shared with the seed tests)."""
-    key = (problem.key, algorithm, training_share)
-    if key not in _TRAINED:
-        _TRAINED[key] = _real_train(
-            problem, split, algorithm=algorithm, training_share=training_share
-        )
-    return _TRAINED[key]
-
-
-_real_train = training.train
 
 
 # --- the pure generator ------------------------------------------------------------------
@@ -52,7 +37,7 @@ def breast_production():
     spec = catalog.BREAST_CANCER
     problem = training.load_problem(spec.problem)
     split = training.split_problem(problem)
-    trained = _train(problem, split, algorithm=spec.versions[0].algorithm)
+    trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
     plan = traffic.plan_for(spec, environment="production", version=1, traffic_share=90)
 
     def generate():
@@ -123,7 +108,7 @@ def test_the_diabetes_production_traffic_sends_bmi_empty_in_recent_events_only()
     spec = catalog.DIABETES
     problem = training.load_problem(spec.problem)
     split = training.split_problem(problem)
-    trained = _train(problem, split, algorithm=spec.versions[0].algorithm)
+    trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
     plan = traffic.plan_for(spec, environment="production", version=1)
     generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END)
     times = generated.events["timestamp"]
@@ -143,24 +128,8 @@ def test_the_diabetes_production_traffic_sends_bmi_empty_in_recent_events_only()
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     """One seed for the module, rolled back at its end (the seed is the slow part)."""
-    root = tmp_path_factory.mktemp("traffic")
-    files = override_settings(
-        MEDIA_ROOT=root / "media",
-        STEWARD_AUDIT_CHECKPOINT_DIR=root / "audit-checkpoints",
-        STEWARD_AUDIT_KEY=root / "keys" / "audit-ed25519.pem",
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        files,
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        patch.setattr(training, "train", _train)
-        out = io.StringIO()
-        call_command("seed_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
+    with module_seed(django_db_blocker, tmp_path_factory.mktemp("traffic")) as output:
+        yield output
 
 
 def _active() -> list[Deployment]:

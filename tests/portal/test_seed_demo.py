@@ -28,51 +28,27 @@ from monitoring.models import (
     ReferenceProfile,
     StaleHour,
 )
-from portal.demo import cards, catalog, seeding, training
+from portal.demo import cards, catalog, seeding
 from portal.models import ApiToken
 from portal.security.tokens import digest
-from registry import services
 from registry.choices import ArtifactKind, DeploymentStatus, Stage
 from registry.models import Artifact, Dataset, Deployment, ModelVersion, RegisteredModel
 from tests.conftest import on_postgresql
+from tests.portal.demo_seed import VERSION_COUNTS, module_seed
 
 pytestmark = pytest.mark.django_db
 
-VERSION_COUNTS = {
-    "Breast cancer diagnosis": 3,
-    "Diabetes progression": 2,
-    "Wine cultivar": 2,
-    # v3: retrained by Steward when the production accuracy decayed (portal/demo/retraining.py)
-    "Heart attack risk": 3,
-}
-_TRAINED: dict[tuple[str, str, float], training.TrainedModel] = {}
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One seed for the module (the slow part), rolled back at its end; what it printed."""
+    with module_seed(django_db_blocker, tmp_path_factory.mktemp("seed")) as output:
+        yield output
 
 
 @pytest.fixture(autouse=True)
-def _train_each_plan_once(monkeypatch):
-    """Training is deterministic (see test_demo_training); fit each plan once per session so
-    these tests spend their time on the registry side."""
-    real_train = training.train
-
-    def train(problem, split, *, algorithm, training_share=1.0):
-        key = (problem.key, algorithm, training_share)
-        if key not in _TRAINED:
-            _TRAINED[key] = real_train(
-                problem, split, algorithm=algorithm, training_share=training_share
-            )
-        return _TRAINED[key]
-
-    monkeypatch.setattr(training, "train", train)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def seeded(db):
-    call_command("seed_demo", "--quiet")
+def _media_in_tmp():
+    """The module's seed keeps its files for every test (they are the module's, not a test's)."""
 
 
 def _counts() -> dict[str, int]:
@@ -274,37 +250,13 @@ def test_demo_users_log_in_with_the_documented_passwords(seeded):
     assert ApiToken.objects.filter(user__username="scientist").exists()
 
 
-def test_output_lists_each_model_and_the_demo_logins(db):
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    text = out.getvalue()
+def test_output_lists_each_model_and_the_demo_logins(seeded):
     for name in VERSION_COUNTS:
-        assert name in text
+        assert name in seeded
     for login in seeding.DEMO_LOGINS:
-        assert login.password in text
-    [secret] = re.findall(r"Authorization: Token (\w+)", text)
+        assert login.password in seeded
+    [secret] = re.findall(r"Authorization: Token (\w+)", seeded)
     assert ApiToken.objects.get(user__username="scientist").digest == digest(secret)
-
-
-def test_quiet_prints_nothing(db):
-    out = io.StringIO()
-    call_command("seed_demo", "--quiet", stdout=out)
-    assert out.getvalue() == ""
-
-
-def test_a_failing_model_leaves_no_rows_or_files_and_the_next_run_completes(
-    db, monkeypatch, settings
-):
-    def fail(**_kwargs):
-        raise RuntimeError("registry unreachable")
-
-    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
-        patched.setattr(services, "artifact_link", fail)
-        call_command("seed_demo", "--quiet")
-    assert RegisteredModel.objects.count() == Dataset.objects.count() == 0
-    assert not [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
-    call_command("seed_demo", "--quiet")
-    assert RegisteredModel.objects.count() == len(VERSION_COUNTS)
 
 
 def test_the_seeded_audit_trail_verifies(seeded):
