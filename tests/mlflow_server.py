@@ -158,7 +158,10 @@ class MlflowServer:
                     )
                     mlflow.log_metrics({{"accuracy": float(model.score(X[:, :5], y)), "n": 569}})
                     info = mlflow.sklearn.log_model(
-                        model, name="model", registered_model_name={name!r}
+                        model,
+                        name="model",
+                        registered_model_name={name!r},
+                        pip_requirements=["scikit-learn"],
                     )
                     versions.append(str(info.registered_model_version))
             print(json.dumps({{"versions": versions}}))
