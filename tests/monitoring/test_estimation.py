@@ -399,3 +399,20 @@ def test_a_multiclass_reference_without_per_class_scores_estimates_no_roc_auc(db
     _multiclass_events(deployment, _multiclass_rows(rng, 300), DAY1, labelled=False, prefix="p")
     [row] = _compute(deployment, n_days=1)
     assert "accuracy" in row.estimated and "roc_auc" not in row.estimated
+
+
+def test_performance_tab_draws_multiclass_auc_realised_and_estimated(multiclass, client):
+    deployment, _ = multiclass
+    _compute(deployment)
+    client.force_login(deployment.version.model.owner)
+    url = reverse("monitoring:deployment-performance", args=[deployment.pk])
+    query = {"start": str(DAY1), "end": str(DAY1 + dt.timedelta(days=2)), "metric": "roc_auc"}
+    page = client.get(url, query)
+    assert page.status_code == 200
+    chart = page.context["chart"]
+    by_label = {dataset["label"]: dataset["data"] for dataset in chart["datasets"]}
+    realised = by_label["AUC (macro one-vs-rest)"]
+    estimated = by_label["Estimated AUC (macro one-vs-rest)"]
+    first = DailyEstimate.objects.get(deployment=deployment, day=DAY1)
+    assert realised[0] == pytest.approx(first.realised["roc_auc"])
+    assert estimated[0] == pytest.approx(first.estimated["roc_auc"]["value"])
