@@ -268,3 +268,21 @@ def test_posted_hours_may_carry_the_class_score_bins_a_client_counts():
     assert _performance_problems(counts, "multiclass") == [
         (".class_scores.a", "its counts must add up to the confusion's counts")
     ]
+
+
+def test_summary_mode_counts_the_class_score_bins_of_a_scores_column():
+    from steward_client.summary_mode import Outcomes, _performance
+
+    frame, _, _ = _class_score_frame(2, 120)
+    hour = pd.DataFrame(
+        {
+            "label": frame["label"],
+            "prediction": frame["prediction_label"],
+            "score": frame["prediction_score"],
+            "scores": frame["prediction_scores"],
+            "status": "ok",
+        }
+    )
+    counts = _performance(hour, Outcomes(task="multiclass"), prediction="prediction", score="score")
+    assert counts == performance_counts("multiclass", frame)
+    assert "class_scores" in counts
