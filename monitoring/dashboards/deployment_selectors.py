@@ -52,7 +52,11 @@ CLASSIFICATION_METRICS = (
     ("recall", "Recall"),
     ("f1", "F1"),
 )
-MULTICLASS_METRICS = (("accuracy", "Accuracy"), ("macro_f1", "Macro F1"))
+MULTICLASS_METRICS = (
+    ("accuracy", "Accuracy"),
+    ("macro_f1", "Macro F1"),
+    ("roc_auc", "AUC (macro one-vs-rest)"),
+)
 REGRESSION_METRICS = (("mae", "MAE"), ("rmse", "RMSE"), ("r2", "R²"), ("mape", "MAPE"))
 LEVEL_LABELS = {
     "good": "Good",

@@ -17,8 +17,11 @@ of the day's rows alone, not the error of the assumptions.
 Binary classifiers send the positive class's probability as their score. Multiclass ones send
 the predicted label and its probability (the top score): accuracy and precision follow from
 it directly; recall and F1 also need how the mistakes of each predicted class spread over the
-true classes, taken from the reference (part of the no-concept-shift assumption). Multiclass
-ROC AUC would need every class's probability and is not estimated.
+true classes, taken from the reference (part of the no-concept-shift assumption). When the
+reference and the window also carry every class's probability, macro one-vs-rest ROC AUC is
+estimated as well (`class_auc_counts`, `class_auc_estimate`): each class's score is calibrated
+on the reference like a binary score, and its calibrated probability splits every score bin
+into expected positives and negatives of that class.
 """
 
 from __future__ import annotations
@@ -277,11 +280,21 @@ class MulticlassReference:
     calibration: Calibration
     mistakes: dict[str, dict[str, float]] = field(default_factory=dict)
     classes: tuple[str, ...] = ()
+    # Per class, the calibration of its one-vs-rest score (empty: the reference had no
+    # per-class scores, and ROC AUC is not estimated).
+    class_calibrations: dict[str, Calibration] = field(default_factory=dict)
 
 
 def multiclass_reference_fit(
-    predicted: Any, truth: Any, scores: Any, *, seed: int = 0
+    predicted: Any,
+    truth: Any,
+    scores: Any,
+    *,
+    class_scores: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> MulticlassReference:
+    """Fit the top score's calibration and the spread of mistakes; with `class_scores`
+    ({class: each row's probability of it}), each class's one-vs-rest calibration too."""
     labels = np.asarray(predicted).astype(str)
     true = np.asarray(truth).astype(str)
     correct = labels == true
@@ -291,16 +304,28 @@ def multiclass_reference_fit(
     for name, group in frame.groupby("predicted"):
         shares = group["true"].value_counts(normalize=True)
         mistakes[str(name)] = {str(k): float(v) for k, v in shares.items()}
+    class_calibrations = {
+        str(k): calibration_fit(column, true == str(k), seed=seed)
+        for k, column in (class_scores or {}).items()
+    }
     return MulticlassReference(
         calibration=calibration_fit(scores, correct, seed=seed),
         mistakes=mistakes,
-        classes=classes,
+        classes=tuple(sorted(set(classes) | set(class_calibrations))),
+        class_calibrations=class_calibrations,
     )
 
 
-def multiclass_counts(predicted: Any, scores: Any, *, reference: MulticlassReference) -> Counts:
+def multiclass_counts(
+    predicted: Any,
+    scores: Any,
+    *,
+    reference: MulticlassReference,
+    class_scores: Mapping[str, Any] | None = None,
+) -> Counts:
     """Per predicted class: rows, expected correct rows, their variance and the sum of the
-    squared probabilities of being wrong (the variance of where mistakes go)."""
+    squared probabilities of being wrong (the variance of where mistakes go). With every
+    row's per-class scores and a reference that has them, `"auc"`: `class_auc_counts`."""
     labels = np.asarray(predicted).astype(str)
     p = reference.calibration.apply(scores)
     per_class: dict[str, dict[str, float]] = {}
@@ -312,12 +337,71 @@ def multiclass_counts(predicted: Any, scores: Any, *, reference: MulticlassRefer
             "var": float((chosen * (1 - chosen)).sum()),
             "wrong_sq": float(((1 - chosen) ** 2).sum()),
         }
-    return {"n": int(labels.size), "classes": per_class}
+    counts: Counts = {"n": int(labels.size), "classes": per_class}
+    if class_scores is not None and reference.class_calibrations:
+        counts["auc"] = class_auc_counts(class_scores, int(labels.size), reference=reference)
+    return counts
+
+
+def class_score_columns(
+    rows: Iterable[Mapping[str, float]], classes: Iterable[str] = ()
+) -> dict[str, np.ndarray]:
+    """Per-class probabilities of rows ({class: p} each) as one column per class: `classes`
+    and every class a row names, sorted; a class a row leaves out scores 0 there."""
+    rows = list(rows)
+    names = sorted({str(k) for row in rows for k in row} | {str(k) for k in classes})
+    return {
+        k: np.asarray([float(row.get(k, 0.0)) for row in rows], dtype=np.float64) for k in names
+    }
+
+
+def class_auc_counts(
+    class_scores: Mapping[str, Any], n: int, *, reference: MulticlassReference
+) -> Counts:
+    """For each class the reference calibrated, the expected positives and negatives of that
+    class per score bin (`AUC_BINS` equal-width bins of the raw score; a row's calibrated
+    probability of the class is its expected positive mass) over `n` rows. `class_scores`:
+    {class: each row's probability of it}; a class left out scores 0 on every row."""
+    per_class: dict[str, Any] = {}
+    for k, calibration in reference.class_calibrations.items():
+        raw = np.asarray(class_scores[k] if k in class_scores else np.zeros(n), dtype=np.float64)
+        p = calibration.apply(raw)
+        bins = np.minimum((np.clip(raw, 0.0, 1.0) * AUC_BINS).astype(np.int64), AUC_BINS - 1)
+        positive = np.bincount(bins, p, AUC_BINS)
+        per_class[k] = {"pos": positive, "neg": np.bincount(bins, minlength=AUC_BINS) - positive}
+    return {"n": n, "classes": per_class}
+
+
+def class_auc_estimate(counts: Mapping[str, Any]) -> dict[str, float | None]:
+    """Macro one-vs-rest ROC AUC of `class_auc_counts` (merged), with a band.
+
+    Each class's AUC comes from its expected bin masses (`auc_from_bins`), its standard error
+    from Hanley and McNeil with the expected positives and negatives; classes without
+    expected mass of both kinds are left out, as the realised macro AUC leaves out classes
+    absent from the truth. The one-vs-rest AUCs of one window are correlated, and the
+    covariances are unknown from counts: the macro AUC's standard error is taken as the mean
+    of the classes' standard errors, the bound that holds whatever their correlation
+    (sd(sum) <= sum of sds), so the band errs wide rather than narrow."""
+    aucs: list[float] = []
+    errors: list[float | None] = []
+    for masses in counts.get("classes", {}).values():
+        pos, neg = list(masses["pos"]), list(masses["neg"])
+        auc = auc_from_bins(pos, neg)
+        if auc is None:
+            continue
+        aucs.append(auc)
+        errors.append(auc_standard_error(auc, float(sum(pos)), float(sum(neg))))
+    if not aucs:
+        return _band(None, None)
+    known = [e for e in errors if e is not None]
+    se = float(np.mean(known)) if len(known) == len(errors) else None
+    return _band(float(np.mean(aucs)), se)
 
 
 def multiclass_estimate(counts: Mapping[str, Any], *, reference: MulticlassReference) -> Estimate:
     """Estimated accuracy and macro precision, recall and F1 (over the reference's classes
-    and those predicted) with bands, from multiclass counts."""
+    and those predicted) with bands, from multiclass counts; macro ROC AUC too when every
+    row of the counts carried per-class scores (`"auc"`: merged `class_auc_counts`)."""
     n = counts.get("n", 0)
     if not n:
         return {}
@@ -347,12 +431,18 @@ def multiclass_estimate(counts: Mapping[str, Any], *, reference: MulticlassRefer
         var_recall += (se_recall or 0.0) ** 2
         var_f1 += (se_f1 or 0.0) ** 2
     m = len(classes)
-    return {
+    estimate: Estimate = {
         "accuracy": _band(correct / n, math.sqrt(var_all) / n),
         "precision": _band(float(np.mean(precisions)), math.sqrt(var_precision) / m),
         "recall": _band(float(np.mean(recalls)), math.sqrt(var_recall) / m),
         "f1": _band(float(np.mean(f1s)), math.sqrt(var_f1) / m),
     }
+    auc = counts.get("auc")
+    if auc is not None and auc.get("n") == n:
+        band = class_auc_estimate(auc)
+        if band["value"] is not None:
+            estimate["roc_auc"] = band
+    return estimate
 
 
 def _mistake_share(

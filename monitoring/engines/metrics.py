@@ -159,9 +159,30 @@ def multiclass_log_loss(y_true: Any, probabilities: Any, *, labels: Any = None) 
     return float(-np.mean(np.log(chosen)))
 
 
+def multiclass_roc_auc(y_true: Any, class_scores: Mapping[str, Any]) -> float | None:
+    """Macro one-vs-rest ROC AUC: the mean over the classes of `class_scores` ({class: each
+    row's probability of it}) of `roc_auc(y == class, its scores)`, leaving out classes that
+    are all or none of the rows; equal to sklearn's roc_auc_score(y, P, multi_class="ovr",
+    average="macro") when every class occurs. None when no class can be scored."""
+    truth = np.asarray(y_true).astype(str)
+    aucs = [
+        auc
+        for k, scores in class_scores.items()
+        if (auc := roc_auc(truth == str(k), scores, positive=True)) is not None
+    ]
+    return float(np.mean(aucs)) if aucs else None
+
+
 def multiclass_metrics(
-    y_true: Any, y_pred: Any, *, probabilities: Any = None, labels: Any = None
+    y_true: Any,
+    y_pred: Any,
+    *,
+    probabilities: Any = None,
+    labels: Any = None,
+    class_scores: Mapping[str, Any] | None = None,
 ) -> dict[str, float | None]:
+    """Accuracy and macro F1; log loss with `probabilities`; macro one-vs-rest ROC AUC with
+    `class_scores` ({class: each row's probability of it})."""
     result: dict[str, float | None] = {
         "n": int(np.asarray(y_true).size),
         "accuracy": accuracy(y_true, y_pred),
@@ -169,6 +190,8 @@ def multiclass_metrics(
     }
     if probabilities is not None:
         result["log_loss"] = multiclass_log_loss(y_true, probabilities, labels=labels)
+    if class_scores is not None:
+        result["roc_auc"] = multiclass_roc_auc(y_true, class_scores)
     return result
 
 
@@ -290,7 +313,26 @@ def multiclass_metrics_from_counts(counts: Mapping[str, Any]) -> dict[str, Any]:
         )
         for label in labels
     ]
-    return {"n": n, "accuracy": sum(hits.values()) / n, "macro_f1": float(np.mean(scores))}
+    result: dict[str, Any] = {
+        "n": n,
+        "accuracy": sum(hits.values()) / n,
+        "macro_f1": float(np.mean(scores)),
+    }
+    if "class_scores" in counts:
+        result["roc_auc"] = multiclass_auc_from_bins(counts["class_scores"])
+    return result
+
+
+def multiclass_auc_from_bins(class_scores: Mapping[str, Mapping[str, Any]]) -> float | None:
+    """Macro one-vs-rest ROC AUC of per-class score bins ({class: {"positive": [...],
+    "negative": [...]}}, as `steward_client.performance.class_score_counts` writes them):
+    the mean of `auc_from_bins` over the classes with rows of both kinds."""
+    aucs = [
+        auc
+        for bins in class_scores.values()
+        if (auc := auc_from_bins(bins["positive"], bins["negative"])) is not None
+    ]
+    return float(np.mean(aucs)) if aucs else None
 
 
 def regression_metrics_from_counts(counts: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ PREDICTION_FIELDS = (
     "timestamp",
     "prediction",
     "score",
+    "scores",
     "latency_ms",
     "status",
     "error",

@@ -133,8 +133,9 @@ def _stored_ids(model: type[models.Model], deployment_id: int, ids: np.ndarray) 
 
 def _records(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
     plain = frame.astype(object).where(frame.notna(), None)
-    if "features" in plain.columns:
-        plain["features"] = [json.loads(text) for text in plain["features"]]
+    for name in ("features", "prediction_scores"):
+        if name in plain.columns:
+            plain[name] = [None if text is None else json.loads(text) for text in plain[name]]
     return iter(plain.to_dict("records"))
 
 

@@ -8,6 +8,8 @@ data); an absent feature key is an error.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,8 @@ from registry import limits
 
 MAX_REQUEST_ID = 200
 MAX_EVENT_TEXT = limits.EVENT_TEXT  # a text feature, a prediction label, an error, a label
+# Per-class probabilities must sum to 1 within this (rounding in the client's serialiser).
+SCORES_SUM_TOLERANCE = 1e-6
 # Integer features are stored as 64-bit integers downstream (pandas Int64, summaries).
 MAX_INTEGER = 2**63 - 1
 _PLAIN_NUMBERS = ("floating", "integer", "mixed-integer-float", "decimal", "empty")
@@ -31,6 +35,7 @@ PREDICTION_COLUMNS = (
     "features",
     "prediction_label",
     "prediction_score",
+    "prediction_scores",
     "latency_ms",
     "status",
     "error",
@@ -252,6 +257,44 @@ def _numbers(col: pd.Series, name: str, errors: _Errors, *, minimum: float | Non
     return values
 
 
+def _class_scores_problem(value: Any) -> tuple[str | None, str | None]:
+    """(the row's per-class probabilities as canonical JSON, None) or (None, what is wrong).
+    A CSV cell holds the object as JSON text."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None, "not a JSON object of class probabilities"
+    if not isinstance(value, dict) or not value:
+        return None, "must be an object {class: probability} with at least one class"
+    for name, p in value.items():
+        if len(name) > MAX_EVENT_TEXT or "\x00" in name:
+            return None, f"class {name[:60]!r} is not storable text"
+        if isinstance(p, bool) or not isinstance(p, int | float) or not math.isfinite(p):
+            return None, f"the probability of class {name[:60]!r} is not a number"
+        if not 0.0 <= p <= 1.0:
+            return None, f"the probability of class {name[:60]!r} is outside [0, 1]"
+    total = math.fsum(float(p) for p in value.values())
+    if abs(total - 1.0) > SCORES_SUM_TOLERANCE:
+        return None, f"the probabilities sum to {total:.9g}, not 1"
+    return json.dumps({str(k): float(p) for k, p in value.items()}, sort_keys=True), None
+
+
+def _class_scores(col: pd.Series, errors: _Errors) -> pd.Series:
+    """The optional per-class probabilities (field "scores"): JSON text per row, or None.
+    One check per row that sent them; rows without them cost nothing."""
+    given = col.notna()
+    values = pd.Series(None, index=col.index, dtype=object)
+    if not given.any():
+        return values
+    reasons = pd.Series("", index=col.index, dtype=object)
+    for index, value in col[given].items():
+        values[index], why = _class_scores_problem(value)
+        reasons[index] = why or ""
+    errors.add((reasons != "").to_numpy(), "scores", reasons)
+    return values
+
+
 def features_json(features: pd.DataFrame) -> pd.Series:
     """One JSON object per row, written by pandas in one call (15 significant digits)."""
     if features.empty:
@@ -290,6 +333,7 @@ def validate_predictions(batch: Batch, schema: list[dict[str, Any]]) -> Report:
         "timestamp": _timestamps(f["timestamp"], errors, required=True),
         "prediction_label": prediction,
         "prediction_score": _numbers(f["score"], "score", errors, minimum=None),
+        "prediction_scores": _class_scores(f["scores"], errors),
         "latency_ms": _numbers(f["latency_ms"], "latency_ms", errors, minimum=0.0),
         "status": status,
         "error": error_text.fillna(""),

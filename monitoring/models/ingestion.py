@@ -36,6 +36,8 @@ class PredictionEvent(models.Model):
     # NULL: no label was sent (regression, or an error); distinct from an empty label.
     prediction_label = models.TextField(null=True, blank=True)  # noqa: DJ001
     prediction_score = models.FloatField(null=True, blank=True)
+    # Every class's probability {class: p} (multiclass, optional): macro one-vs-rest ROC AUC.
+    prediction_scores = models.JSONField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.OK)
     error = models.TextField(blank=True, default="")

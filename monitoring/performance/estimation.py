@@ -5,6 +5,8 @@ The estimator is fitted on a dataset linked to the deployed version that holds t
 outputs on it next to the target column (else on its drift reference, which then must):
 - binary: `prediction_score` (the positive class's probability);
 - multiclass: `prediction` (the predicted label) and `prediction_score` (its probability);
+  with one `prediction_score_<class>` column per class (every class's probability), macro
+  one-vs-rest ROC AUC is estimated too, for the hours whose events carry `prediction_scores`;
 - regression: `prediction`, plus the input features.
 Fitted estimators are kept in memory per version and reference dataset (they are a pure
 function of both), so the hourly job does not refit them.
@@ -40,6 +42,8 @@ from registry.choices import Task
 from registry.models import Dataset, Deployment, ModelVersion
 
 SCORE_COLUMN = "prediction_score"
+# A reference column `prediction_score_<class>` holds the model's probability of that class.
+CLASS_SCORE_PREFIX = "prediction_score_"
 PREDICTION_COLUMN = "prediction"
 # Realised metric names where the estimate's name differs (multiclass F1 is macro F1).
 REALISED_NAME: dict[str, dict[str, str]] = {Task.MULTICLASS: {"f1": "macro_f1"}}
@@ -74,11 +78,23 @@ class Estimator:
                 rows["prediction_label"].astype(str).to_numpy(),
                 rows["prediction_score"].to_numpy(float),
                 reference=self.multiclass,
+                class_scores=self._class_scores(rows),
             )
         assert self.loss is not None
         return engine.regression_counts(
             rows, rows["prediction_score"].to_numpy(float), model=self.loss
         )
+
+    def _class_scores(self, rows: pd.DataFrame) -> dict[str, np.ndarray] | None:
+        """Every class's probability per row, when the reference had them and every row of
+        `rows` carries them (an hour with some rows without them estimates no ROC AUC)."""
+        assert self.multiclass is not None
+        given = rows.get("prediction_scores")
+        if not self.multiclass.class_calibrations or given is None:
+            return None
+        if not given.map(lambda v: isinstance(v, dict)).all():
+            return None
+        return engine.class_score_columns(given, self.multiclass.class_calibrations)
 
     def estimate(self, counts: engine.Counts) -> engine.Estimate:
         if self.task == Task.BINARY:
@@ -183,17 +199,27 @@ def estimator_fit(
     if task == Task.MULTICLASS:
         _require(frame, [PREDICTION_COLUMN, SCORE_COLUMN, target], "CBPE")
         rows = frame.dropna(subset=[PREDICTION_COLUMN, SCORE_COLUMN, target])
+        class_scores = _reference_class_scores(rows)
         fitted = engine.multiclass_reference_fit(
             _labels(rows[PREDICTION_COLUMN]),
             _labels(rows[target]),
             rows[SCORE_COLUMN].to_numpy(float),
+            class_scores=class_scores,
         )
+        reference: dict[str, Any] = {
+            "rows": len(rows),
+            "calibration": fitted.calibration.to_dict(),
+        }
+        if fitted.class_calibrations:
+            reference["class_calibration"] = {
+                k: c.to_dict() for k, c in fitted.class_calibrations.items()
+            }
         return Estimator(
             task=task,
             method=EstimationMethod.CBPE,
             digest="",
             multiclass=fitted,
-            reference={"rows": len(rows), "calibration": fitted.calibration.to_dict()},
+            reference=reference,
         )
     _require(frame, [PREDICTION_COLUMN, target], "DLE")
     rows = frame.dropna(subset=[PREDICTION_COLUMN, target]).reset_index(drop=True)
@@ -214,6 +240,16 @@ def estimator_fit(
         features=tuple(features),
         reference={"rows": len(rows), "features": features},
     )
+
+
+def _reference_class_scores(rows: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """{class: probability column} from the reference's `prediction_score_<class>` columns
+    (classes written as the events write labels), or None without them or with any missing
+    value in them (ROC AUC is then not estimated)."""
+    columns = [c for c in rows.columns if str(c).startswith(CLASS_SCORE_PREFIX)]
+    if not columns or rows[columns].isna().any().any():
+        return None
+    return {str(c)[len(CLASS_SCORE_PREFIX) :]: rows[c].to_numpy(float) for c in columns}
 
 
 def _labels(values: pd.Series) -> np.ndarray:
@@ -241,7 +277,7 @@ def _numeric_equal(values: pd.Series, label: str) -> np.ndarray:
 
 
 def _events(deployment: Deployment, days: list[dt.date], *, features: bool) -> pd.DataFrame:
-    fields = ["timestamp", "prediction_label", "prediction_score"] + (
+    fields = ["timestamp", "prediction_label", "prediction_score", "prediction_scores"] + (
         ["features"] if features else []
     )
     rows = PredictionEvent.objects.filter(

@@ -23,6 +23,7 @@ from steward_client.summaries import sha256_hex
 
 from governance import audit
 from monitoring.engines import metrics
+from monitoring.engines.estimation import class_score_columns
 from monitoring.engines.status import (
     Thresholds,
     Verdict,
@@ -50,7 +51,7 @@ from registry.services.common import require_object
 
 DAY = dt.timedelta(days=1)
 # The joined rows' columns besides request_id (and "group" with a sensitive attribute).
-JOINED_COLUMNS = ["prediction_label", "prediction_score", "label", "value"]
+JOINED_COLUMNS = ["prediction_label", "prediction_score", "prediction_scores", "label", "value"]
 # The headline figure of the accuracy axis per task; regression has no higher-is-better
 # figure in [0, 1] but R², which is read the same way.
 
@@ -134,7 +135,7 @@ def joined_day(
     """(predictions of the day, those with ground truth joined on request_id): two queries.
     With `attribute`, the rows also carry that input feature's value as column "group"."""
     start, end = day_bounds(day)
-    fields = ["request_id", "prediction_label", "prediction_score"]
+    fields = ["request_id", "prediction_label", "prediction_score", "prediction_scores"]
     rows = PredictionEvent.objects.filter(
         deployment=deployment, timestamp__gte=start, timestamp__lt=end, status="ok"
     )
@@ -160,8 +161,11 @@ def joined_day(
 
 def performance_input_digest(joined: pd.DataFrame) -> str:
     """sha256 of the canonical JSON of the joined rows a day's figures come from: {"columns":
-    [...], "rows": [[...], ...]} sorted by request id, missing values as null."""
+    [...], "rows": [[...], ...]} sorted by request id, missing values as null. Per-class
+    scores count only where some row has them (days before them keep their digest)."""
     frame = joined.sort_values("request_id", kind="stable").reset_index(drop=True)
+    if "prediction_scores" in frame and frame["prediction_scores"].isna().all():
+        frame = frame.drop(columns="prediction_scores")
     frame = frame.astype(object).where(frame.notna(), None)
     return sha256_hex({"columns": list(frame.columns), "rows": frame.to_numpy().tolist()})
 
@@ -210,9 +214,19 @@ def task_metrics(
         if rows.empty:
             return {}
         return metrics.multiclass_metrics(
-            rows["label"].astype(str).to_numpy(), rows["prediction_label"].astype(str).to_numpy()
+            rows["label"].astype(str).to_numpy(),
+            rows["prediction_label"].astype(str).to_numpy(),
+            class_scores=_class_scores(rows),
         )
     return _binary(rows, threshold=threshold, positive=positive)
+
+
+def _class_scores(rows: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The rows' per-class probabilities as columns, when every row carries them."""
+    given = rows.get("prediction_scores")
+    if given is None or not given.map(lambda v: isinstance(v, dict)).all():
+        return None
+    return class_score_columns(given)
 
 
 def _binary(rows: pd.DataFrame, *, threshold: float, positive: str) -> dict[str, float | None]:
@@ -350,7 +364,13 @@ def joined_days(
     """`joined_day` for many days at once, in three queries: (predictions per day, the
     labelled rows with a "day" column). Predictions are counted per day in the database and
     only those with ground truth are read: a back-fill of months without labels reads none."""
-    fields = ["request_id", "timestamp", "prediction_label", "prediction_score"]
+    fields = [
+        "request_id",
+        "timestamp",
+        "prediction_label",
+        "prediction_score",
+        "prediction_scores",
+    ]
     rows = PredictionEvent.objects.filter(_day_runs(days), deployment=deployment, status="ok")
     per_day = (
         rows.annotate(day=TruncDate("timestamp", tzinfo=dt.UTC))

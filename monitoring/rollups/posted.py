@@ -249,11 +249,11 @@ def _performance_problems(data: Any, task: str) -> list[tuple[str, str]]:
     in docs/monitoring.md), as (path below "performance", message) pairs."""
     if not isinstance(data, dict) or not _natural(data.get("labelled")):
         return [(".labelled", "must be a non-negative integer")]
-    unknown = sorted(set(data) - {"labelled", "confusion", "scores", "errors"})
+    unknown = sorted(set(data) - {"labelled", "confusion", "scores", "class_scores", "errors"})
     if unknown:
         return [(f".{unknown[0]}", "is not a performance field")]
     if task == Task.REGRESSION:
-        if "confusion" in data or "scores" in data:
+        if "confusion" in data or "scores" in data or "class_scores" in data:
             return [(".confusion", "a regression model's hours carry errors, not confusion")]
         return _errors_problems(data.get("errors"), data["labelled"]) if "errors" in data else []
     if "errors" in data:
@@ -272,6 +272,36 @@ def _performance_problems(data: Any, task: str) -> list[tuple[str, str]]:
         if task != Task.BINARY:
             return [(".scores", "only a binary model's hours carry score bins")]
         return _scores_problems(data["scores"], total)
+    if "class_scores" in data:
+        if task != Task.MULTICLASS:
+            return [(".class_scores", "only a multiclass model's hours carry per-class bins")]
+        return _class_scores_problems(data["class_scores"], total)
+    return []
+
+
+def _class_scores_problems(classes: Any, decided: int) -> list[tuple[str, str]]:
+    """Per-class score bins of a multiclass hour: per class, one count per bin of its rows
+    and the others, adding up to the confusion's rows."""
+    if not isinstance(classes, dict):
+        return [(".class_scores", "must map classes to {positive, negative}")]
+    for name, bins in classes.items():
+        if not isinstance(bins, dict) or set(bins) != {"positive", "negative"}:
+            return [(f".class_scores.{name}", "must be {positive, negative}")]
+        for part in ("positive", "negative"):
+            counts = bins[part]
+            if (
+                not isinstance(counts, list)
+                or len(counts) != AUC_BINS
+                or not all(_natural(n) for n in counts)
+            ):
+                return [
+                    (
+                        f".class_scores.{name}.{part}",
+                        f"must be {AUC_BINS} non-negative integer counts",
+                    )
+                ]
+        if sum(bins["positive"]) + sum(bins["negative"]) != decided:
+            return [(f".class_scores.{name}", "its counts must add up to the confusion's counts")]
     return []
 
 

@@ -91,7 +91,8 @@ class TrafficPlan:
 class Traffic:
     """Generated events, one row each (ordered by time), and the features they carried.
 
-    `events` columns: request_id, timestamp, prediction (label or None), score, latency_ms,
+    `events` columns: request_id, timestamp, prediction (label or None), score, scores (every
+    class's probability {class: p} for multiclass, else None), latency_ms,
     status, error, cache_hit, cpu, memory, has_truth, truth_label, truth_value, truth_time,
     drift_shift (what was added to the drifted feature), flipped (the outcome was flipped)."""
 
@@ -172,7 +173,7 @@ def generate(
         share = _ramp(age_days, plan.decay.days, plan.decay.ramp_days) * plan.decay.flip_share
         flipped = rng.random(n) < share
         truth = np.where(flipped, 1 - truth, truth)
-    labels, scores = _predict(problem, estimator, features, decision_threshold)
+    labels, scores, class_scores = _predict(problem, estimator, features, decision_threshold)
     if plan.gap is not None:
         # Drawn after everything else, so the other stories' events stay as they were.
         gap_rng = np.random.default_rng(plan.seed + 1)
@@ -192,6 +193,7 @@ def generate(
             "timestamp": times,
             "prediction": None if regression else labels,
             "score": scores,
+            "scores": class_scores,
             "latency_ms": latency,
             "status": np.where(failed, "error", "ok"),
             "error": np.where(failed, np.array(ERRORS)[rng.integers(0, len(ERRORS), n)], ""),
@@ -250,21 +252,24 @@ def _predict(
     estimator: BaseEstimator,
     features: pd.DataFrame,
     threshold: float | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(labels as text, scores): the positive class's probability against the deployment's
-    threshold for binary models, the top class and its probability for multiclass, the
-    predicted value for regression."""
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]] | None]:
+    """(labels as text, scores, per-class scores): the positive class's probability against
+    the deployment's threshold for binary models; the top class, its probability and every
+    class's ({class: p}, for macro one-vs-rest ROC AUC) for multiclass; the predicted value
+    for regression."""
     if problem.task == REGRESSION:
         values = np.asarray(estimator.predict(features), dtype=float)
-        return np.full(len(values), None, dtype=object), values
+        return np.full(len(values), None, dtype=object), values, None
     proba = estimator.predict_proba(features)
     classes = np.asarray(estimator.classes_)
     if problem.task == BINARY:
         cut = 0.5 if threshold is None else float(threshold)
         positive = proba[:, 1]
-        return np.where(positive >= cut, classes[1], classes[0]).astype(str), positive
+        return np.where(positive >= cut, classes[1], classes[0]).astype(str), positive, None
     top = proba.argmax(axis=1)
-    return classes[top].astype(str), proba.max(axis=1)
+    names = [str(k) for k in classes]
+    per_class = [dict(zip(names, map(float, row), strict=True)) for row in proba]
+    return classes[top].astype(str), proba.max(axis=1), per_class
 
 
 def feature_records(features: pd.DataFrame) -> list[dict[str, Any]]:
@@ -316,6 +321,8 @@ def _event_line(e: dict[str, Any], features: dict[str, Any]) -> str:
         if e["prediction"] is not None:
             record["prediction"] = e["prediction"]
         record["score"] = float(e["score"])
+        if isinstance(e.get("scores"), dict):
+            record["scores"] = e["scores"]
     return json.dumps(record)
 
 

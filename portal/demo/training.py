@@ -417,7 +417,8 @@ def train(
 def scored_frame(problem: Problem, estimator: BaseEstimator, rows: pd.DataFrame) -> pd.DataFrame:
     """`rows` with the estimator's outputs as the demo's serving app sends them: the predicted
     label or value as `prediction`; for classifiers, `prediction_score` (the positive class's
-    probability for binary models, the top class's for multiclass)."""
+    probability for binary models, the top class's for multiclass, with every class's as
+    `prediction_score_<class>` for multiclass ROC AUC)."""
     features = rows[problem.features]
     if problem.task == REGRESSION:
         return rows.assign(prediction=np.asarray(estimator.predict(features), dtype=float))
@@ -427,7 +428,10 @@ def scored_frame(problem: Problem, estimator: BaseEstimator, rows: pd.DataFrame)
         return rows.assign(
             prediction=classes[(proba[:, 1] >= 0.5).astype(int)], prediction_score=proba[:, 1]
         )
-    return rows.assign(prediction=classes[proba.argmax(axis=1)], prediction_score=proba.max(axis=1))
+    per_class = {f"prediction_score_{k}": proba[:, i] for i, k in enumerate(classes)}
+    return rows.assign(
+        prediction=classes[proba.argmax(axis=1)], prediction_score=proba.max(axis=1), **per_class
+    )
 
 
 # --- files --------------------------------------------------------------------------------

@@ -187,3 +187,110 @@ def test_dle_estimates_cover_realised_mae_and_rmse_and_see_a_shift():
         <= skm.mean_absolute_error(actual, predicted)
         <= estimate["mae"]["upper"]
     )
+
+
+CLASSES = ("0", "1", "2")
+
+
+def _multiclass_scores(rng: np.random.Generator, n: int, spread: float = 1.0):
+    """Three classes whose true probabilities are softmax(-2x, 0, 2x); the model sends every
+    class's probability as softmax(-3x, 0, 3x) (right ranking, over-confident: the reference
+    calibration of each class has to fix it), its argmax and top score."""
+    x = rng.normal(0, spread, n)
+    true_logits = np.stack([-2 * x, np.zeros(n), 2 * x], axis=1)
+    true_p = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
+    model_logits = 1.5 * true_logits
+    sent = np.exp(model_logits) / np.exp(model_logits).sum(axis=1, keepdims=True)
+    u = rng.random(n)[:, None]
+    truth = (u > np.cumsum(true_p, axis=1)).sum(axis=1).astype(str)
+    predicted = sent.argmax(axis=1).astype(str)
+    columns = {k: sent[:, i] for i, k in enumerate(CLASSES)}
+    return predicted, sent.max(axis=1), truth, columns, sent
+
+
+@pytest.fixture(scope="module")
+def class_reference() -> est.MulticlassReference:
+    rng = np.random.default_rng(8)
+    predicted, scores, truth, columns, _ = _multiclass_scores(rng, 6_000)
+    return est.multiclass_reference_fit(predicted, truth, scores, class_scores=columns)
+
+
+def test_each_class_is_calibrated_one_vs_rest_on_the_reference(class_reference):
+    assert set(class_reference.class_calibrations) == set(CLASSES)
+    # The sent scores are over-confident: isotonic lowers every class's calibration error.
+    for calibration in class_reference.class_calibrations.values():
+        assert calibration.used
+        assert calibration.error_calibrated < calibration.error_raw
+
+
+def test_multiclass_roc_auc_estimate_covers_sklearns_macro_ovr_auc(class_reference):
+    rng = np.random.default_rng(9)
+    days, covered = 40, 0
+    for _ in range(days):
+        predicted, scores, truth, columns, sent = _multiclass_scores(rng, 600)
+        hours = np.array_split(np.arange(600), 24)
+        counts = est.merge_counts(
+            est.multiclass_counts(
+                predicted[h],
+                scores[h],
+                reference=class_reference,
+                class_scores={k: v[h] for k, v in columns.items()},
+            )
+            for h in hours
+        )
+        band = est.multiclass_estimate(counts, reference=class_reference)["roc_auc"]
+        realised = skm.roc_auc_score(
+            truth, sent, multi_class="ovr", average="macro", labels=list(CLASSES)
+        )
+        covered += band["lower"] <= realised <= band["upper"]
+    assert covered / days >= 0.95, covered
+
+
+def test_class_auc_counts_of_merged_hours_equal_the_whole_day(class_reference):
+    rng = np.random.default_rng(10)
+    _, _, _, columns, _ = _multiclass_scores(rng, 1_000)
+    whole = est.class_auc_counts(columns, 1_000, reference=class_reference)
+    parts = est.merge_counts(
+        est.class_auc_counts(
+            {k: v[h] for k, v in columns.items()}, h.size, reference=class_reference
+        )
+        for h in np.array_split(np.arange(1_000), 7)
+    )
+    assert parts["n"] == whole["n"] == 1_000
+    for k in CLASSES:
+        np.testing.assert_allclose(parts["classes"][k]["pos"], whole["classes"][k]["pos"])
+        np.testing.assert_allclose(parts["classes"][k]["neg"], whole["classes"][k]["neg"])
+
+
+def test_expected_class_auc_of_certain_probabilities_matches_sklearn():
+    # Probabilities of 0 and 1 make the expected labels certain: the expected AUC is the
+    # realised one of those labels.
+    sent = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 0, 1], [0, 1, 0]], float)
+    truth = sent.argmax(axis=1).astype(str)
+    columns = {k: sent[:, i] for i, k in enumerate(CLASSES)}
+    reference = est.multiclass_reference_fit(truth, truth, sent.max(axis=1), class_scores=columns)
+    counts = est.multiclass_counts(
+        truth, sent.max(axis=1), reference=reference, class_scores=columns
+    )
+    band = est.multiclass_estimate(counts, reference=reference)["roc_auc"]
+    expected = skm.roc_auc_score(truth, sent, multi_class="ovr", average="macro")
+    assert band["value"] == pytest.approx(expected)
+
+
+def test_no_multiclass_roc_auc_without_per_class_scores(class_reference):
+    rng = np.random.default_rng(11)
+    predicted, scores, truth, columns, _ = _multiclass_scores(rng, 600)
+    plain = est.multiclass_reference_fit(predicted, truth, scores)
+    counts = est.multiclass_counts(predicted, scores, reference=plain, class_scores=columns)
+    assert "roc_auc" not in est.multiclass_estimate(counts, reference=plain)
+    # An hour without them makes the merged day's AUC unknowable: none is estimated.
+    with_scores = est.multiclass_counts(
+        predicted[:300],
+        scores[:300],
+        reference=class_reference,
+        class_scores={k: v[:300] for k, v in columns.items()},
+    )
+    without = est.multiclass_counts(predicted[300:], scores[300:], reference=class_reference)
+    merged = est.merge_counts([with_scores, without])
+    assert "roc_auc" not in est.multiclass_estimate(merged, reference=class_reference)
+    assert "roc_auc" in est.multiclass_estimate(with_scores, reference=class_reference)

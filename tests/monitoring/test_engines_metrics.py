@@ -81,6 +81,34 @@ def test_multiclass_metrics_equal_sklearn(rows):
     )
 
 
+@FAST
+@given(multiclass_rows, st.booleans())
+def test_multiclass_roc_auc_equals_sklearns_macro_one_vs_rest(rows, tied):
+    y, _, seeds = _columns(rows)
+    proba = np.random.default_rng(int(seeds[0])).dirichlet(np.ones(4), size=y.size)
+    if tied:  # coarse scores: many ties within and across classes
+        proba = np.round(proba, 1)
+        proba[:, 3] = 1 - proba[:, :3].sum(axis=1)
+        proba = np.clip(proba, 0, 1) / np.clip(proba, 0, 1).sum(axis=1, keepdims=True)
+    columns = {str(k): proba[:, k] for k in range(4)}
+    got = metrics.multiclass_roc_auc(y.astype(str), columns)
+    present = np.unique(y)
+    if present.size < 4:
+        # sklearn refuses a class absent from the truth; ours leaves it out of the mean.
+        expected = [skm.roc_auc_score(y == k, proba[:, k]) for k in present]
+        if present.size < 2:
+            assert got is None
+            return
+        assert got == pytest.approx(np.mean(expected), abs=1e-9)
+        return
+    assert got == pytest.approx(
+        skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=[0, 1, 2, 3]),
+        abs=1e-9,
+    )
+    result = metrics.multiclass_metrics(y.astype(str), y.astype(str), class_scores=columns)
+    assert result["roc_auc"] == pytest.approx(got)
+
+
 regression_rows = st.lists(
     st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1, max_size=60
 )

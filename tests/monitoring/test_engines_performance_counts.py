@@ -183,3 +183,106 @@ def test_a_day_whose_hours_do_not_all_carry_scores_has_no_score_metrics():
     # Hours without labelled rows take nothing away.
     nothing = performance_counts("binary", scored.iloc[0:0])
     assert merge_all_performance([performance_counts("binary", scored), nothing])["scores"]
+
+
+def _class_score_frame(seed: int, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Labelled multiclass rows carrying every class's probability; the first 40 rows leave
+    class "c" out of their objects (it scores 0 there), as an hour that never named it."""
+    rng = np.random.default_rng(seed)
+    classes = np.array(["a", "b", "c"])
+    proba = np.round(rng.dirichlet([1.0, 1.0, 1.0], n), 3)
+    proba[:40, 2] = 0.0
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    truth = classes[(rng.random(n)[:, None] > np.cumsum(proba, axis=1)).sum(axis=1).clip(0, 2)]
+    truth[:3] = classes  # every class occurs, so sklearn's macro one-vs-rest is defined
+    rows = [
+        {k: float(p) for k, p in zip(classes, row, strict=True) if not (i < 40 and k == "c")}
+        for i, row in enumerate(proba)
+    ]
+    frame = pd.DataFrame(
+        {
+            "label": truth,
+            "prediction_label": classes[proba.argmax(axis=1)],
+            "prediction_score": proba.max(axis=1),
+            "prediction_scores": rows,
+        }
+    )
+    return frame, truth, proba
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_multiclass_class_score_bins_give_sklearns_macro_ovr_auc_within_the_bin_bound(seed):
+    frame, truth, proba = _class_score_frame(seed, 300)
+    counts = _hours(frame, [40, 90, 200], "multiclass")
+    got = metrics.metrics_from_counts("multiclass", counts, positive="1")
+    expected = skm.roc_auc_score(truth, proba, multi_class="ovr", average="macro")
+    # Per class, pairs of both kinds in one bin count one half: the macro error is at most
+    # the mean of the classes' half shares of such pairs.
+    bounds = []
+    for k in ("a", "b", "c"):
+        pos = np.asarray(counts["class_scores"][k]["positive"])
+        neg = np.asarray(counts["class_scores"][k]["negative"])
+        assert pos.sum() == np.sum(truth == k) and pos.sum() + neg.sum() == len(frame)
+        bounds.append(0.5 * float(np.sum(pos * neg)) / (pos.sum() * neg.sum()))
+    assert abs(got["roc_auc"] - expected) <= np.mean(bounds) + TOL
+    assert counts == _hours(frame, [], "multiclass") | {"labelled": len(frame)}
+
+
+def test_multiclass_class_score_bins_equal_sklearn_when_scores_sit_in_distinct_bins():
+    rng = np.random.default_rng(7)
+    n = 150
+    first = (rng.permutation(AUC_BINS)[:n] + 0.5) / AUC_BINS
+    proba = np.stack([first, 1 - first], axis=1)
+    truth = np.where(rng.random(n) < first, "x", "y")
+    frame = pd.DataFrame(
+        {
+            "label": truth,
+            "prediction_label": np.where(first >= 0.5, "x", "y"),
+            "prediction_scores": [{"x": a, "y": b} for a, b in proba],
+        }
+    )
+    got = metrics.metrics_from_counts(
+        "multiclass", performance_counts("multiclass", frame), positive="1"
+    )
+    assert got["roc_auc"] == pytest.approx(skm.roc_auc_score(truth == "x", first), abs=TOL)
+
+
+def test_a_multiclass_hour_without_class_scores_leaves_the_day_without_roc_auc():
+    frame, _, _ = _class_score_frame(0, 100)
+    plain = frame.drop(columns="prediction_scores")
+    merged = merge_all_performance(
+        [performance_counts("multiclass", frame), performance_counts("multiclass", plain)]
+    )
+    assert "class_scores" not in merged
+    assert "roc_auc" not in metrics.metrics_from_counts("multiclass", merged, positive="1")
+
+
+def test_posted_hours_may_carry_the_class_score_bins_a_client_counts():
+    from monitoring.rollups.posted import _performance_problems
+
+    frame, _, _ = _class_score_frame(1, 120)
+    counts = performance_counts("multiclass", frame)
+    assert _performance_problems(counts, "multiclass") == []
+    assert _performance_problems(counts, "binary")[0][0] == ".class_scores"
+    counts["class_scores"]["a"]["positive"][0] += 1
+    assert _performance_problems(counts, "multiclass") == [
+        (".class_scores.a", "its counts must add up to the confusion's counts")
+    ]
+
+
+def test_summary_mode_counts_the_class_score_bins_of_a_scores_column():
+    from steward_client.summary_mode import Outcomes, _performance
+
+    frame, _, _ = _class_score_frame(2, 120)
+    hour = pd.DataFrame(
+        {
+            "label": frame["label"],
+            "prediction": frame["prediction_label"],
+            "score": frame["prediction_score"],
+            "scores": frame["prediction_scores"],
+            "status": "ok",
+        }
+    )
+    counts = _performance(hour, Outcomes(task="multiclass"), prediction="prediction", score="score")
+    assert counts == performance_counts("multiclass", frame)
+    assert "class_scores" in counts

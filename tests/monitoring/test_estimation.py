@@ -292,3 +292,127 @@ def test_api_creates_an_estimated_rule_and_names_a_wrong_metric(binary, api_as):
     assert wrong.status_code == 400 and "name" in wrong.json()
     made = api.post("/api/v1/alert-rules/", body | {"name": "f1"}, format="json")
     assert made.status_code == 201, made.json()
+
+
+def _multiclass_rows(rng, n):
+    """Three classes with true probabilities softmax(-2x, 0, 2x); the model sends every
+    class's probability as softmax(-3x, 0, 3x) (over-confident), its argmax and top score."""
+    x = rng.normal(0, 1.0, n)
+    logits = np.stack([-2 * x, np.zeros(n), 2 * x], axis=1)
+    true_p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    sent = np.exp(1.5 * logits) / np.exp(1.5 * logits).sum(axis=1, keepdims=True)
+    y = (rng.random(n)[:, None] > np.cumsum(true_p, axis=1)).sum(axis=1).clip(0, 2)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "colour": rng.choice(["red", "blue"], n),
+            "prediction": sent.argmax(axis=1),
+            "prediction_score": sent.max(axis=1),
+            "y": y,
+        }
+    )
+    for k in range(3):
+        frame[f"prediction_score_{k}"] = sent[:, k]
+    return frame
+
+
+def _multiclass_events(deployment, frame, day, *, labelled, prefix, class_scores=True):
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    step = dt.timedelta(seconds=86_000 / len(frame))
+    PredictionEvent.objects.bulk_create(
+        PredictionEvent(
+            deployment=deployment,
+            request_id=f"{prefix}-{i}",
+            timestamp=start + i * step,
+            features={"x": float(row.x), "colour": row.colour},
+            prediction_label=str(row.prediction),
+            prediction_score=float(row.prediction_score),
+            prediction_scores={
+                str(k): float(getattr(row, f"prediction_score_{k}")) for k in range(3)
+            }
+            if class_scores
+            else None,
+        )
+        for i, row in enumerate(frame.itertuples())
+    )
+    if labelled:
+        GroundTruth.objects.bulk_create(
+            GroundTruth(deployment=deployment, request_id=f"{prefix}-{i}", label=str(y))
+            for i, y in enumerate(frame["y"])
+        )
+
+
+@pytest.fixture
+def multiclass(db):
+    """Days 1 and 2 labelled with per-class scores, day 3 sent without them."""
+    model = factories.registered_model(task="multiclass")
+    rng = np.random.default_rng(21)
+    deployment = _deployment(model, _multiclass_rows(rng, 4_000))
+    frames = [_multiclass_rows(rng, 800) for _ in range(3)]
+    for k, frame in enumerate(frames):
+        _multiclass_events(
+            deployment,
+            frame,
+            DAY1 + dt.timedelta(days=k),
+            labelled=k < 2,
+            prefix=f"m{k}",
+            class_scores=k < 2,
+        )
+    return deployment, frames
+
+
+def test_multiclass_roc_auc_is_estimated_and_realised_from_per_class_scores(multiclass):
+    deployment, frames = multiclass
+    rows = {row.day: row for row in _compute(deployment)}
+    for k in range(2):
+        row, frame = rows[DAY1 + dt.timedelta(days=k)], frames[k]
+        sent = frame[[f"prediction_score_{c}" for c in range(3)]].to_numpy()
+        realised = skm.roc_auc_score(frame["y"], sent, multi_class="ovr", average="macro")
+        assert row.realised["roc_auc"] == pytest.approx(realised)
+        band = row.estimated["roc_auc"]
+        assert band["lower"] <= realised <= band["upper"]
+        assert row.error["roc_auc"] == pytest.approx(band["value"] - realised)
+    assert set(rows[DAY1].reference["class_calibration"]) == {"0", "1", "2"}
+    # Events without per-class scores: the other estimates, no ROC AUC.
+    third = rows[DAY1 + dt.timedelta(days=2)].estimated
+    assert "accuracy" in third and "roc_auc" not in third
+
+
+def test_estimated_performance_api_shows_multiclass_roc_auc(multiclass, api_as):
+    deployment, _ = multiclass
+    _compute(deployment)
+    url = f"/api/v1/deployments/{deployment.pk}/estimated-performance/"
+    body = api_as(deployment.version.model.owner).get(url, {"metric": "roc_auc"}).json()
+    assert body["count"] == 2
+    first = next(r for r in body["results"] if r["day"] == str(DAY1))
+    assert set(first["estimated"]["roc_auc"]) == {"value", "lower", "upper"}
+    assert first["realised"]["roc_auc"] is not None
+
+
+def test_a_multiclass_reference_without_per_class_scores_estimates_no_roc_auc(db):
+    model = factories.registered_model(task="multiclass")
+    rng = np.random.default_rng(22)
+    reference = _multiclass_rows(rng, 2_000).drop(
+        columns=[f"prediction_score_{k}" for k in range(3)]
+    )
+    deployment = _deployment(model, reference)
+    _multiclass_events(deployment, _multiclass_rows(rng, 300), DAY1, labelled=False, prefix="p")
+    [row] = _compute(deployment, n_days=1)
+    assert "accuracy" in row.estimated and "roc_auc" not in row.estimated
+
+
+def test_performance_tab_draws_multiclass_auc_realised_and_estimated(multiclass, client):
+    deployment, _ = multiclass
+    _compute(deployment)
+    client.force_login(deployment.version.model.owner)
+    url = reverse("monitoring:deployment-performance", args=[deployment.pk])
+    query = {"start": str(DAY1), "end": str(DAY1 + dt.timedelta(days=2)), "metric": "roc_auc"}
+    page = client.get(url, query)
+    assert page.status_code == 200
+    chart = page.context["chart"]
+    by_label = {dataset["label"]: dataset["data"] for dataset in chart["datasets"]}
+    realised = by_label["AUC (macro one-vs-rest)"]
+    estimated = by_label["Estimated AUC (macro one-vs-rest)"]
+    first = DailyEstimate.objects.get(deployment=deployment, day=DAY1)
+    assert realised[0] == pytest.approx(first.realised["roc_auc"])
+    assert estimated[0] == pytest.approx(first.estimated["roc_auc"]["value"])

@@ -108,6 +108,37 @@ def test_bad_rows_are_reported_with_row_numbers_and_reasons(api_as, owner, deplo
     assert body["rejected_rows"] == 6 and body["accepted"] == 0
 
 
+def test_per_class_scores_are_stored_on_the_event_and_listed(api_as, owner, deployment):
+    scores = {"approve": 0.75, "refer": 0.2, "decline": 0.05}
+    rows = [event(1) | {"score": 0.75, "scores": scores}, event(2)]
+    response = post_json(api_as(owner), url(deployment), rows)
+    assert response.status_code == 200, response.content
+    row = PredictionEvent.objects.get(deployment=deployment, request_id="req-1")
+    assert row.prediction_scores == scores
+    assert PredictionEvent.objects.get(request_id="req-2").prediction_scores is None
+    listed = api_as(owner).get(url(deployment)).json()["results"]
+    assert {r["request_id"]: r["prediction_scores"] for r in listed} == {
+        "req-1": scores,
+        "req-2": None,
+    }
+
+
+def test_bad_per_class_scores_get_400_naming_the_field_and_row(api_as, owner, deployment):
+    rows = [
+        event(1) | {"scores": {"approve": 0.5, "refer": 0.5}},
+        event(2) | {"scores": {"approve": 0.5, "refer": 0.6}},
+        event(3) | {"scores": {"approve": 1.5, "refer": -0.5}},
+    ]
+    response = post_json(api_as(owner), url(deployment), rows)
+    assert response.status_code == 400
+    reasons = {(e["row"], e["field"]): e["reason"] for e in response.json()["rejected"]}
+    assert reasons == {
+        (2, "scores"): "the probabilities sum to 1.1, not 1",
+        (3, "scores"): "the probability of class 'approve' is outside [0, 1]",
+    }
+    assert stored(deployment) == []
+
+
 def test_reject_mode_stores_nothing_and_audits_nothing(api_as, owner, deployment):
     before = AuditEvent.objects.count()
     response = post_json(api_as(owner), url(deployment), [event(1), event(2, age="x")])

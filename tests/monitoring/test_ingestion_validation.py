@@ -178,3 +178,53 @@ def test_ground_truth_needs_a_label_or_a_value():
     assert errors_of(report) == {(2, "label")}
     assert list(report.valid["request_id"]) == ["a", "c"]
     assert (report.valid["timestamp"] == now).all()
+
+
+def test_per_class_scores_are_optional_and_stored_as_a_json_object():
+    with_scores = row(1) | {"scores": {"yes": 0.7, "no": 0.2, "maybe": 0.1}}
+    report = predictions([with_scores, row(2)])
+    assert report.error_list() == []
+    stored = report.valid["prediction_scores"].tolist()
+    assert json.loads(stored[0]) == {"yes": 0.7, "no": 0.2, "maybe": 0.1}
+    assert pd.isna(stored[1])  # stored as NULL
+
+
+def test_bad_per_class_scores_are_refused_naming_the_field_and_row():
+    rows = [
+        row(1) | {"scores": {"yes": 0.7, "no": 0.3}},
+        row(2) | {"scores": {"yes": 0.7, "no": 0.2}},
+        row(3) | {"scores": {"yes": 1.2, "no": -0.2}},
+        row(4) | {"scores": {"yes": "high", "no": 0.3}},
+        row(5) | {"scores": [0.7, 0.3]},
+        row(6) | {"scores": {}},
+        row(7) | {"scores": {"yes": True, "no": 0.0}},
+        row(8) | {"scores": {"yes": 0.7 + 5e-7, "no": 0.3}},
+    ]
+    report = predictions(rows)
+    reasons = {(e["row"], e["field"]): e["reason"] for e in report.error_list()}
+    assert reasons == {
+        (2, "scores"): "the probabilities sum to 0.9, not 1",
+        (3, "scores"): "the probability of class 'yes' is outside [0, 1]",
+        (4, "scores"): "the probability of class 'yes' is not a number",
+        (5, "scores"): "must be an object {class: probability} with at least one class",
+        (6, "scores"): "must be an object {class: probability} with at least one class",
+        (7, "scores"): "the probability of class 'yes' is not a number",
+    }
+    assert list(report.valid["request_id"]) == ["r1", "r8"]  # within 1e-6 of 1 is fine
+
+
+def test_per_class_scores_in_csv_are_a_json_cell():
+    body = (
+        "request_id,timestamp,prediction,score,scores,age,income,region,member,signed_up,note\n"
+        'c1,2026-11-01T10:00:00Z,a,0.6,"{""a"": 0.6, ""b"": 0.4}",1,2,north,true,'
+        "2026-01-01T00:00:00Z,x\n"
+        "c2,2026-11-01T10:00:00Z,a,0.6,not json,1,2,north,true,2026-01-01T00:00:00Z,x\n"
+    )
+    batch = parse_batch(
+        body.encode(), content_type="text/csv", reserved=PREDICTION_FIELDS, nested=True
+    )
+    report = validate_predictions(batch, SCHEMA)
+    assert report.error_list() == [
+        {"row": 2, "field": "scores", "reason": "not a JSON object of class probabilities"}
+    ]
+    assert json.loads(report.valid["prediction_scores"].iloc[0]) == {"a": 0.6, "b": 0.4}

@@ -35,8 +35,19 @@ def deployment_of(model, **fields):
     )
 
 
-def add_labelled(deployment, *, labels, truth, scores=None, values=None, at=NOON, unlabelled=0):
-    """Events at `at` (one per second) with ground truth for all but the `unlabelled` last."""
+def add_labelled(
+    deployment,
+    *,
+    labels,
+    truth,
+    scores=None,
+    values=None,
+    at=NOON,
+    unlabelled=0,
+    class_scores=None,
+):
+    """Events at `at` (one per second) with ground truth for all but the `unlabelled` last;
+    `class_scores`: each event's {class: probability}."""
     n = len(labels if labels is not None else scores)
     ids = [f"q-{at:%d}-{i}" for i in range(n + unlabelled)]
     PredictionEvent.objects.bulk_create(
@@ -46,6 +57,7 @@ def add_labelled(deployment, *, labels, truth, scores=None, values=None, at=NOON
             timestamp=at + dt.timedelta(seconds=i),
             prediction_label=None if labels is None or i >= n else labels[i],
             prediction_score=None if scores is None or i >= n else float(scores[i]),
+            prediction_scores=None if class_scores is None or i >= n else class_scores[i],
         )
         for i, rid in enumerate(ids)
     )
@@ -114,6 +126,36 @@ def test_multiclass_daily_metrics_equal_scikit_learns(owner):
     m = services.daily_performance_compute(deployment=deployment, day=DAY).metrics
     assert m["accuracy"] == pytest.approx(sk.accuracy_score(truth, predicted))
     assert m["macro_f1"] == pytest.approx(sk.f1_score(truth, predicted, average="macro"))
+
+
+def test_multiclass_daily_roc_auc_equals_sklearns_macro_one_vs_rest(owner):
+    model = factories.registered_model(owner=owner, name="Cultivar", task="multiclass")
+    deployment = deployment_of(model)
+    rng = np.random.default_rng(6)
+    classes = np.array(["a", "b", "c"])
+    proba = rng.dirichlet([1.0, 1.0, 1.0], 200)
+    truth = classes[(rng.random(200)[:, None] > np.cumsum(proba, axis=1)).sum(axis=1).clip(0, 2)]
+    rows = [dict(zip(classes, map(float, p), strict=True)) for p in proba]
+    add_labelled(
+        deployment,
+        labels=list(classes[proba.argmax(axis=1)]),
+        truth=list(truth),
+        scores=proba.max(axis=1),
+        class_scores=rows,
+    )
+    expected = sk.roc_auc_score(truth, proba, multi_class="ovr", average="macro")
+    m = services.daily_performance_compute(deployment=deployment, day=DAY).metrics
+    assert m["roc_auc"] == pytest.approx(expected)
+    (listed,) = services.performance_days_list_compute(deployment=deployment, days=[DAY])
+    assert listed.metrics["roc_auc"] == pytest.approx(expected)
+
+
+def test_multiclass_days_without_per_class_scores_have_no_roc_auc(owner):
+    model = factories.registered_model(owner=owner, name="Cultivar", task="multiclass")
+    deployment = deployment_of(model)
+    add_labelled(deployment, labels=["a", "b"], truth=["a", "a"], scores=[0.9, 0.6])
+    m = services.daily_performance_compute(deployment=deployment, day=DAY).metrics
+    assert "roc_auc" not in m and m["accuracy"] == 0.5
 
 
 def test_regression_daily_metrics_equal_scikit_learns(owner):

@@ -84,6 +84,31 @@ def test_worst_concave_points_drifts_up_late_and_predictions_follow(breast_produ
     assert score[late].mean() > score[early].mean()
 
 
+def test_wine_traffic_sends_every_cultivars_probability_as_ingestion_accepts_it():
+    import json
+
+    from monitoring.ingestion.parsing import PREDICTION_FIELDS, parse_batch
+    from monitoring.ingestion.validation import validate_predictions
+
+    spec = catalog.WINE
+    problem = training.load_problem(spec.problem)
+    split = training.split_problem(problem)
+    trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
+    plan = traffic.plan_for(spec, environment="production", version=1)
+    generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END)
+    _, body = next(generated.prediction_batches())
+    rows = [json.loads(line) for line in body.decode().splitlines()]
+    ok = [row for row in rows if row["status"] == "ok"]
+    assert ok and all(set(row["scores"]) == {"0", "1", "2"} for row in ok)
+    assert all(row["scores"][row["prediction"]] == row["score"] for row in ok)
+    batch = parse_batch(
+        body, content_type="application/x-ndjson", reserved=PREDICTION_FIELDS, nested=True
+    )
+    schema = [{"name": name, "type": "numeric"} for name in problem.features]
+    report = validate_predictions(batch, schema)
+    assert report.error_list() == []
+
+
 def test_only_the_planned_deployments_get_a_story():
     plans = {
         (spec.problem, step.environment, step.traffic_share): traffic.plan_for(

@@ -303,6 +303,13 @@ def test_on_postgresql_the_jobs_profile_each_version_on_its_own_training_data_an
     estimates = DailyEstimate.objects.filter(deployment=breast, method="cbpe")
     assert estimates.count() >= 28
     assert estimates.exclude(error={}).exists()
+    # The multiclass model sends every class's probability: macro one-vs-rest ROC AUC,
+    # realised and estimated, for the Performance tab.
+    wine = active.get(version__model__name="Wine cultivar", environment="production")
+    wine_days = DailyPerformance.objects.filter(deployment=wine, labelled__gt=0)
+    assert sum(day.metrics.get("roc_auc") is not None for day in wine_days) >= 28
+    wine_estimates = DailyEstimate.objects.filter(deployment=wine, method="cbpe")
+    assert sum("roc_auc" in day.estimated for day in wine_estimates) >= 28
     hours = HourlyHealth.objects.filter(deployment=breast).values_list("hour", flat=True)
     assert len({hour.date() for hour in hours}) >= 28
     assert not StaleHour.objects.filter(deployment=breast).exists()

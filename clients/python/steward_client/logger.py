@@ -146,12 +146,15 @@ class PredictionLogger:
         score: float | None = None,
         latency_ms: float | None = None,
         *,
+        scores: Mapping[Any, float] | None = None,
         status: str | None = None,
         error: str | None = None,
         timestamp: float | dt.datetime | str | None = None,
         **extra: Any,
     ) -> None:
-        """Enqueue one prediction; returns at once. `timestamp` defaults to now."""
+        """Enqueue one prediction; returns at once. `timestamp` defaults to now. `scores`: a
+        multiclass model's probability of every class ({class: p}, summing to 1), from which
+        Steward computes and estimates macro one-vs-rest ROC AUC."""
         row: dict[str, Any] = {
             "request_id": request_id,
             "timestamp": time.time() if timestamp is None else timestamp,
@@ -161,6 +164,8 @@ class PredictionLogger:
             row["prediction"] = prediction
         if score is not None:
             row["score"] = score
+        if scores is not None:  # class labels as text, as the events carry labels
+            row["scores"] = {str(k): v for k, v in scores.items()}
         if latency_ms is not None:
             row["latency_ms"] = latency_ms
         if status is not None:
@@ -429,6 +434,9 @@ def _wire(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("score", "latency_ms", "value"):
         if key in row:
             row[key] = _finite(row[key])
+    scores = row.get("scores")
+    if isinstance(scores, Mapping):  # numpy numbers as floats
+        row["scores"] = {str(k): _finite(v) for k, v in scores.items()}
     return row
 
 

@@ -10,6 +10,10 @@ so a day fed partly raw and partly as summaries merges both:
   model whose labelled rows all carry a score adds `"scores": {"positive": [...], "negative":
   [...], "log_loss_sum": x}`: the rows of each true class per equal-width score bin of [0, 1]
   (`AUC_BINS` bins, as the label-free estimates bin them) and the sum of the rows' log losses.
+  A multiclass model whose decided labelled rows all carry every class's probability
+  (`prediction_scores`, {class: probability}) adds `"class_scores": {class: {"positive": [...],
+  "negative": [...]}}`: per class, the rows of that true class and of the others per score
+  bin of its probability (a class a row leaves out scores 0), for macro one-vs-rest ROC AUC.
 - regression: `{"labelled": n, "errors": {"n", "abs_sum", "squared_sum", "ape_sum",
   "value_sum", "value_m2"}}`: over the rows with both a true value and a score, the sums of
   |error|, error², |error| / max(|value|, eps), of the true values, and their sum of squared
@@ -69,6 +73,23 @@ def score_counts(is_positive: Any, scores: Any) -> dict[str, Any]:
     }
 
 
+def class_score_counts(truth: Any, class_scores: Any) -> dict[str, dict[str, list[int]]]:
+    """Per class named in any row of `class_scores` (one {class: probability} per row), the
+    rows whose true label is that class ("positive") and the others per score bin."""
+    labels = np.asarray([str(t) for t in truth], dtype=object)
+    rows = list(class_scores)
+    classes = sorted({str(k) for row in rows for k in row})
+    result: dict[str, dict[str, list[int]]] = {}
+    for k in classes:
+        bins = score_bins([float(row.get(k, 0.0)) for row in rows] if rows else [])
+        positive = labels == k
+        result[k] = {
+            "positive": np.bincount(bins[positive], minlength=AUC_BINS).tolist(),
+            "negative": np.bincount(bins[~positive], minlength=AUC_BINS).tolist(),
+        }
+    return result
+
+
 def error_counts(values: Any, predictions: Any) -> dict[str, Any]:
     """The additive error sums of a regression's rows (see the module docstring)."""
     truth = np.asarray(values, dtype=np.float64)
@@ -122,6 +143,11 @@ def performance_counts(
             return counts
         decided = label.loc[classified.index].notna()
         counts["confusion"] = confusion_counts(truth[decided], label.loc[classified.index][decided])
+        per_class = labelled.get("prediction_scores", None)
+        if per_class is not None and decided.any():
+            given = per_class.loc[classified.index][decided]
+            if given.map(lambda v: isinstance(v, dict)).all():
+                counts["class_scores"] = class_score_counts(truth[decided], given)
         return counts
     scores = None if score is None else score.loc[classified.index]
     if scores is not None and scores.notna().all():
@@ -183,7 +209,33 @@ def merge_performance(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dic
         }
     if "errors" in a and "errors" in b:
         merged["errors"] = _merge_errors(a["errors"], b["errors"])
+    if "class_scores" in a and "class_scores" in b and "confusion" in merged:
+        merged["class_scores"] = _merge_class_scores(a, b)
     return merged
+
+
+def _class_bins(counts: dict[str, Any], k: str) -> dict[str, list[int]]:
+    """The class's bins of one side; a class that side never named scored 0 on all its rows,
+    which its confusion counts place (true class k: positive, else negative) in bin 0."""
+    if k in counts["class_scores"]:
+        bins: dict[str, list[int]] = counts["class_scores"][k]
+        return bins
+    confusion = counts["confusion"]
+    positive = sum(confusion.get(k, {}).values())
+    total = sum(sum(row.values()) for row in confusion.values())
+    first = [0] * AUC_BINS
+    return {"positive": [positive, *first[1:]], "negative": [total - positive, *first[1:]]}
+
+
+def _merge_class_scores(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    classes = sorted(set(a["class_scores"]) | set(b["class_scores"]))
+    return {
+        k: {
+            part: _add(_class_bins(a, k)[part], _class_bins(b, k)[part])
+            for part in ("positive", "negative")
+        }
+        for k in classes
+    }
 
 
 def merge_all_performance(items: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -126,6 +126,8 @@ def _performance(
             else empty,
             "prediction_label": ok.get(prediction, empty),
             "prediction_score": pd.to_numeric(ok[score], errors="coerce") if score in ok else empty,
+            # A multiclass model's {class: probability} per row, under the wire's name.
+            "prediction_scores": ok.get("scores", empty),
         },
         index=ok.index,
     )
@@ -203,6 +205,8 @@ def hourly_summaries(
     without a column counts as missing in every row), plus `timestamp` (datetimes, naive ones
     read as UTC), `request_id`, the `prediction` label and/or `score`, and the optional health
     columns `latency_ms`, `status` ("ok" / "error") or `error`, `cache_hit`, `cpu`, `memory`.
+    A multiclass model's `scores` column ({class: probability} per row) adds per-class score
+    bins to the hours' performance, for macro one-vs-rest ROC AUC.
 
     When the frame carries ground truth (a `label` column for a classifier, `value` for a
     regression; empty where unknown), each hour also gets its performance counts

@@ -89,6 +89,20 @@ def test_nan_and_numpy_values_go_on_the_wire_as_json(offline, tmp_path):
     assert row["timestamp"].endswith("+00:00")
 
 
+def test_every_class_probability_goes_on_the_wire_as_scores(offline, tmp_path):
+    import numpy as np
+
+    logger = offline.prediction_logger(7, spool_root=tmp_path, close_at_exit=False)
+    proba = np.array([0.1, 0.7, 0.2])
+    classes = np.array([0, 1, 2])
+    logger.log("r", {"a": 1.0}, "1", 0.7, scores=dict(zip(classes, proba, strict=True)))
+    logger.close(timeout=0.1)
+    [path] = logger.spool.pending()
+    row = json.loads(path.read_text())
+    assert row["scores"] == {"0": 0.1, "1": 0.7, "2": 0.2}
+    assert row["prediction"] == "1" and row["score"] == 0.7
+
+
 def test_the_url_and_token_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("STEWARD_URL", "http://steward.test/")
     monkeypatch.setenv("STEWARD_TOKEN", "abc")
