@@ -61,9 +61,6 @@ DATABASE_FIXTURES = {
     "live_server",
     "django_db_setup",
 }
-# A real Celery worker on the run's broker: on the shared Redis broker of the PostgreSQL run
-# two pytest-xdist workers would take each other's jobs.
-SERIAL_FIXTURES = {"celery_worker_process", "redis_broker"}
 # Failure drills and the load drill stop workers, cut connections or hold a fixed port: on
 # PostgreSQL only, one at a time. The fuzzing is PostgreSQL-only too, but runs beside others.
 DRILL_MARKERS = {"services"}
@@ -80,9 +77,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """`db`: the test reaches the database (its marker or fixtures say so); the others are
     pure and run once. `postgresql_only`: fuzzing, failure drills and the load drill, run on
     PostgreSQL only. `serial`: may not run beside another pytest-xdist worker there (the
-    drills, and tests with a real Celery worker on the shared broker)."""
+    drills). Tests with a real Celery worker run beside others: each xdist worker has its own
+    broker (tests/broker_per_worker.py)."""
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
         if uses_database(item):
             item.add_marker(pytest.mark.db)
         path = item.path.resolve()
@@ -93,7 +90,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if drill or item.get_closest_marker("fuzz"):
             item.add_marker(pytest.mark.postgresql_only)
-        if drill or fixtures & SERIAL_FIXTURES:
+        if drill:
             item.add_marker(pytest.mark.serial)
 
 

@@ -55,7 +55,6 @@ def test_registering_a_kind_on_an_unknown_queue_or_twice_differently_is_refused(
     kinds.register(drill.KIND, drill.run)  # the same registration again is harmless
 
 
-@pytest.mark.serial  # its workers read the run's shared broker
 @pytest.mark.django_db(transaction=True)
 def test_a_monitoring_worker_leaves_reports_to_the_report_workers(media_dir, settings, tmp_path):
     settings.MEDIA_ROOT = media_dir

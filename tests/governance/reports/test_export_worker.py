@@ -19,9 +19,6 @@ from tests import factories
 from tests.conftest import need_service
 from tests.monitoring.conftest import start_worker, stop_worker, worker_env
 
-# A worker started by hand, on the run's broker: one pytest-xdist worker at a time on Redis.
-pytestmark = pytest.mark.serial
-
 
 @pytest.fixture(scope="module")
 def worker_dirs(tmp_path_factory) -> tuple[Path, Path]:
