@@ -57,6 +57,7 @@ CAPS: dict[str, Cap] = {
     "registry.Deployment.description": Cap(chars=TEXT),
     # monitoring: ingested rows are checked in bulk by monitoring/ingestion/validation.py
     "monitoring.PredictionEvent.features": _JSON,
+    "monitoring.PredictionEvent.prediction_scores": Cap(items=ITEMS, json_bytes=JSON_BYTES),
     "monitoring.PredictionEvent.prediction_label": Cap(chars=EVENT_TEXT),
     "monitoring.PredictionEvent.error": Cap(chars=EVENT_TEXT),
     "monitoring.GroundTruth.label": Cap(chars=EVENT_TEXT),

@@ -267,6 +267,8 @@ def _class_scores_problem(value: Any) -> tuple[str | None, str | None]:
             return None, "not a JSON object of class probabilities"
     if not isinstance(value, dict) or not value:
         return None, "must be an object {class: probability} with at least one class"
+    if why := limits.problem(value, limits.CAPS["monitoring.PredictionEvent.prediction_scores"]):
+        return None, why
     for name, p in value.items():
         if len(name) > MAX_EVENT_TEXT or "\x00" in name:
             return None, f"class {name[:60]!r} is not storable text"

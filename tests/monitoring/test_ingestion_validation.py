@@ -15,6 +15,7 @@ from monitoring.ingestion.parsing import (
     parse_batch,
 )
 from monitoring.ingestion.validation import validate_ground_truth, validate_predictions
+from registry import limits
 
 SCHEMA = [
     {"name": "age", "type": "integer"},
@@ -199,6 +200,8 @@ def test_bad_per_class_scores_are_refused_naming_the_field_and_row():
         row(6) | {"scores": {}},
         row(7) | {"scores": {"yes": True, "no": 0.0}},
         row(8) | {"scores": {"yes": 0.7 + 5e-7, "no": 0.3}},
+        # More classes than the cap on a stored event's scores (registry/limits.py).
+        row(9) | {"scores": {f"c{k}": 1 / (limits.ITEMS + 1) for k in range(limits.ITEMS + 1)}},
     ]
     report = predictions(rows)
     reasons = {(e["row"], e["field"]): e["reason"] for e in report.error_list()}
@@ -209,6 +212,7 @@ def test_bad_per_class_scores_are_refused_naming_the_field_and_row():
         (5, "scores"): "must be an object {class: probability} with at least one class",
         (6, "scores"): "must be an object {class: probability} with at least one class",
         (7, "scores"): "the probability of class 'yes' is not a number",
+        (9, "scores"): f"at most {limits.ITEMS} entries (this has {limits.ITEMS + 1})",
     }
     assert list(report.valid["request_id"]) == ["r1", "r8"]  # within 1e-6 of 1 is fine
 
