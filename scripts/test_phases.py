@@ -4,7 +4,8 @@
     pure               tests that never reach the database, once (SQLite settings)
     sqlite             database tests on SQLite and the embedded broker, pytest-xdist
     postgresql         database tests and the fuzzing on PostgreSQL and Redis, pytest-xdist
-    postgresql-serial  failure drills, load drill and `serial` tests, one at a time
+    postgresql-serial  the failure drills and the load drill, one at a time, while the pure
+                       phase runs (they share nothing: the pure tests reach no database)
 
 The phases select tests by markers that tests/conftest.py derives from each test's fixtures,
 so a new test needs no list. The PostgreSQL phases run when DATABASE_URL is set or
@@ -23,6 +24,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -44,6 +46,9 @@ class Phase:
     # pytest-xdist: "load" hands out single tests; "loadfile" keeps a module on one worker,
     # so that its module-scoped fixtures (a seeded world, a Celery worker) are built once.
     dist: str = "loadfile"
+    # Run at the same time as the phase of this name, both done before the next phase: for a
+    # phase whose tests share nothing with that one's (no database, broker, port or worker).
+    beside: str | None = None
 
 
 @dataclass
@@ -76,6 +81,9 @@ PHASES = [
         "postgresql",
         parallel=False,
         storage="var/test-pg-serial",
+        # The drills wait on kills, leases and restarts more than they compute; the pure
+        # tests reach no database, broker or port, so nothing of one can disturb the other.
+        beside="pure",
     ),
 ]
 # Without PostgreSQL the last phase still runs its PostgreSQL-only tests, on SQLite.
@@ -130,9 +138,47 @@ def junit_counts(path: Path) -> dict[str, int]:
     return counts
 
 
-def run_phase(
-    phase: Phase, *, workers: int, pg_url: str, redis_url: str, extra: list[str]
-) -> Result:
+@dataclass
+class Running:
+    """A phase's pytest, started; `finish` waits for it and gives its result."""
+
+    phase: Phase
+    process: subprocess.Popen[bytes]
+    started: float
+    junit: Path
+    log: Path | None = None  # where its output goes when it runs beside another phase
+    ended: float | None = None
+    watcher: threading.Thread | None = None
+
+    def watch(self) -> None:
+        self.process.wait()
+        self.ended = time.monotonic()
+
+    def finish(self) -> Result:
+        if self.watcher is not None:
+            self.watcher.join()
+        else:
+            self.watch()
+        seconds = (self.ended or time.monotonic()) - self.started
+        if self.log is not None:
+            print(f"\n== phase {self.phase.name}: its output (it ran beside another) ==")
+            sys.stdout.write(self.log.read_text(errors="replace"))
+            sys.stdout.flush()
+        code = self.process.returncode
+        return Result(self.phase, seconds, code, junit_counts(self.junit))
+
+
+def start_phase(
+    phase: Phase,
+    *,
+    workers: int,
+    pg_url: str,
+    redis_url: str,
+    extra: list[str],
+    background: bool = False,
+) -> Running:
+    """Start the phase's pytest; in the background its output goes to a log under
+    var/test-phases/ (printed by `finish`), in the foreground to this terminal."""
     junit = ROOT / "var" / "test-phases" / f"{phase.name}.xml"
     junit.parent.mkdir(parents=True, exist_ok=True)
     junit.unlink(missing_ok=True)
@@ -149,11 +195,22 @@ def run_phase(
         *extra,
     ]
     where = "SQLite" if phase.backend == "sqlite" else f"PostgreSQL ({pg_url}), Redis ({redis_url})"
-    print(f"\n== phase {phase.name}: -m '{phase.markers}' on {where} ==", flush=True)
-    start = time.monotonic()
+    when = f", beside phase {phase.beside} (output when it ends)" if background else ""
+    print(f"\n== phase {phase.name}: -m '{phase.markers}' on {where}{when} ==", flush=True)
     env = phase_env(phase, pg_url, redis_url)
-    done = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603
-    return Result(phase, time.monotonic() - start, done.returncode, junit_counts(junit))
+    log = junit.with_suffix(".log") if background else None
+    start = time.monotonic()
+    if log is None:
+        process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+        return Running(phase, process, start, junit)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    running = Running(phase, process, start, junit, log=log)
+    running.watcher = threading.Thread(target=running.watch, daemon=True)
+    running.watcher.start()
+    return running
 
 
 def minutes(seconds: float) -> str:
@@ -214,25 +271,36 @@ def main() -> int:
         phases = [p for p in phases if p.name in wanted]
     started = time.monotonic()
     builder = mlflow_server_prebuild() if any(p.markers != "not db" for p in phases) else None
-    results = []
+    results: dict[str, Result] = {}
+    options = {
+        "workers": workers,
+        "pg_url": args.postgres_url,
+        "redis_url": args.redis_url,
+        "extra": extra,
+    }
+
+    def runnable(phase: Phase) -> bool:
+        return phase.backend != "postgresql" or with_postgresql
+
     for phase in phases:
-        if phase.backend == "postgresql" and not with_postgresql:
+        if phase.name in results:
+            continue  # it ran beside an earlier phase
+        if not runnable(phase):
             print(f"\n== phase {phase.name}: skipped, set DATABASE_URL or REQUIRE_SERVICES=1 ==")
-            results.append(Result(phase))
+            results[phase.name] = Result(phase)
             continue
-        results.append(
-            run_phase(
-                phase,
-                workers=workers,
-                pg_url=args.postgres_url,
-                redis_url=args.redis_url,
-                extra=extra,
-            )
-        )
+        beside = [
+            start_phase(other, background=True, **options)
+            for other in phases
+            if other.beside == phase.name and runnable(other)
+        ]
+        results[phase.name] = start_phase(phase, **options).finish()
+        for running in beside:
+            results[running.phase.name] = running.finish()
     if builder is not None and builder.wait() != 0:
         print("(building the MLflow test server's environment in the background failed; the")
         print(" MLflow tests built it themselves, or said why they could not)")
-    return report(results, time.monotonic() - started)
+    return report([results[p.name] for p in phases], time.monotonic() - started)
 
 
 def mlflow_server_prebuild() -> subprocess.Popen[bytes]:
