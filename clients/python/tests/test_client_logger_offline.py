@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import time
+import threading
 
 import pytest
 from steward_client import Steward
@@ -61,13 +61,39 @@ def test_a_full_spool_reports_every_dropped_row(offline, tmp_path, caplog):
     assert kept + logger.stats.dropped == 1000
 
 
-def test_log_returns_at_once_even_with_the_server_away(offline, tmp_path):
-    logger = offline.prediction_logger(7, spool_root=tmp_path, close_at_exit=False)
-    started = time.perf_counter()
-    for i in range(10_000):
-        logger.log(f"r{i}", {"x": 1.0}, "yes")
-    assert time.perf_counter() - started < 1.0
-    logger.close(timeout=0.2)
+def test_log_never_waits_on_a_sender_stuck_on_the_network(offline, tmp_path):
+    """The serving thread only enqueues: with the sender held inside a POST that does not
+    return, 10,000 more rows are still taken, none dropped or spooled. (How fast log() is
+    lives in bench/, not here; the join below only keeps a regression from hanging.)"""
+    logger = offline.prediction_logger(
+        7, spool_root=tmp_path, senders=1, max_delay=0.01, close_at_exit=False
+    )
+    entered, release = threading.Event(), threading.Event()
+
+    def held_post(body: bytes) -> None:
+        entered.set()
+        release.wait()
+
+    logger._post = held_post  # the sender's one network call, held open
+    logger.log("first", {"x": 1.0}, "yes")
+    assert entered.wait(30), "the sender never reached the network"
+
+    def serve() -> None:
+        for i in range(10_000):
+            logger.log(f"r{i}", {"x": 1.0}, "yes")
+
+    serving = threading.Thread(target=serve)
+    serving.start()
+    serving.join(60)
+    try:
+        assert not serving.is_alive(), "log() blocked behind the sender"
+        assert not release.is_set()
+        assert logger.stats.logged == 10_001
+        assert logger.stats.overflowed == 0 and logger.stats.dropped == 0
+        assert logger.pending() == 10_001  # queued or in flight; nothing lost
+    finally:
+        release.set()
+        logger.close(timeout=0.2)
 
 
 def test_a_closed_logger_refuses_rows(offline, tmp_path):
