@@ -29,6 +29,9 @@ JSON_BYTES = 64 * 1024  # any JSON document a user sends (hyperparameters, metri
 EVENT_TEXT = 10_000  # text in an ingested prediction or outcome (checked by ingestion)
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A NUL in any string of a value, as json.dumps writes it: the escape \u0000 after an even
+# number of backslashes (an odd number would make it the text "\u0000", which is storable).
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,16 @@ def problem(value: Any, cap: Cap) -> str | None:
     if cap.items is not None and isinstance(value, list | dict) and len(value) > cap.items:
         return f"at most {cap.items} entries (this has {len(value)})"
     if cap.json_bytes is not None:
+        text = json.dumps(value, ensure_ascii=False, default=str)
         try:
-            size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+            size = len(text.encode())
         except UnicodeEncodeError:
             return "holds a lone UTF-16 surrogate"
         if size > cap.json_bytes:
             return f"at most {cap.json_bytes} bytes of JSON (this has {size})"
+        # The text holds every key and string, so one scan replaces walking the value.
+        nul = "\\u0000" in text and _ESCAPED_NUL.search(text) is not None
+        return "holds a NUL character" if nul else None
     return _json_problem(value)
 
 

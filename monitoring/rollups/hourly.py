@@ -543,7 +543,7 @@ def hours_build(
     size = PROGRESS_HOURS if progress is not None else len(hours)
     for first in range(0, len(hours), size):
         part = hours[first : first + size]
-        posted = posted_hours(deployment, part, profile.digest)
+        posted = posted_hours(deployment, part, profile.digest, layouts)
         _build_chunks(
             deployment, part, layouts, profile.digest, writer, read_chunk=read_chunk, posted=posted
         )

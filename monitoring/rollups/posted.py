@@ -84,6 +84,38 @@ def _profile(version: ModelVersion) -> ReferenceProfile:
         ) from exc
 
 
+@dataclass(frozen=True)
+class _Layouts:
+    """A profile's layouts as summaries are checked against them: parsed, and as the dicts a
+    posted summary carries (comparing dicts spares parsing every posted summary's edges)."""
+
+    digest: str
+    parsed: dict[str, Layout]
+    dicts: dict[str, dict[str, Any]]
+
+
+# Parsed layouts by profile digest (content-addressed: a digest names one set of layouts).
+_LAYOUTS: dict[str, _Layouts] = {}
+_LAYOUTS_KEPT = 256
+
+
+def _layouts_of(version: ModelVersion) -> _Layouts:
+    """The layouts of the version's reference profile (built on first use; NoLayouts when it
+    cannot be), read from the database as the digest alone when they are known already."""
+    digest = (
+        ReferenceProfile.objects.filter(version=version).values_list("digest", flat=True).first()
+    )
+    if digest is not None and digest in _LAYOUTS:
+        return _LAYOUTS[digest]
+    profile = _profile(version)
+    parsed = profile_layouts(profile)
+    known = _Layouts(profile.digest, parsed, {n: lay.to_dict() for n, lay in parsed.items()})
+    if len(_LAYOUTS) >= _LAYOUTS_KEPT:
+        _LAYOUTS.clear()
+    _LAYOUTS[profile.digest] = known
+    return known
+
+
 def layouts_describe(*, version: ModelVersion) -> dict[str, Any]:
     """The layouts summaries must be built on (the version's reference profile), with its
     digest; the prediction's layout apart from the features'. Builds the profile if the
@@ -135,8 +167,12 @@ def _parse_hour(value: Any, now: dt.datetime) -> tuple[dt.datetime | None, str |
     return moment, None
 
 
-def _summary_problems(data: Any, layout: Layout, count: int) -> str | None:
-    """What is wrong with one posted feature summary of an hour of `count` rows, or None."""
+def _summary_problems(
+    data: Any, layout: Layout, layout_dict: dict[str, Any], count: int
+) -> str | None:
+    """What is wrong with one posted feature summary of an hour of `count` rows, or None. The
+    summary may omit its `layout` (the body's layout_digest names it); one it carries must be
+    `layout` (`layout_dict` is its dict form)."""
     if not isinstance(data, dict):
         return "must be a summary object"
     if data.get("format") != FORMAT:
@@ -144,12 +180,12 @@ def _summary_problems(data: Any, layout: Layout, count: int) -> str | None:
     kind = "numeric" if isinstance(layout, NumericLayout) else "categorical"
     if data.get("kind") != kind:
         return f"must be a {kind} summary (its layout is {kind})"
+    if "layout" in data and data["layout"] != layout_dict:
+        return "built on another layout than the version's (fetch the layouts again)"
     try:
-        summary = summary_from_dict(data)
+        summary = summary_from_dict(data, layout)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         return f"malformed summary ({exc.__class__.__name__}: {exc})"
-    if summary.layout != layout:
-        return "built on another layout than the version's (fetch the layouts again)"
     counts = summary.counts
     if counts.ndim != 1 or np.any(counts < 0):
         return "counts must be a list of non-negative integers"
@@ -187,8 +223,11 @@ def _numeric_problems(summary: NumericSummary, layout: NumericLayout, count: int
 
 
 def _hour_problems(
-    index: int, entry: Any, layouts: dict[str, Layout], now: dt.datetime, task: str
+    index: int, entry: Any, known: _Layouts, now: dt.datetime, task: str
 ) -> tuple[_Hour | None, list[tuple[str, str]]]:
+    """The hour of `entry` with its summaries as they are stored (without their layouts),
+    or the problems found."""
+    layouts = known.parsed
     path = f"hours[{index}]"
     if not isinstance(entry, dict):
         return None, [(path, "must be an object")]
@@ -218,7 +257,8 @@ def _hour_problems(
         problems.append((f"{path}.prediction", "must be null: the layouts have no prediction"))
     for name in sorted(set(posted) & set(layouts)):
         where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
-        if (message := _summary_problems(posted[name], layouts[name], count)) is not None:
+        message = _summary_problems(posted[name], layouts[name], known.dicts[name], count)
+        if message is not None:
             problems.append((where, message))
     health = entry.get("health")
     if health is None:
@@ -241,7 +281,14 @@ def _hour_problems(
             ]
     if problems or hour is None:
         return None, problems
-    return _Hour(hour, count, posted, health, performance), []
+    stored = {name: _without_layout(summary) for name, summary in posted.items()}
+    return _Hour(hour, count, stored, health, performance), []
+
+
+def _without_layout(summary: dict[str, Any]) -> dict[str, Any]:
+    """A checked summary as stored: its layout is the profile's (layout_digest), re-attached
+    on reading (`posted_hours`), so each row does not repeat a hundred bin edges a feature."""
+    return {key: value for key, value in summary.items() if key != "layout"}
 
 
 def _performance_problems(data: Any, task: str) -> list[tuple[str, str]]:
@@ -345,9 +392,7 @@ def _errors_problems(errors: Any, labelled: int) -> list[tuple[str, str]]:
     return []
 
 
-def _body_hours(
-    body: Any, layouts: dict[str, Layout], digest: str, version_id: int, task: str
-) -> tuple[list[_Hour], str]:
+def _body_hours(body: Any, known: _Layouts, version_id: int, task: str) -> tuple[list[_Hour], str]:
     if not isinstance(body, dict):
         raise SummariesRejected([("", "the body must be a JSON object")])
     if body.get("format") != FORMAT:
@@ -358,11 +403,11 @@ def _body_hours(
     posted_digest = body.get("layout_digest")
     if not isinstance(posted_digest, str):
         raise SummariesRejected([("layout_digest", "is required (from the layouts endpoint)")])
-    if posted_digest != digest:
+    if posted_digest != known.digest:
         raise LayoutMismatch(
             f"layout_digest {posted_digest} is not the layouts of the deployed version "
-            f"{version_id} (digest {digest}); fetch GET /api/v1/versions/{version_id}/layouts/ "
-            "and summarise on those"
+            f"{version_id} (digest {known.digest}); fetch "
+            f"GET /api/v1/versions/{version_id}/layouts/ and summarise on those"
         )
     entries = body.get("hours")
     if not isinstance(entries, list) or not entries:
@@ -372,7 +417,7 @@ def _body_hours(
     problems: list[tuple[str, str]] = []
     seen: dict[dt.datetime, int] = {}
     for index, entry in enumerate(entries):
-        hour, found = _hour_problems(index, entry, layouts, now, task)
+        hour, found = _hour_problems(index, entry, known, now, task)
         problems += found
         if hour is not None:
             if hour.hour in seen:
@@ -392,10 +437,9 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
     hours stale. Needs "deploy" on the deployment's model (PermissionDenied), as events do.
     LayoutMismatch / NoLayouts (409) or SummariesRejected (400) leave nothing stored."""
     require_object(actor, Action.DEPLOY, deployment)
-    profile = _profile(deployment.version)
-    layouts = profile_layouts(profile)
+    known = _layouts_of(deployment.version)
     task = deployment.version.model.task
-    hours, source = _body_hours(body, layouts, profile.digest, deployment.version_id, task)
+    hours, source = _body_hours(body, known, deployment.version_id, task)
     stamps = [hour.hour for hour in hours]
     now = timezone.now()
     with transaction.atomic():
@@ -414,7 +458,7 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
                 features=zlib.compress(orjson.dumps(hour.features), 1),
                 health=hour.health,
                 performance=hour.performance,
-                layout_digest=profile.digest,
+                layout_digest=known.digest,
                 posted_by=user,
                 posted_at=now,
             )
@@ -451,8 +495,8 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
             "hours": len(hours),
             "replaced": len(before),
             "events": events,
-            "feature_hours": len(hours) * len(layouts),
-            "layout_digest": profile.digest,
+            "feature_hours": len(hours) * len(known.parsed),
+            "layout_digest": known.digest,
         }
         audit.record(
             actor=actor,
@@ -483,10 +527,14 @@ class PostedHour:
 
 
 def posted_hours(
-    deployment: Deployment, hours: list[dt.datetime], profile_digest: str
+    deployment: Deployment,
+    hours: list[dt.datetime],
+    profile_digest: str,
+    layouts: dict[str, Layout],
 ) -> dict[dt.datetime, PostedHour]:
     """{hour: merged posted summaries} for the given hours, over the rows posted on the
-    current profile (rows on an older reference stay stored but are not merged)."""
+    current profile (rows on an older reference stay stored but are not merged); `layouts`
+    are that profile's (the stored summaries leave them out)."""
     merged: dict[dt.datetime, PostedHour] = {}
     if not hours:
         return merged
@@ -494,7 +542,10 @@ def posted_hours(
         deployment=deployment, hour__in=hours, layout_digest=profile_digest
     ).values_list("hour", "count", "features", "health")
     for hour, count, features, health in rows.iterator(chunk_size=500):
-        summaries = {name: summary_from_dict(data) for name, data in features_of(features).items()}
+        summaries = {
+            name: summary_from_dict(data, layouts[name])
+            for name, data in features_of(features).items()
+        }
         known = merged.get(hour)
         if known is None:
             merged[hour] = PostedHour(count, summaries, health)

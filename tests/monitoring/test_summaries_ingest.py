@@ -26,6 +26,7 @@ from monitoring.models import (
 )
 from monitoring.performance import services as performance_services
 from monitoring.rollups import hourly, jobs, staleness
+from monitoring.rollups.posted import features_of
 from registry import services as registry
 from tests import factories
 
@@ -255,6 +256,45 @@ def test_summaries_give_the_same_hourly_rows_drift_and_health_as_the_events(
     assert drift(raw)["income"][3] is True  # the shift is seen, not a vacuous equality
     activity = DeploymentActivity.objects.get(deployment=summarised)
     assert activity.predictions == len(frame)
+
+
+def test_summaries_may_leave_out_their_layouts_and_give_the_same_rows(api_as, owner, version):
+    """The body's layout_digest names the layouts, so a summary may omit its own copy of
+    them; stored rows leave them out either way and the rebuild re-attaches the profile's."""
+    client = api_as(owner)
+    whole, bare = deploy(version, "with layouts"), deploy(version, "without layouts")
+    start = start_hour()
+    frame = events(start)
+    given = layouts(client, version)
+    post_hours(client, whole, frame, given)
+    hours = hourly_summaries(frame, given)
+    for entry in hours:
+        for summary in [*entry["features"].values(), entry["prediction"]]:
+            del summary["layout"]
+    body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
+    assert post_summaries(client, bare, body).status_code == 200
+    stored = PostedSummary.objects.filter(deployment=whole).first()
+    assert all("layout" not in summary for summary in features_of(stored.features).values())
+    monitor(whole, start)
+    monitor(bare, start)
+    assert hourly_rows(bare) == hourly_rows(whole)
+    assert len(hourly_rows(whole)[0]) == HOURS * 4
+
+
+def test_a_summary_carrying_another_layout_answers_400_naming_it(api_as, owner, version):
+    client = api_as(owner)
+    deployment = deploy(version, "other layout")
+    given = layouts(client, version)
+    hours = hourly_summaries(events(start_hour()), given)
+    hours[2]["features"]["income"]["layout"]["edges"][3] += 0.5
+    hours[0]["features"]["region"]["layout"]["categories"].append("elsewhere")
+    body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
+    response = post_summaries(client, deployment, body)
+    assert response.status_code == 400
+    errors = {error["field"]: error["message"] for error in response.json()["errors"]}
+    assert set(errors) == {"hours[2].features.income", "hours[0].features.region"}
+    assert all("another layout" in message for message in errors.values())
+    assert not PostedSummary.objects.exists()
 
 
 def assert_same_performance(got: dict, expected: dict) -> None:

@@ -13,6 +13,8 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework import serializers
 
 from registry import limits, services
@@ -176,3 +178,24 @@ def test_an_error_quoting_a_lone_surrogate_back_is_a_400_not_a_500(api_as, owner
     body = '{"name": "S", "task": "\\ud800"}'
     response = api_as(owner).post("/api/v1/models/", body, content_type="application/json")
     assert response.status_code == 400 and "task" in response.json()
+
+
+# Pieces that make the scan's hard cases: backslashes before a NUL or before the text u0000.
+_TEXT = st.lists(
+    st.sampled_from(["a", "\\", "u0000", "\\u0000", "\x00", '"', "é"]), max_size=6
+).map("".join)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSON)
+def test_the_one_scan_for_nul_in_a_json_value_agrees_with_walking_it(value):
+    """A capped JSON value is checked for NUL by scanning its encoded text once; that verdict
+    is the walk's over every key and string (backslashes next to NULs included)."""
+    walked = limits._json_problem(value)
+    scanned = limits.problem(value, limits.Cap(json_bytes=10**9))
+    assert scanned == walked
