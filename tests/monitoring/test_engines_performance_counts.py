@@ -271,7 +271,7 @@ def test_posted_hours_may_carry_the_class_score_bins_a_client_counts():
 
 
 def test_summary_mode_counts_the_class_score_bins_of_a_scores_column():
-    from steward_client.summary_mode import Outcomes, _performance
+    from steward_client.summary_mode import Outcomes, hour_performance
 
     frame, _, _ = _class_score_frame(2, 120)
     hour = pd.DataFrame(
@@ -283,6 +283,6 @@ def test_summary_mode_counts_the_class_score_bins_of_a_scores_column():
             "status": "ok",
         }
     )
-    counts = _performance(hour, Outcomes(task="multiclass"), prediction="prediction", score="score")
+    counts = hour_performance(hour, Outcomes(task="multiclass"))
     assert counts == performance_counts("multiclass", frame)
     assert "class_scores" in counts

@@ -1,7 +1,8 @@
 """The Spark job (`steward_client.spark`) on local Spark: its hourly summaries equal those the
 engine builds from the same events sent raw (monitoring/rollups/hourly.py's path), counts
 exactly and sums to 1e-9, with every hour spread over several partitions so that merging is
-exercised; and the payload it posts is the summaries contract's."""
+exercised; its hours' health and performance equal those summary mode builds from the same
+rows; and the payload it posts is the summaries contract's."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from steward_client.client import Steward
+from steward_client.health import empty_health
 from steward_client.summaries import CategoricalLayout, NumericLayout, summarize
+from steward_client.summary_mode import hourly_summaries
 
 from monitoring.rollups.hourly import feature_frame, row_keys, rows_frame
 from monitoring.rollups.profiles import PREDICTION_FEATURE
@@ -373,17 +376,21 @@ def test_spark_row_keys_are_the_engines():
 
 @pytest.mark.django_db(transaction=True)
 def test_summaries_posted_to_a_live_steward_are_the_engines(spark, live_server):
-    """End to end: the job asks a live Steward for the layouts, posts its hours, and the hourly
-    rows Steward stores equal the engine's summaries of the same events."""
+    """End to end: the job asks a live Steward for the layouts (and the binary decision), posts
+    its hours, and the hourly rows Steward stores equal the engine's summaries of the same
+    events; the table's latencies, errors and labels give the hourly health and the daily
+    performance that summary mode's hours of the same rows give."""
     from django.urls import Resolver404, resolve
 
     try:
         resolve("/api/v1/deployments/1/summaries/")
     except Resolver404:
         pytest.skip("the summaries endpoint (#14 part 1) is not on this branch yet")
+    from steward_client.health import health_figures
     from steward_client.spark import parse_layouts, run
 
-    from monitoring.models import HourlySummary
+    from monitoring.engines.health import HOURLY_FIELDS
+    from monitoring.models import DailyPerformance, HourlyHealth, HourlySummary
     from monitoring.rollups import jobs
     from tests import factories
     from tests.client.conftest import client_for
@@ -397,10 +404,15 @@ def test_summaries_posted_to_a_live_steward_are_the_engines(spark, live_server):
     events["timestamp"] = [start + dt.timedelta(seconds=18 * i) for i in range(400)]  # 2 hours
     events["request_id"] = [f"live-{i}" for i in range(400)]
     events["prediction"] = np.where(events.index % 3 == 0, "1", "0")
+    events["score"] = np.linspace(0.01, 0.99, 400)
+    events["label"] = np.where(events.index % 5 == 0, None, np.where(events.index % 2, "1", "0"))
+    events["latency_ms"] = 5.0 + (events.index % 17) * 3.5
+    events["status"] = np.where(events.index % 23 == 0, "error", "ok")
     frame = spark.createDataFrame(events).repartition(3)
 
     with client_for(live_server, model.owner) as client:
         payload = client.get(f"versions/{deployment.version_id}/layouts/")
+        decision = client.performance_settings(deployment.pk)
         result = run(spark, frame, client=client, deployment=deployment.pk)
 
     assert result.rows == 400 and len(result.hours[str(deployment.pk)]) == 2
@@ -414,6 +426,26 @@ def test_summaries_posted_to_a_live_steward_are_the_engines(spark, live_server):
     assert set(stored) == {(hour, name) for hour, names in expected.items() for name in names}
     for (hour, name), summary in stored.items():
         assert_summary_equal(summary, expected[hour][name])
+    summarised = hourly_summaries(events, payload, **decision)
+    health = {
+        row["hour"].strftime("%Y-%m-%dT%H:%M:%SZ"): row
+        for row in HourlyHealth.objects.filter(deployment=deployment).values(*HOURLY_FIELDS)
+    }
+    assert set(health) == {entry["hour"] for entry in summarised}
+    for entry in summarised:
+        figures = health_figures(entry["health"])
+        assert health[entry["hour"]]["errors"] == figures["errors"] > 0
+        for name in HOURLY_FIELDS[1:]:
+            stored_figure, figure = health[entry["hour"]][name], figures[name]
+            assert stored_figure == (
+                figure if figure is None else pytest.approx(figure, rel=1e-9)
+            ), name
+    days = DailyPerformance.objects.filter(deployment=deployment)
+    errors = sum(entry["health"]["errors"] for entry in summarised)
+    assert sum(day.predictions for day in days) == 400 - errors  # the "ok" predictions
+    labelled = sum(entry["performance"]["labelled"] for entry in summarised)
+    assert sum(day.labelled for day in days) == labelled > 250
+    assert all(day.metrics["roc_auc"] is not None for day in days)
 
 
 def test_a_task_pools_batches_and_emits_before_holding_too_many(monkeypatch, table):
@@ -454,3 +486,199 @@ def test_a_task_pools_batches_and_emits_before_holding_too_many(monkeypatch, tab
         for name, summary in entry["features"].items():
             assert_summary_equal(summary, expected[entry["hour"]][name])
         assert_summary_equal(entry["prediction"], expected[entry["hour"]][PREDICTION_FEATURE])
+
+
+# --- health and performance: the hours equal summary mode's on the same rows -----------------
+
+CLASSES = ["a", "b", "c"]
+DECISION = {"positive_label": "yes", "threshold": 0.6}
+
+
+def _outcome_columns(events: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Health columns (latency with gaps, some "error" statuses, one `error` text on an "ok"
+    row, cache hits reported or not) and ground truth known for four rows in five."""
+    rng = np.random.default_rng(seed)
+    rows = len(events)
+    latency = rng.gamma(2.0, 20.0, rows)
+    latency[rng.random(rows) < 0.1] = np.nan
+    latency[:3] = 0.0  # at most ZERO_MS: counted apart in the sketch
+    status = np.where(rng.random(rows) < 0.05, "error", "ok").astype(object)
+    error = np.full(rows, None, dtype=object)
+    status[7], error[7] = "ok", "upstream timeout"
+    cache = rng.choice([True, False, None], rows).astype(object)
+    return events.assign(latency_ms=latency, status=status, error=error, cache_hit=cache)
+
+
+def _binary_events() -> pd.DataFrame:
+    events = _events(11, 700, regression=False).drop(columns=["prediction"])
+    rng = np.random.default_rng(12)
+    score = rng.random(len(events))
+    truth = np.where(rng.random(len(events)) < score, "yes", "no").astype(object)
+    truth[rng.random(len(events)) < 0.2] = None
+    events = events.assign(prediction=np.where(score >= 0.6, "yes", "no"), score=score)
+    return _outcome_columns(events.assign(label=truth, scores=None), 13)
+
+
+def _multiclass_events() -> pd.DataFrame:
+    events = _events(21, 500, regression=False).drop(columns=["prediction"])
+    rng = np.random.default_rng(22)
+    probabilities = rng.dirichlet([1.0, 1.0, 1.0], len(events))
+    scores = [dict(zip(CLASSES, map(float, row), strict=True)) for row in probabilities]
+    predicted = [CLASSES[int(i)] for i in probabilities.argmax(axis=1)]
+    truth = np.asarray(rng.choice(CLASSES, len(events)), dtype=object)
+    truth[rng.random(len(events)) < 0.2] = None
+    events = events.assign(prediction=predicted, score=np.nan, label=truth, scores=scores)
+    return _outcome_columns(events, 23)
+
+
+def _classifier_payload(task: str, digest: str, classes: list[str]) -> dict[str, Any]:
+    layouts = _reference_layouts(False)
+    layouts["__prediction__"] = CategoricalLayout.from_reference(classes * 3)
+    return {**_layouts_payload(layouts, digest), "task": task}
+
+
+@pytest.fixture(scope="module")
+def labelled(spark) -> dict[str, Any]:
+    """A binary deployment (labels, scores, a non-default decision) and a multiclass one (per
+    class scores in a map column) in one table of six partitions, with health columns."""
+    events = {"5": _binary_events(), "6": _multiclass_events()}
+    frames = [part.assign(deployment=int(key)) for key, part in events.items()]
+    data = pd.concat(frames, ignore_index=True)
+    schema = (
+        "request_id string, timestamp timestamp, age double, income double, city string, "
+        "prediction string, score double, label string, scores map<string,double>, "
+        "latency_ms double, status string, error string, cache_hit boolean, deployment long"
+    )
+    frame = spark.createDataFrame(data[schema_names(schema)], schema).repartition(PARTITIONS)
+    payloads = {
+        "5": _classifier_payload("binary", "digest-5", ["yes", "no"]),
+        "6": _classifier_payload("multiclass", "digest-6", CLASSES),
+    }
+    return {"frame": frame, "events": events, "payloads": payloads}
+
+
+def schema_names(schema: str) -> list[str]:
+    return [part.strip().split(" ")[0] for part in schema.split(", ")]
+
+
+def summary_mode_hours(events: pd.DataFrame, payload: dict[str, Any], **options: Any) -> dict:
+    """{hour: entry} as summary mode builds them from the same rows."""
+    return {entry["hour"]: entry for entry in hourly_summaries(events, payload, **options)}
+
+
+def assert_close(mine: Any, reference: Any, where: str = "") -> None:
+    """Equal JSON values: integers, text and structure exactly, floats to 1e-9."""
+    if isinstance(reference, dict):
+        assert isinstance(mine, dict) and set(mine) == set(reference), where
+        for key in reference:
+            assert_close(mine[key], reference[key], f"{where}.{key}")
+    elif isinstance(reference, list):
+        assert isinstance(mine, list) and len(mine) == len(reference), where
+        for index, (a, b) in enumerate(zip(mine, reference, strict=True)):
+            assert_close(a, b, f"{where}[{index}]")
+    elif isinstance(reference, float):
+        assert mine == pytest.approx(reference, rel=1e-9, abs=1e-9), where
+    else:
+        assert type(mine) is type(reference) and mine == reference, where
+
+
+def test_labelled_hours_span_several_partitions(labelled):
+    from pyspark.sql import functions as F
+
+    spread = (
+        labelled["frame"]
+        .withColumn("partition", F.spark_partition_id())
+        .groupBy("deployment", F.date_trunc("hour", "timestamp"))
+        .agg(F.countDistinct("partition").alias("partitions"))
+        .collect()
+    )
+    assert len(spread) == 2 * HOURS and all(row["partitions"] > 1 for row in spread)
+
+
+def test_health_and_performance_equal_summary_modes_on_the_same_rows(spark, labelled):
+    from steward_client.spark import run
+
+    result = run(
+        spark,
+        labelled["frame"],
+        layouts=labelled["payloads"],
+        decisions={5: DECISION},
+        post=False,
+    )
+
+    assert set(result.hours) == {"5", "6"}
+    for deployment, entries in result.hours.items():
+        options = DECISION if deployment == "5" else {}
+        events = labelled["events"][deployment]
+        expected = summary_mode_hours(events, labelled["payloads"][deployment], **options)
+        assert [entry["hour"] for entry in entries] == sorted(expected)
+        for entry in entries:
+            reference = expected[entry["hour"]]
+            assert entry["count"] == reference["count"]
+            assert_close(entry["health"], reference["health"], f"{deployment} health")
+            assert_close(entry["performance"], reference["performance"], f"{deployment} perf")
+    # Not vacuous: errors, latencies, cache reports, scored labels and per-class bins are there.
+    binary = result.hours["5"]
+    assert sum(entry["health"]["errors"] for entry in binary) > 10
+    assert binary[0]["health"]["latency"]["zero"] + binary[0]["health"]["cache_reported"] > 0
+    assert all("scores" in entry["performance"] for entry in binary)
+    assert {"yes", "not yes"} <= set(binary[0]["performance"]["confusion"]["no"])
+    multiclass = result.hours["6"]
+    assert all(set(entry["performance"]["class_scores"]) == set(CLASSES) for entry in multiclass)
+    labelled_rows = sum(entry["performance"]["labelled"] for entry in binary + multiclass)
+    assert 800 < labelled_rows < 1200
+
+
+def test_a_regression_is_scored_by_its_prediction_column_and_columns_can_be_renamed(spark):
+    """A regression table without a `score` column: its prediction is the score, as for its
+    summary; the ground truth and latency columns under other names."""
+    from steward_client.spark import run
+
+    events = _outcome_columns(_events(31, 400, regression=True), 32)
+    events["value"] = events["prediction"] + np.random.default_rng(33).normal(0, 0.2, 400)
+    events.loc[events.index % 6 == 0, "value"] = np.nan
+    payload = {**_layouts_payload(_reference_layouts(True), "digest-9"), "task": "regression"}
+    renamed = events.drop(columns=["cache_hit"]).rename(
+        columns={"value": "truth", "latency_ms": "took_ms"}
+    )
+    frame = spark.createDataFrame(renamed).repartition(PARTITIONS)
+
+    result = run(
+        spark,
+        frame,
+        layouts={9: payload},
+        deployment=9,
+        value="truth",
+        latency_ms="took_ms",
+        post=False,
+    )
+
+    expected = summary_mode_hours(
+        events.drop(columns=["cache_hit"]).assign(score=events["prediction"]), payload
+    )
+    entries = result.hours["9"]
+    assert [entry["hour"] for entry in entries] == sorted(expected)
+    for entry in entries:
+        assert_close(entry["health"], expected[entry["hour"]]["health"], "health")
+        assert_close(entry["performance"], expected[entry["hour"]]["performance"], "perf")
+    assert sum(entry["performance"]["errors"]["n"] for entry in entries) > 250
+    assert sum(entry["health"]["latency"]["count"] for entry in entries) > 300
+
+
+def test_an_unknown_column_option_is_refused(spark, labelled):
+    from steward_client.spark import run
+
+    with pytest.raises(TypeError, match="latency"):
+        run(spark, labelled["frame"], layouts=labelled["payloads"], latency="x", post=False)
+
+
+def test_a_table_without_health_or_truth_posts_neither_and_loses_nothing(table, built):
+    """Without those columns the entries carry no `health` (Steward reads a missing one as
+    `empty_health(count)`, what summary mode builds from such rows) and no `performance`."""
+    for deployment, entries in built.hours.items():
+        payload = {**table["payloads"][deployment], "task": "binary"}
+        expected = summary_mode_hours(table["events"][deployment], payload)
+        for entry in entries:
+            assert "health" not in entry and "performance" not in entry
+            assert expected[entry["hour"]]["health"] == empty_health(entry["count"])
+            assert "performance" not in expected[entry["hour"]]

@@ -7,11 +7,22 @@ deployed version's reference profile (`GET /api/v1/versions/{id}/layouts/`) and 
 the same events sent raw: same layouts, same row keys (a hash of the request id) for the
 bounded sample, same arithmetic (`steward_client.summaries`).
 
+An hour's entry also carries, as summary mode builds them from the same rows
+(`steward_client.summary_mode.hour_health` / `hour_performance`, the very functions): its
+`health` when the table has any of the health columns (`latency_ms`, `status`, `error`,
+`cache_hit`, `cpu`, `memory`), and its `performance` counts when it has ground truth (`label`
+for a classifier, `value` for a regression) and the layouts name the model's `task`; binary
+predictions are decided by the deployment's positive label and threshold
+(`Steward.performance_settings`). Without those columns the entry has neither (Steward reads a
+missing health as the hour's count alone, which is what such rows give).
+
 Two stages, no shuffle of raw rows:
 1. `mapInPandas` over the table: each task summarises the rows it holds, per (deployment,
-   hour), on the broadcast layouts (partial summaries, a few KB each).
+   hour), on the broadcast layouts (partial summaries, a few KB each), and builds the health
+   and performance partials of those rows (carried as JSON beside the hour's row count).
 2. a group-by on (deployment, hour) with `applyInPandas`: the partials of an hour are merged
-   with `merge_all` into the hour's entry of the summaries payload.
+   with `merge_all`, `merge_health` and `merge_performance` into the hour's entry of the
+   summaries payload.
 The driver then posts each deployment's hours in batches.
 
 Run it as `spark-submit steward_client/spark.py --table s3://bucket/predictions/ --steward-url
@@ -19,13 +30,18 @@ https://steward.example.org --token ...` or call `run(spark, table, client=...)`
 describes a cluster set-up. The table's columns (names configurable): `deployment` (the
 deployment id; or pass `deployment=` for a table of one deployment), `timestamp` (a timestamp,
 or ISO-8601 text), `request_id`, one column per feature (or a `features` struct or map column)
-and `prediction` (the score of a regression, the label otherwise).
+and `prediction` (the score of a regression, the label otherwise); optionally summary mode's
+health columns, `label` / `value` (ground truth), `score` (a binary model's score of its
+positive label; a regression without it is scored by `prediction`) and `scores` (a
+multiclass model's {class: probability}, a map or struct column or its JSON text), each
+renamed by an option (`OUTCOME_COLUMNS`).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import itertools
 import json
 import sys
@@ -36,6 +52,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from steward_client.health import merge_health
+from steward_client.performance import (
+    BINARY,
+    REGRESSION,
+    merge_all_performance,
+    merge_performance,
+)
 from steward_client.summaries import (
     CategoricalLayout,
     Layout,
@@ -46,6 +69,7 @@ from steward_client.summaries import (
     summarize,
     summary_from_dict,
 )
+from steward_client.summary_mode import HEALTH_COLUMNS, Outcomes, hour_health, hour_performance
 
 if TYPE_CHECKING:  # pyspark is the `spark` extra; the pure helpers below do without it.
     from pyspark.sql import DataFrame, SparkSession
@@ -63,7 +87,10 @@ MAX_HELD_SUMMARIES = 20_000
 # Rows of a task's Arrow batches summarised together.
 BUFFER_ROWS = 200_000
 
-PARTIAL_SCHEMA = "deployment string, hour long, feature string, rows long, summary string"
+PARTIAL_SCHEMA = (
+    "deployment string, hour long, feature string, rows long, summary string, "
+    "health string, performance string"
+)
 HOUR_SCHEMA = "deployment string, hour long, entry string"
 
 
@@ -117,10 +144,71 @@ def hour_summaries(
         yield int(hour), len(rows), built
 
 
-def hour_entry(hour: int, rows: int, summaries: Mapping[str, Summary]) -> dict[str, Any]:
-    """One entry of the summaries payload's `hours` list."""
+def class_scores(value: Any) -> dict[str, Any] | None:
+    """A row's {class: probability} as the job reads it: the JSON text Spark makes of a map
+    or struct column (or a dict already); None when the row has none."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else None
+
+
+def hour_extras(
+    frame: pd.DataFrame, *, health: bool, outcomes: Outcomes | None
+) -> Iterator[tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
+    """(hour, health, performance) for each hour of `frame`, built by summary mode's
+    `hour_health` and `hour_performance` (None for what is not asked). `frame` has an `hour`
+    column and summary mode's column names: `latency_ms`, `status`, `error`, `cache_hit`, `cpu`,
+    `memory`, `label`, `value`, `prediction` (the label as text), `score`, `scores`; a
+    regression without `score` is scored by `prediction_value` (its prediction column)."""
+    if frame.empty or not (health or outcomes is not None):
+        return
+    if outcomes is not None and "scores" in frame:
+        frame = frame.assign(scores=frame["scores"].map(class_scores))
+    score = "score"
+    if "score" not in frame and outcomes is not None and outcomes.task == REGRESSION:
+        score = "prediction_value"
+    for hour, rows in frame.groupby("hour", sort=True).indices.items():
+        part = frame.iloc[rows]
+        yield (
+            int(hour),
+            hour_health(part) if health else None,
+            None if outcomes is None else hour_performance(part, outcomes, score=score),
+        )
+
+
+def deployment_outcomes(
+    layouts: Mapping[str, Mapping[str, Any]],
+    decisions: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Outcomes]:
+    """Per deployment whose layouts name the model's `task`, how its hours' performance is
+    counted (on summary mode's column names): the positive label and decision threshold of
+    `decisions` ({id: `Steward.performance_settings(id)`}), else "1" and 0.5."""
+    chosen = {str(key): value for key, value in (decisions or {}).items()}
+    outcomes = {}
+    for key, payload in layouts.items():
+        if payload.get("task") is None:
+            continue
+        decision = chosen.get(str(key)) or {}
+        outcomes[str(key)] = Outcomes(
+            task=str(payload["task"]),
+            positive_label=str(decision.get("positive_label") or "1"),
+            threshold=float(decision.get("threshold") or 0.5),
+        )
+    return outcomes
+
+
+def hour_entry(
+    hour: int,
+    rows: int,
+    summaries: Mapping[str, Summary],
+    *,
+    health: dict[str, Any] | None = None,
+    performance: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One entry of the summaries payload's `hours` list; `health` and `performance` only
+    when given (Steward reads a missing health as the hour's count and nothing else)."""
     prediction = summaries.get(PREDICTION_FEATURE)
-    return {
+    entry = {
         "hour": dt.datetime.fromtimestamp(hour, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "count": int(rows),
         "features": {
@@ -130,6 +218,11 @@ def hour_entry(hour: int, rows: int, summaries: Mapping[str, Summary]) -> dict[s
         },
         "prediction": None if prediction is None else prediction.to_dict(),
     }
+    if health is not None:
+        entry["health"] = health
+    if performance is not None:
+        entry["performance"] = performance
+    return entry
 
 
 # --- the two Spark stages (functions run on executors) ---------------------------------------
@@ -142,12 +235,33 @@ class _Plan:
 
     layouts: dict[str, dict[str, Any]]
     columns: dict[str, str]
+    health: bool = False  # the table has a health column: every hour carries its health
+    outcomes: dict[str, Outcomes] = field(default_factory=dict)  # performance, per deployment
     parsed: dict[str, dict[str, Layout]] = field(default_factory=dict, repr=False)
 
     def layouts_of(self, deployment: str) -> dict[str, Layout]:
         if deployment not in self.parsed:
             self.parsed[deployment] = parse_layouts(self.layouts[deployment])
         return self.parsed[deployment]
+
+
+@dataclass
+class _HourPartial:
+    """What a task holds of one (deployment, hour) besides summaries: its rows, and the health
+    and performance of those rows when the table carries them."""
+
+    rows: int = 0
+    health: dict[str, Any] | None = None
+    performance: dict[str, Any] | None = None
+
+    def add(
+        self, rows: int, health: dict[str, Any] | None, performance: dict[str, Any] | None
+    ) -> None:
+        """Merge in the partial of more rows of the same hour."""
+        self.rows += rows
+        if health is not None:
+            self.health = health if self.health is None else merge_health(self.health, health)
+        self.performance = merge_performance(self.performance, performance)
 
 
 def _partials(plan: Any, batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -185,9 +299,16 @@ def _summarise_into(
     for deployment, rows in frame.groupby("deployment", sort=False).indices.items():
         part = frame.iloc[rows]
         layouts = plan.layouts_of(deployment)
+        outcomes = plan.outcomes.get(deployment)
+        extras = {
+            hour: (health, performance)
+            for hour, health, performance in hour_extras(
+                part, health=plan.health, outcomes=outcomes
+            )
+        }
         for hour, count, built in hour_summaries(part, layouts, columns=plan.columns):
-            count_key = (deployment, hour, None)
-            held[count_key] = held.get(count_key, 0) + count
+            partial = held.setdefault((deployment, hour, None), _HourPartial())
+            partial.add(count, *extras.get(hour, (None, None)))
             for name, summary in built.items():
                 key = (deployment, hour, name)
                 previous = held.get(key)
@@ -196,15 +317,24 @@ def _summarise_into(
     return added
 
 
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 def _partial_frame(held: Mapping[tuple[str, int, str | None], Any]) -> pd.DataFrame:
-    records: list[tuple[str, int, str | None, int, str | None]] = []
+    """The held partials as rows of `PARTIAL_SCHEMA`: a feature's summary, or (feature null)
+    the hour's row count with its health and performance."""
+    records: list[tuple[str, int, str | None, int, str | None, str | None, str | None]] = []
     for (deployment, hour, name), value in held.items():
-        if name is None:  # the hour's row count
-            records.append((deployment, hour, None, int(value), None))
+        if name is None:
+            health, performance = _json_or_none(value.health), _json_or_none(value.performance)
+            records.append((deployment, hour, None, value.rows, None, health, performance))
         else:
-            records.append((deployment, hour, name, 0, json.dumps(value.to_dict())))
+            summary = json.dumps(value.to_dict())
+            records.append((deployment, hour, name, 0, summary, None, None))
     return pd.DataFrame.from_records(
-        records, columns=["deployment", "hour", "feature", "rows", "summary"]
+        records,
+        columns=["deployment", "hour", "feature", "rows", "summary", "health", "performance"],
     )
 
 
@@ -212,14 +342,31 @@ def _merge_hour(group: pd.DataFrame) -> pd.DataFrame:
     """Stage 2: one (deployment, hour)'s partials merged into its payload entry."""
     by_feature: dict[str, list[Summary]] = {}
     rows = 0
-    for name, count, text in zip(group["feature"], group["rows"], group["summary"], strict=True):
-        if name is None or (isinstance(name, float) and np.isnan(name)):
-            rows += int(count)
-        else:
+    healths: list[dict[str, Any]] = []
+    performances: list[dict[str, Any]] = []
+    for name, count, text, health, performance in zip(
+        group["feature"],
+        group["rows"],
+        group["summary"],
+        group["health"],
+        group["performance"],
+        strict=True,
+    ):
+        if isinstance(name, str):
             by_feature.setdefault(name, []).append(summary_from_dict(json.loads(text)))
+            continue
+        rows += int(count)  # a row count (feature null), with its health and performance
+        healths += [json.loads(health)] if isinstance(health, str) else []
+        performances += [json.loads(performance)] if isinstance(performance, str) else []
     merged = {name: merge_all(parts) for name, parts in by_feature.items()}
     deployment, hour = str(group["deployment"].iloc[0]), int(group["hour"].iloc[0])
-    entry = hour_entry(hour, rows, merged)
+    entry = hour_entry(
+        hour,
+        rows,
+        merged,
+        health=functools.reduce(merge_health, healths) if healths else None,
+        performance=merge_all_performance(performances),
+    )
     return pd.DataFrame({"deployment": [deployment], "hour": [hour], "entry": [json.dumps(entry)]})
 
 
@@ -288,6 +435,23 @@ def _feature_column(frame: DataFrame, name: str, features_column: str) -> Any:
     return None
 
 
+def _binary_decisions(
+    client: Steward,
+    layouts: Mapping[str, Mapping[str, Any]],
+    frame: DataFrame,
+    names: Mapping[str, str],
+) -> dict[str | int, Mapping[str, Any]]:
+    """How Steward decides each binary deployment's prediction, asked only when the table has
+    a label column (nothing else needs it)."""
+    if not _column_exists(frame, names["label"]):
+        return {}
+    return {
+        key: client.performance_settings(int(key))
+        for key, payload in layouts.items()
+        if payload.get("task") == BINARY
+    }
+
+
 @dataclass
 class RunResult:
     """What a run did: per deployment, the hour entries built (and Steward's answers when
@@ -299,6 +463,47 @@ class RunResult:
     @property
     def rows(self) -> int:
         return sum(entry["count"] for entries in self.hours.values() for entry in entries)
+
+
+# Summary mode's names of the health and ground-truth columns, each renamed by a keyword
+# argument of `build_hours` / `run` (and a CLI option: `--latency-ms`, `--label`, ...).
+OUTCOME_COLUMNS = (*HEALTH_COLUMNS, "label", "value", "score", "scores")
+
+
+def _outcome_names(renamed: Mapping[str, str]) -> dict[str, str]:
+    """{summary mode's name: the table's column} for `OUTCOME_COLUMNS`."""
+    unknown = sorted(set(renamed) - set(OUTCOME_COLUMNS))
+    if unknown:
+        raise TypeError(f"unknown column option(s): {', '.join(unknown)}")
+    return {name: renamed.get(name, name) for name in OUTCOME_COLUMNS}
+
+
+def _performance_columns(
+    frame: DataFrame, names: Mapping[str, str], *, prediction: str
+) -> list[Any]:
+    """The columns `hour_extras` counts performance from, under summary mode's names: labels
+    as Spark's text of them (`1`, not pandas' `1.0` of a nullable integer), a map or struct of
+    class scores as JSON, and a regression's prediction as `prediction_value` when the table
+    has no score column."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import MapType, StructType
+
+    out = []
+    for name in ("label", "value", "score", "scores"):
+        source = names[name]
+        if not _column_exists(frame, source):
+            continue
+        column = F.col(f"`{source}`")
+        if name == "label":
+            column = column.cast("string")
+        elif name == "scores" and isinstance(frame.schema[source].dataType, MapType | StructType):
+            column = F.to_json(column)
+        out.append(column.alias(name))
+    if _column_exists(frame, prediction):
+        out.append(F.col(f"`{prediction}`").cast("string").alias("prediction"))
+        if not _column_exists(frame, names["score"]):
+            out.append(F.col(f"`{prediction}`").alias("prediction_value"))
+    return out
 
 
 def build_hours(
@@ -313,10 +518,15 @@ def build_hours(
     prediction: str = "prediction",
     features_column: str = "features",
     source_format: str = "parquet",
+    decisions: Mapping[str, Mapping[str, Any]] | None = None,
+    **outcome_columns: str,
 ) -> DataFrame:
     """The DataFrame (deployment, hour, entry) of merged hour entries (JSON text), one row per
     deployment and hour of `table` whose deployment has layouts in `layouts` ({deployment id:
-    layouts payload}); lazy, nothing runs until it is read."""
+    layouts payload}); lazy, nothing runs until it is read. `outcome_columns` renames the
+    health and ground-truth columns (`OUTCOME_COLUMNS`: `latency_ms="latency"`, `label=...`);
+    `decisions` gives binary deployments' positive label and threshold
+    (`deployment_outcomes`)."""
     from pyspark.sql import functions as F
 
     frame = read_table(spark, table, source_format=source_format)
@@ -348,9 +558,25 @@ def build_hours(
         if source is not None:
             columns[name] = f"c{index}"
             selected.append(source.alias(f"c{index}"))
+    names_of = _outcome_names(outcome_columns)
+    health = [
+        F.col(f"`{names_of[name]}`").alias(name)
+        for name in HEALTH_COLUMNS
+        if _column_exists(frame, names_of[name])
+    ]
+    truth = _column_exists(frame, names_of["label"]) or _column_exists(frame, names_of["value"])
+    outcomes = deployment_outcomes(layouts, decisions) if truth else {}
+    if outcomes:
+        selected += _performance_columns(frame, names_of, prediction=prediction)
     plan = spark.sparkContext.broadcast(
-        _Plan(layouts={str(k): dict(v) for k, v in layouts.items()}, columns=columns)
+        _Plan(
+            layouts={str(k): dict(v) for k, v in layouts.items()},
+            columns=columns,
+            health=bool(health),
+            outcomes=outcomes,
+        )
     )
+    selected += health
     partials = frame.select(*selected).mapInPandas(
         lambda batches: _partials(plan, batches), PARTIAL_SCHEMA
     )
@@ -372,10 +598,16 @@ def run(
     source_format: str = "parquet",
     post: bool = True,
     hours_per_request: int = HOURS_PER_REQUEST,
+    decisions: Mapping[str | int, Mapping[str, Any]] | None = None,
+    **outcome_columns: str,
 ) -> RunResult:
     """Summarise `table` (a DataFrame, a path or a table name) per deployment and hour and, with
     `post`, send the hours to Steward through `client`. `layouts` ({deployment id: layouts
-    payload}) defaults to asking Steward for each deployment found in the table."""
+    payload}) defaults to asking Steward for each deployment found in the table. When the
+    table has ground truth, `decisions` ({deployment id: {"positive_label", "threshold"}})
+    defaults to asking Steward for each binary deployment's (`Steward.performance_settings`).
+    `outcome_columns` renames summary mode's health and ground-truth columns
+    (`OUTCOME_COLUMNS`, e.g. `latency_ms="latency"`, `label="truth"`)."""
     from pyspark.sql import functions as F
 
     if layouts is None:
@@ -394,6 +626,9 @@ def run(
             ]
         layouts = {deployment_id: fetch_layouts(client, deployment_id) for deployment_id in ids}
     by_id = {str(key): dict(value) for key, value in layouts.items()}
+    if decisions is None and client is not None:
+        frame = read_table(spark, table, source_format=source_format)
+        decisions = _binary_decisions(client, by_id, frame, _outcome_names(outcome_columns))
     hours = build_hours(
         spark,
         table,
@@ -405,6 +640,8 @@ def run(
         prediction=prediction,
         features_column=features_column,
         source_format=source_format,
+        decisions={str(key): value for key, value in (decisions or {}).items()},
+        **outcome_columns,
     )
     # Streamed to the driver partition by partition (no sort job: hours are few and small).
     collected: dict[str, list[dict[str, Any]]] = {}
@@ -440,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request-id", default="request_id")
     parser.add_argument("--prediction", default="prediction")
     parser.add_argument("--features-column", default="features")
+    for name in OUTCOME_COLUMNS:
+        parser.add_argument(f"--{name.replace('_', '-')}", default=name, help="a column's name")
     parser.add_argument("--hours-per-request", type=int, default=HOURS_PER_REQUEST)
     parser.add_argument("--dry-run", action="store_true", help="build, print counts, post none")
     args = parser.parse_args(argv)
@@ -466,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
             source_format=args.format,
             post=not args.dry_run,
             hours_per_request=args.hours_per_request,
+            **{name: getattr(args, name) for name in OUTCOME_COLUMNS},
         )
     for deployment_id, entries in sorted(result.hours.items()):
         rows = sum(entry["count"] for entry in entries)

@@ -40,6 +40,8 @@ from steward_client.summaries import (
 
 log = logging.getLogger(__name__)
 FORMAT = 1
+# The columns an hour's health is built from (`hour_health`), each optional.
+HEALTH_COLUMNS = ("latency_ms", "status", "error", "cache_hit", "cpu", "memory")
 
 
 def layouts_from(layouts: Mapping[str, Any]) -> tuple[dict[str, Layout], Layout | None]:
@@ -111,11 +113,20 @@ class Outcomes:
         return self.task is not None and (self.label in frame or self.value in frame)
 
 
-def _performance(
-    part: pd.DataFrame, outcomes: Outcomes, *, prediction: str, score: str
-) -> dict[str, Any]:
+def hour_performance(
+    part: pd.DataFrame,
+    outcomes: Outcomes,
+    *,
+    prediction: str = "prediction",
+    score: str = "score",
+    scores: str = "scores",
+) -> dict[str, Any] | None:
     """The hour's performance counts over its "ok" rows, as Steward counts the same events
-    joined with their ground truth (errors are never joined)."""
+    joined with their ground truth (errors are never joined); None when the rows carry no
+    ground truth column or the task is unknown. `scores` holds a multiclass model's
+    {class: probability} per row."""
+    if not outcomes.present(part):
+        return None
     ok = part[~_errors(part)]
     empty = pd.Series(None, index=ok.index, dtype=object)
     rows = pd.DataFrame(
@@ -127,7 +138,7 @@ def _performance(
             "prediction_label": ok.get(prediction, empty),
             "prediction_score": pd.to_numeric(ok[score], errors="coerce") if score in ok else empty,
             # A multiclass model's {class: probability} per row, under the wire's name.
-            "prediction_scores": ok.get("scores", empty),
+            "prediction_scores": ok.get(scores, empty),
         },
         index=ok.index,
     )
@@ -135,6 +146,19 @@ def _performance(
     assert outcomes.task is not None
     return performance_counts(
         outcomes.task, rows, positive=outcomes.positive_label, threshold=outcomes.threshold
+    )
+
+
+def hour_health(part: pd.DataFrame) -> dict[str, Any]:
+    """The hour's health contribution from the optional columns `latency_ms`, `status` /
+    `error` (an error row), `cache_hit`, `cpu` and `memory` of its rows."""
+    return health_contribution(
+        count=len(part),
+        errors=_errors(part),
+        latency_ms=_numbers(part, "latency_ms"),
+        cache_hit=_column(part, "cache_hit"),
+        cpu=_numbers(part, "cpu"),
+        memory=_numbers(part, "memory"),
     )
 
 
@@ -165,17 +189,11 @@ def _hour_entry(
         "count": len(part),
         "features": summaries,
         "prediction": predicted,
-        "health": health_contribution(
-            count=len(part),
-            errors=_errors(part),
-            latency_ms=_numbers(part, "latency_ms"),
-            cache_hit=_column(part, "cache_hit"),
-            cpu=_numbers(part, "cpu"),
-            memory=_numbers(part, "memory"),
-        ),
+        "health": hour_health(part),
     }
-    if outcomes.present(part):
-        entry["performance"] = _performance(part, outcomes, prediction=prediction, score=score)
+    performance = hour_performance(part, outcomes, prediction=prediction, score=score)
+    if performance is not None:
+        entry["performance"] = performance
     return entry
 
 
