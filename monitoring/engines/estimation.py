@@ -355,6 +355,19 @@ def class_score_columns(
     }
 
 
+def complete_class_scores(
+    given: Iterable[Any] | None, classes: Iterable[str] = ()
+) -> dict[str, np.ndarray] | None:
+    """`class_score_columns` of rows when every row carries its {class: p}; None when there
+    is no such column or a row lacks them (ROC AUC then needs every row's scores)."""
+    if given is None:
+        return None
+    rows = list(given)
+    if not all(isinstance(row, dict) for row in rows):
+        return None
+    return class_score_columns(rows, classes)
+
+
 def class_auc_counts(
     class_scores: Mapping[str, Any], n: int, *, reference: MulticlassReference
 ) -> Counts:

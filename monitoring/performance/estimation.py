@@ -89,12 +89,11 @@ class Estimator:
         """Every class's probability per row, when the reference had them and every row of
         `rows` carries them (an hour with some rows without them estimates no ROC AUC)."""
         assert self.multiclass is not None
-        given = rows.get("prediction_scores")
-        if not self.multiclass.class_calibrations or given is None:
+        if not self.multiclass.class_calibrations:
             return None
-        if not given.map(lambda v: isinstance(v, dict)).all():
-            return None
-        return engine.class_score_columns(given, self.multiclass.class_calibrations)
+        return engine.complete_class_scores(
+            rows.get("prediction_scores"), self.multiclass.class_calibrations
+        )
 
     def estimate(self, counts: engine.Counts) -> engine.Estimate:
         if self.task == Task.BINARY:

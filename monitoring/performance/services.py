@@ -23,7 +23,7 @@ from steward_client.summaries import sha256_hex
 
 from governance import audit
 from monitoring.engines import metrics
-from monitoring.engines.estimation import class_score_columns
+from monitoring.engines.estimation import complete_class_scores
 from monitoring.engines.status import (
     Thresholds,
     Verdict,
@@ -223,10 +223,7 @@ def task_metrics(
 
 def _class_scores(rows: pd.DataFrame) -> dict[str, np.ndarray] | None:
     """The rows' per-class probabilities as columns, when every row carries them."""
-    given = rows.get("prediction_scores")
-    if given is None or not given.map(lambda v: isinstance(v, dict)).all():
-        return None
-    return class_score_columns(given)
+    return complete_class_scores(rows.get("prediction_scores"))
 
 
 def _binary(rows: pd.DataFrame, *, threshold: float, positive: str) -> dict[str, float | None]:

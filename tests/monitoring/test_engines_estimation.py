@@ -294,3 +294,13 @@ def test_no_multiclass_roc_auc_without_per_class_scores(class_reference):
     merged = est.merge_counts([with_scores, without])
     assert "roc_auc" not in est.multiclass_estimate(merged, reference=class_reference)
     assert "roc_auc" in est.multiclass_estimate(with_scores, reference=class_reference)
+
+
+def test_class_scores_are_columns_only_when_every_row_carries_them():
+    rows = [{"a": 0.2, "b": 0.8}, {"b": 0.6, "c": 0.4}]
+    columns = est.complete_class_scores(pd.Series(rows), classes=["d"])
+    assert sorted(columns) == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(columns["b"], [0.8, 0.6])
+    np.testing.assert_array_equal(columns["c"], [0.0, 0.4])
+    assert est.complete_class_scores(pd.Series([rows[0], None])) is None
+    assert est.complete_class_scores(None) is None

@@ -65,7 +65,19 @@ def _deployment(model: RegisteredModel, reference: pd.DataFrame):
     )
 
 
-def _events(deployment, frame: pd.DataFrame, day: dt.date, *, labelled: bool, prefix: str):
+def _binary_outputs(row) -> dict:
+    return {
+        "prediction_label": str(int(row.prediction_score >= 0.5)),
+        "prediction_score": float(row.prediction_score),
+    }
+
+
+def _events(
+    deployment, frame: pd.DataFrame, day: dt.date, *, labelled: bool, prefix: str, outputs=None
+):
+    """One event per row of `frame` over `day` (the model's outputs from `outputs(row)`,
+    binary by default), with the rows' labels `y` as ground truth when `labelled`."""
+    outputs = outputs or _binary_outputs
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
     step = dt.timedelta(seconds=86_000 / len(frame))
     PredictionEvent.objects.bulk_create(
@@ -74,14 +86,13 @@ def _events(deployment, frame: pd.DataFrame, day: dt.date, *, labelled: bool, pr
             request_id=f"{prefix}-{i}",
             timestamp=start + i * step,
             features={"x": float(row.x), "colour": row.colour},
-            prediction_label=str(int(row.prediction_score >= 0.5)),
-            prediction_score=float(row.prediction_score),
+            **outputs(row),
         )
         for i, row in enumerate(frame.itertuples())
     )
     if labelled:
         GroundTruth.objects.bulk_create(
-            GroundTruth(deployment=deployment, request_id=f"{prefix}-{i}", label=str(int(y)))
+            GroundTruth(deployment=deployment, request_id=f"{prefix}-{i}", label=str(y))
             for i, y in enumerate(frame["y"])
         )
 
@@ -317,29 +328,15 @@ def _multiclass_rows(rng, n):
 
 
 def _multiclass_events(deployment, frame, day, *, labelled, prefix, class_scores=True):
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    step = dt.timedelta(seconds=86_000 / len(frame))
-    PredictionEvent.objects.bulk_create(
-        PredictionEvent(
-            deployment=deployment,
-            request_id=f"{prefix}-{i}",
-            timestamp=start + i * step,
-            features={"x": float(row.x), "colour": row.colour},
-            prediction_label=str(row.prediction),
-            prediction_score=float(row.prediction_score),
-            prediction_scores={
-                str(k): float(getattr(row, f"prediction_score_{k}")) for k in range(3)
-            }
-            if class_scores
-            else None,
-        )
-        for i, row in enumerate(frame.itertuples())
-    )
-    if labelled:
-        GroundTruth.objects.bulk_create(
-            GroundTruth(deployment=deployment, request_id=f"{prefix}-{i}", label=str(y))
-            for i, y in enumerate(frame["y"])
-        )
+    def outputs(row) -> dict:
+        scores = {str(k): float(getattr(row, f"prediction_score_{k}")) for k in range(3)}
+        return {
+            "prediction_label": str(row.prediction),
+            "prediction_score": float(row.prediction_score),
+            "prediction_scores": scores if class_scores else None,
+        }
+
+    _events(deployment, frame, day, labelled=labelled, prefix=prefix, outputs=outputs)
 
 
 @pytest.fixture
