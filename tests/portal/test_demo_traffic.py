@@ -32,20 +32,19 @@ END = dt.datetime(2026, 11, 22, 7, tzinfo=dt.UTC)
 # --- the pure generator ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def breast_production():
-    spec = catalog.BREAST_CANCER
+def _generated(spec, *, traffic_share: int = 100, **options):
+    """The first version's production traffic of a demo model, with its problem and plan."""
     problem = training.load_problem(spec.problem)
     split = training.split_problem(problem)
     trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
-    plan = traffic.plan_for(spec, environment="production", version=1, traffic_share=90)
+    plan = traffic.plan_for(spec, environment="production", version=1, traffic_share=traffic_share)
+    generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END, **options)
+    return problem, plan, generated
 
-    def generate():
-        return traffic.generate(
-            problem, split.valid, trained.estimator, plan, end=END, decision_threshold=0.35
-        )
 
-    return generate
+@pytest.fixture(scope="module")
+def breast_production():
+    return lambda: _generated(catalog.BREAST_CANCER, traffic_share=90, decision_threshold=0.35)[2]
 
 
 def test_the_generator_is_deterministic(breast_production):
@@ -90,12 +89,7 @@ def test_wine_traffic_sends_every_cultivars_probability_as_ingestion_accepts_it(
     from monitoring.ingestion.parsing import PREDICTION_FIELDS, parse_batch
     from monitoring.ingestion.validation import validate_predictions
 
-    spec = catalog.WINE
-    problem = training.load_problem(spec.problem)
-    split = training.split_problem(problem)
-    trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
-    plan = traffic.plan_for(spec, environment="production", version=1)
-    generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END)
+    problem, _, generated = _generated(catalog.WINE)
     _, body = next(generated.prediction_batches())
     rows = [json.loads(line) for line in body.decode().splitlines()]
     ok = [row for row in rows if row["status"] == "ok"]
@@ -130,12 +124,7 @@ def test_only_the_planned_deployments_get_a_story():
 
 
 def test_the_diabetes_production_traffic_sends_bmi_empty_in_recent_events_only():
-    spec = catalog.DIABETES
-    problem = training.load_problem(spec.problem)
-    split = training.split_problem(problem)
-    trained = cached_train(problem, split, algorithm=spec.versions[0].algorithm)
-    plan = traffic.plan_for(spec, environment="production", version=1)
-    generated = traffic.generate(problem, split.valid, trained.estimator, plan, end=END)
+    _, plan, generated = _generated(catalog.DIABETES)
     times = generated.events["timestamp"]
     recent = (times >= pd.Timestamp(END) - pd.Timedelta(days=plan.gap.days)).to_numpy()
     empty = generated.features[traffic.GAP_FEATURE].isna().to_numpy()
