@@ -34,3 +34,17 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER")
 _url = os.environ.get("CELERY_BROKER_URL", "")
 if _worker and _url:
     os.environ["CELERY_BROKER_URL"] = worker_broker_url(_url, _worker)
+
+
+def pytest_sessionstart(session: object) -> None:
+    """Empty this worker's own broker database: a message a killed worker left in an earlier
+    run must not meet this run's jobs. Only the per-worker databases, which nothing else
+    uses, are emptied; a Redis that cannot be reached is left to the tests that need it."""
+    if not (_worker and _url) or worker_broker_url(_url, _worker) == _url:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(worker_broker_url(_url, _worker), socket_timeout=5).flushdb()
+    except redis.RedisError:
+        return
