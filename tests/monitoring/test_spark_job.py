@@ -682,3 +682,14 @@ def test_a_table_without_health_or_truth_posts_neither_and_loses_nothing(table, 
             assert "health" not in entry and "performance" not in entry
             assert expected[entry["hour"]]["health"] == empty_health(entry["count"])
             assert "performance" not in expected[entry["hour"]]
+
+
+def test_each_binary_deployment_is_decided_by_its_own_label_and_threshold():
+    from steward_client.spark import deployment_outcomes
+
+    layouts = {"7": {"task": "binary"}, "8": {"task": "binary"}, "9": {"task": None}}
+    decisions = {7: {"positive_label": "yes", "threshold": 0.0}}
+    outcomes = deployment_outcomes(layouts, decisions)
+    assert sorted(outcomes) == ["7", "8"]  # no task: no performance counted
+    assert (outcomes["7"].positive_label, outcomes["7"].threshold) == ("yes", 0.0)
+    assert (outcomes["8"].positive_label, outcomes["8"].threshold) == ("1", 0.5)

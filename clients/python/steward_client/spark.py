@@ -189,10 +189,11 @@ def deployment_outcomes(
         if payload.get("task") is None:
             continue
         decision = chosen.get(str(key)) or {}
+        threshold = decision.get("threshold")  # 0.0 is a threshold, not a missing one
         outcomes[str(key)] = Outcomes(
             task=str(payload["task"]),
             positive_label=str(decision.get("positive_label") or "1"),
-            threshold=float(decision.get("threshold") or 0.5),
+            threshold=0.5 if threshold is None else float(threshold),
         )
     return outcomes
 
