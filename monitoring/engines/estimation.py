@@ -509,19 +509,12 @@ def _design(
 
 
 def _fit(model: Any, design: pd.DataFrame, target: np.ndarray) -> Any:
-    """Fit on one thread: the monitoring workers share their cores, and OpenMP's threads
-    fighting over them is many times slower than one."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return model.fit(design, target)
+    """Fit `model` (on the process's OpenMP threads: one unless set, portal/settings.py)."""
+    return model.fit(design, target)
 
 
 def _predict(model: Any, design: pd.DataFrame) -> np.ndarray:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return np.asarray(model.predict(design), dtype=np.float64)
+    return np.asarray(model.predict(design), dtype=np.float64)
 
 
 def _regressor(categorical: list[str], seed: int) -> Any:
@@ -595,12 +588,9 @@ def loss_predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's expected absolute and squared error (clipped at zero): predict once for
     many hours and sum per hour, rather than predicting hour by hour."""
-    from threadpoolctl import threadpool_limits
-
     design = model.design(rows, predictions)
-    with threadpool_limits(limits=1):
-        absolute = np.clip(model.absolute.predict(design), 0.0, None)
-        squared = np.clip(model.squared.predict(design), 0.0, None)
+    absolute = np.clip(model.absolute.predict(design), 0.0, None)
+    squared = np.clip(model.squared.predict(design), 0.0, None)
     return absolute, squared
 
 
