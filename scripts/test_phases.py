@@ -46,9 +46,12 @@ class Phase:
     # pytest-xdist: "load" hands out single tests; "loadfile" keeps a module on one worker,
     # so that its module-scoped fixtures (a seeded world, a Celery worker) are built once.
     dist: str = "loadfile"
-    # Run at the same time as the phase of this name, both done before the next phase: for a
-    # phase whose tests share nothing with that one's (no database, broker, port or worker).
+    # Start at the same time as the phase of this name and run in the background, beside it
+    # and the phases after it until the phase named `until` starts (without `until`, until
+    # the phase it runs beside ends): for a phase whose tests share nothing with theirs (no
+    # database, broker, port or worker).
     beside: str | None = None
+    until: str | None = None
 
 
 @dataclass
@@ -81,9 +84,11 @@ PHASES = [
         "postgresql",
         parallel=False,
         storage="var/test-pg-serial",
-        # The drills wait on kills, leases and restarts more than they compute; the pure
-        # tests reach no database, broker or port, so nothing of one can disturb the other.
+        # The drills wait on kills, leases and restarts more than they compute. The pure
+        # tests reach no database, broker or port, and the SQLite ones no PostgreSQL or Redis,
+        # so nothing of one can disturb the other; the PostgreSQL phase waits for them.
         beside="pure",
+        until="postgresql",
     ),
 ]
 # Without PostgreSQL the last phase still runs its PostgreSQL-only tests, on SQLite.
@@ -195,7 +200,8 @@ def start_phase(
         *extra,
     ]
     where = "SQLite" if phase.backend == "sqlite" else f"PostgreSQL ({pg_url}), Redis ({redis_url})"
-    when = f", beside phase {phase.beside} (output when it ends)" if background else ""
+    then = f" and the phases up to {phase.until}" if phase.until else ""
+    when = f", beside phase {phase.beside}{then} (output when it ends)" if background else ""
     print(f"\n== phase {phase.name}: -m '{phase.markers}' on {where}{when} ==", flush=True)
     env = phase_env(phase, pg_url, redis_url)
     log = junit.with_suffix(".log") if background else None
@@ -282,21 +288,29 @@ def main() -> int:
     def runnable(phase: Phase) -> bool:
         return phase.backend != "postgresql" or with_postgresql
 
+    background: list[Running] = []
+
+    def wait_for(running: list[Running]) -> None:
+        for one in running:
+            results[one.phase.name] = one.finish()
+            background.remove(one)
+
     for phase in phases:
-        if phase.name in results:
-            continue  # it ran beside an earlier phase
+        if phase.name in results or any(r.phase is phase for r in background):
+            continue  # it runs beside an earlier phase
         if not runnable(phase):
             print(f"\n== phase {phase.name}: skipped, set DATABASE_URL or REQUIRE_SERVICES=1 ==")
             results[phase.name] = Result(phase)
             continue
-        beside = [
+        wait_for([r for r in background if r.phase.until == phase.name])
+        background += [
             start_phase(other, background=True, **options)
             for other in phases
             if other.beside == phase.name and runnable(other)
         ]
         results[phase.name] = start_phase(phase, **options).finish()
-        for running in beside:
-            results[running.phase.name] = running.finish()
+        wait_for([r for r in background if r.phase.until is None])
+    wait_for(list(background))
     if builder is not None and builder.wait() != 0:
         print("(building the MLflow test server's environment in the background failed; the")
         print(" MLflow tests built it themselves, or said why they could not)")
