@@ -6,12 +6,14 @@ with a 10-feature schema (7 numeric, 1 integer, 2 categorical) trained on a seed
 dataset, and deploys it. It then builds, before any clock starts, `hours` hourly summaries
 of `rows_per_hour` seeded events with the client's summary mode
 (`steward_client.summary_mode.hourly_summaries`, the same code a serving host or the Spark
-job runs), grouped in bodies of `hours_per_post` hours and encoded as JSON, and measures:
+job runs; summaries in the packed form, arrays as base64 of little-endian bytes), grouped in
+bodies of `hours_per_post` hours and encoded as JSON, and measures:
 
 - **post**: the bodies through `POST /api/v1/deployments/{id}/summaries/` in-process (DRF's
   APIClient with force_authenticate: no network, but the full request path: routing,
-  permission checks, JSON parsing, per-summary validation against the layouts, the upsert of
-  one row per hour, the stale marks, the audit entry, commit). One untimed body goes first;
+  permission checks, JSON parsing, base64 decoding, per-summary validation against the
+  layouts, the upsert of one binary row per hour, the stale marks, the audit entry,
+  commit). One untimed body goes first;
 - **merge**: the monitoring job's rebuild of those hours (`hours_build`): the posted rows read
   back, merged per hour, written as hourly summary and health rows (one COPY per table).
 

@@ -20,6 +20,7 @@ Both run inside the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -152,11 +153,23 @@ def _orm_insert(*, model: type[models.Model], deployment_id: int, frame: pd.Data
 def activity_add(*, deployment_id: int, added: int, timestamps: pd.Series) -> None:
     """Add `added` stored predictions to the deployment's running totals and widen its first /
     last prediction times to the batch's (one statement; concurrent batches add up)."""
-    first = Value(timestamps.min().to_pydatetime(), output_field=DateTimeField())
-    last = Value(timestamps.max().to_pydatetime(), output_field=DateTimeField())
+    activity_widen(
+        deployment_id=deployment_id,
+        added=added,
+        first=timestamps.min().to_pydatetime(),
+        last=timestamps.max().to_pydatetime(),
+    )
+
+
+def activity_widen(
+    *, deployment_id: int, added: int, first: dt.datetime, last: dt.datetime
+) -> None:
+    """`activity_add` for a batch whose first and last prediction times are known."""
+    earliest = Value(first, output_field=DateTimeField())
+    latest = Value(last, output_field=DateTimeField())
     DeploymentActivity.objects.get_or_create(deployment_id=deployment_id)
     DeploymentActivity.objects.filter(deployment_id=deployment_id).update(
         predictions=F("predictions") + added,
-        first_prediction_at=Least(Coalesce(F("first_prediction_at"), first), first),
-        last_prediction_at=Greatest(Coalesce(F("last_prediction_at"), last), last),
+        first_prediction_at=Least(Coalesce(F("first_prediction_at"), earliest), earliest),
+        last_prediction_at=Greatest(Coalesce(F("last_prediction_at"), latest), latest),
     )

@@ -19,13 +19,16 @@ from typing import Any
 
 import numpy as np
 import orjson
-from django.db import transaction
+import psycopg
+from django.db import connection, models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 from steward_client.health import empty_health, health_problems, merge_health
 from steward_client.performance import AUC_BINS, finite
 from steward_client.summaries import (
     FORMAT,
+    PACKED,
     CategoricalLayout,
     CategoricalSummary,
     Layout,
@@ -40,6 +43,15 @@ from governance import audit
 from monitoring.ingestion import storage
 from monitoring.models import PostedSummary, ReferenceProfile
 from monitoring.rollups import staleness
+from monitoring.rollups.posted_blobs import (
+    StoredSummary,
+    blob_of,
+    dicts_of_blob,
+    is_blob,
+    packed_problems,
+    stored_of,
+    summaries_of_blob,
+)
 from monitoring.rollups.profiles import (
     PREDICTION_FEATURE,
     ReferenceMissing,
@@ -141,7 +153,7 @@ def layouts_describe(*, version: ModelVersion) -> dict[str, Any]:
 class _Hour:
     hour: dt.datetime
     count: int
-    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    features: dict[str, StoredSummary] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
     performance: dict[str, Any] | None = None
 
@@ -169,30 +181,42 @@ def _parse_hour(value: Any, now: dt.datetime) -> tuple[dt.datetime | None, str |
 
 def _summary_problems(
     data: Any, layout: Layout, layout_dict: dict[str, Any], count: int
-) -> str | None:
-    """What is wrong with one posted feature summary of an hour of `count` rows, or None. The
-    summary may omit its `layout` (the body's layout_digest names it); one it carries must be
-    `layout` (`layout_dict` is its dict form)."""
+) -> tuple[str | None, StoredSummary | None]:
+    """What is wrong with one posted feature summary of an hour of `count` rows, or None and
+    the summary as stored. The summary may be plain or packed (`encoding`), and may omit its
+    `layout` (the body's layout_digest names it); one it carries must be `layout`
+    (`layout_dict` is its dict form)."""
     if not isinstance(data, dict):
-        return "must be a summary object"
+        return "must be a summary object", None
     if data.get("format") != FORMAT:
-        return f"format must be {FORMAT}"
+        return f"format must be {FORMAT}", None
     kind = "numeric" if isinstance(layout, NumericLayout) else "categorical"
     if data.get("kind") != kind:
-        return f"must be a {kind} summary (its layout is {kind})"
+        return f"must be a {kind} summary (its layout is {kind})", None
     if "layout" in data and data["layout"] != layout_dict:
-        return "built on another layout than the version's (fetch the layouts again)"
+        return "built on another layout than the version's (fetch the layouts again)", None
+    encoding = data.get("encoding")
+    if encoding == PACKED:
+        return packed_problems(data, layout, count)
+    if encoding is not None:
+        return f"encoding must be {PACKED!r} or absent", None
     try:
         summary = summary_from_dict(data, layout)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        return f"malformed summary ({exc.__class__.__name__}: {exc})"
+        return f"malformed summary ({exc.__class__.__name__}: {exc})", None
     counts = summary.counts
     if counts.ndim != 1 or np.any(counts < 0):
-        return "counts must be a list of non-negative integers"
+        return "counts must be a list of non-negative integers", None
     if isinstance(summary, NumericSummary):
-        return _numeric_problems(summary, layout, count)  # type: ignore[arg-type]
+        message = _numeric_problems(summary, layout, count)  # type: ignore[arg-type]
+    else:
+        message = _categorical_problems(summary, count)
+    return message, None if message else stored_of(summary)
+
+
+def _categorical_problems(summary: Summary, count: int) -> str | None:
     assert isinstance(summary, CategoricalSummary)
-    if counts.size != len(summary.layout.categories) + 1:
+    if summary.counts.size != len(summary.layout.categories) + 1:
         return "counts must hold one entry per category plus one for other"
     if summary.missing < 0 or summary.n_rows != count:
         return f"counts plus missing must equal the hour's count ({count})"
@@ -255,11 +279,14 @@ def _hour_problems(
             posted[PREDICTION_FEATURE] = prediction
     elif entry.get("prediction") is not None:
         problems.append((f"{path}.prediction", "must be null: the layouts have no prediction"))
+    stored: dict[str, StoredSummary] = {}
     for name in sorted(set(posted) & set(layouts)):
         where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
-        message = _summary_problems(posted[name], layouts[name], known.dicts[name], count)
+        message, checked = _summary_problems(posted[name], layouts[name], known.dicts[name], count)
         if message is not None:
             problems.append((where, message))
+        elif checked is not None:
+            stored[name] = checked
     health = entry.get("health")
     if health is None:
         health = empty_health(count)
@@ -281,14 +308,9 @@ def _hour_problems(
             ]
     if problems or hour is None:
         return None, problems
-    stored = {name: _without_layout(summary) for name, summary in posted.items()}
+    # Stored without layouts: they are the profile's (layout_digest), re-attached on reading
+    # (`posted_hours`), so each row does not repeat a hundred bin edges a feature.
     return _Hour(hour, count, stored, health, performance), []
-
-
-def _without_layout(summary: dict[str, Any]) -> dict[str, Any]:
-    """A checked summary as stored: its layout is the profile's (layout_digest), re-attached
-    on reading (`posted_hours`), so each row does not repeat a hundred bin edges a feature."""
-    return {key: value for key, value in summary.items() if key != "layout"}
 
 
 def _performance_problems(data: Any, task: str) -> list[tuple[str, str]]:
@@ -455,7 +477,7 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
                 hour=hour.hour,
                 source=source,
                 count=hour.count,
-                features=zlib.compress(orjson.dumps(hour.features), 1),
+                features=blob_of(hour.features),
                 health=hour.health,
                 performance=hour.performance,
                 layout_digest=known.digest,
@@ -464,29 +486,12 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
             )
             for hour in hours
         ]
-        PostedSummary.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["deployment", "hour", "source"],
-            update_fields=[
-                "count",
-                "features",
-                "health",
-                "performance",
-                "layout_digest",
-                "posted_by",
-                "posted_at",
-            ],
-        )
+        _rows_upsert(rows)
         events = sum(hour.count for hour in hours)
         added = events - sum(before.values())
-        lasts = [min(moment + HOUR - dt.timedelta(microseconds=1), now) for moment in stamps]
-        import pandas as pd
-
-        storage.activity_add(
-            deployment_id=deployment.pk,
-            added=added,
-            timestamps=pd.Series(pd.to_datetime([*stamps, *lasts], utc=True)),
+        last = max(stamps) + HOUR - dt.timedelta(microseconds=1)
+        storage.activity_widen(
+            deployment_id=deployment.pk, added=added, first=min(stamps), last=min(last, now)
         )
         staleness.hours_mark_stale(deployment_id=deployment.pk, hours=stamps)
         result = {
@@ -508,13 +513,95 @@ def summaries_post(*, deployment: Deployment, body: Any, actor: Actor) -> dict[s
     return result
 
 
+_REPLACED = (
+    "count",
+    "features",
+    "health",
+    "performance",
+    "layout_digest",
+    "posted_by",
+    "posted_at",
+)
+_UPSERT_CHUNK = 1000
+
+
+def _rows_upsert(rows: list[PostedSummary]) -> None:
+    """Insert the rows, each replacing its source's earlier row of the same hour. PostgreSQL
+    gets the rows with their parameters bound on the server: Django's cursor inlines them in
+    the SQL text, and hex-escaping about 40 KB of bytes an hour (then parsing them back)
+    costs more than the insert itself."""
+    if connection.vendor != "postgresql":
+        PostedSummary.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["deployment", "hour", "source"],
+            update_fields=list(_REPLACED),
+        )
+        return
+    key = [_column(name) for name in ("deployment", "hour", "source")]
+    replaced = [_column(name) for name in _REPLACED]
+    columns = [*key, *replaced]
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in replaced)
+    one = f"({', '.join(['%s'] * len(columns))})"
+    connection.ensure_connection()
+    # Column names come from the model, never from the request; the values are parameters.
+    with psycopg.Cursor(connection.connection) as cursor:
+        for start in range(0, len(rows), _UPSERT_CHUNK):
+            part = rows[start : start + _UPSERT_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {PostedSummary._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+                f"VALUES {', '.join([one] * len(part))} "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+                [value for row in part for value in _row_values(row)],
+            )
+
+
+def _column(name: str) -> str:
+    field = PostedSummary._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return str(field.column)
+
+
+def _row_values(row: PostedSummary) -> tuple[Any, ...]:
+    return (
+        row.deployment_id,
+        row.hour,
+        row.source,
+        row.count,
+        row.features,
+        Jsonb(row.health, dumps=_json_text),
+        None if row.performance is None else Jsonb(row.performance, dumps=_json_text),
+        row.layout_digest,
+        row.posted_by_id,
+        row.posted_at,
+    )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 # --- the read side of rebuilds ----------------------------------------------------------------
 
 
 def features_of(stored: bytes | memoryview) -> dict[str, Any]:
-    """The {feature: summary dict} of a `PostedSummary.features` value."""
-    loaded: dict[str, Any] = orjson.loads(zlib.decompress(bytes(stored)))
+    """The {feature: summary dict (plain form, no layout)} of a `PostedSummary.features`
+    value, in the current binary format or the zlib-compressed JSON of older rows."""
+    raw = bytes(stored)
+    if is_blob(raw):
+        return dicts_of_blob(raw)
+    loaded: dict[str, Any] = orjson.loads(zlib.decompress(raw))
     return loaded
+
+
+def _summaries_of(stored: bytes | memoryview, layouts: dict[str, Layout]) -> dict[str, Summary]:
+    raw = bytes(stored)
+    if is_blob(raw):
+        return summaries_of_blob(raw, layouts)
+    return {
+        name: summary_from_dict(data, layouts[name])
+        for name, data in orjson.loads(zlib.decompress(raw)).items()
+    }
 
 
 @dataclass
@@ -542,10 +629,7 @@ def posted_hours(
         deployment=deployment, hour__in=hours, layout_digest=profile_digest
     ).values_list("hour", "count", "features", "health")
     for hour, count, features, health in rows.iterator(chunk_size=500):
-        summaries = {
-            name: summary_from_dict(data, layouts[name])
-            for name, data in features_of(features).items()
-        }
+        summaries = _summaries_of(features, layouts)
         known = merged.get(hour)
         if known is None:
             merged[hour] = PostedHour(count, summaries, health)

@@ -18,6 +18,8 @@ from steward_client.summaries import (
     merge,
     merge_all,
     summary_from_dict,
+    summary_from_packed,
+    to_packed,
 )
 
 FAST = settings(max_examples=60, deadline=None)
@@ -105,6 +107,74 @@ def test_numeric_summary_round_trips_through_json(values):
     again = summary_from_dict(data)
     assert again == summary
     assert again.digest() == summary.digest()
+
+
+any_float = st.floats(allow_nan=False, allow_infinity=False)
+counts_of = st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=12)
+
+
+@st.composite
+def packable_numeric(draw: st.DrawFn) -> NumericSummary:
+    """A numeric summary with arbitrary contents (not necessarily consistent): every int64
+    count, every finite float, every uint64 priority, an empty sample, count 0, no min/max."""
+    layout = NumericLayout(tuple(sorted(draw(st.sets(any_float, max_size=5)))), sample_size=6)
+    size = draw(st.integers(min_value=0, max_value=6))
+    extremes = draw(st.one_of(st.none(), st.tuples(any_float, any_float)))
+    return NumericSummary(
+        layout=layout,
+        counts=np.asarray(draw(counts_of), dtype=np.int64),
+        count=draw(st.integers(min_value=0, max_value=2**63 - 1)),
+        missing=draw(st.integers(min_value=0, max_value=2**40)),
+        invalid=draw(st.integers(min_value=0, max_value=2**40)),
+        total=draw(any_float),
+        m2=draw(any_float),
+        minimum=None if extremes is None else extremes[0],
+        maximum=None if extremes is None else extremes[1],
+        sample_values=np.asarray(draw(st.lists(any_float, min_size=size, max_size=size)), float),
+        sample_priorities=np.asarray(
+            draw(st.lists(st.integers(0, 2**64 - 1), min_size=size, max_size=size)), np.uint64
+        ),
+    )
+
+
+@FAST
+@given(packable_numeric(), st.booleans())
+def test_a_numeric_summary_round_trips_exactly_through_its_packed_form(summary, layout):
+    data = json.loads(json.dumps(to_packed(summary, layout=layout), allow_nan=False))
+    assert data["encoding"] == "packed" and isinstance(data["counts"], str)
+    again = summary_from_packed(data, None if layout else summary.layout)
+    assert again == summary
+    assert again.digest() == summary.digest()
+    for got, sent in (
+        (again.counts, summary.counts),
+        (again.sample_values, summary.sample_values),
+        (again.sample_priorities, summary.sample_priorities),
+    ):
+        assert got.dtype == sent.dtype and got.tobytes() == sent.tobytes()  # bit for bit
+    assert summary_from_dict(data, summary.layout) == summary
+
+
+@FAST
+@given(counts_of, st.integers(0, 2**40), st.lists(st.text(max_size=5), max_size=10))
+def test_a_categorical_summary_round_trips_exactly_through_its_packed_form(counts, missing, unseen):
+    layout = CategoricalLayout(tuple("abc"[: max(len(counts) - 1, 0)]), complete=False)
+    summary = CategoricalSummary(layout, np.asarray(counts, np.int64), missing, tuple(unseen))
+    data = json.loads(json.dumps(to_packed(summary, layout=True)))
+    again = summary_from_packed(data)
+    assert again == summary and again.digest() == summary.digest()
+    assert summary_from_dict(data, layout) == summary
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("AAAA!AAAAAA=", "base64"), ("AAAAAAAAAAA", "base64"), ("AAAAAA==", "multiple of 8")],
+)
+def test_packed_counts_that_are_not_whole_base64_int64_are_refused(text, why):
+    layout = CategoricalLayout(("a",))
+    summary = CategoricalSummary(layout, np.asarray([1, 2], np.int64), 0, ())
+    data = {**to_packed(summary), "counts": text}
+    with pytest.raises(ValueError, match=why):
+        summary_from_packed(data, layout)
 
 
 def test_digest_changes_with_the_data():

@@ -81,3 +81,22 @@ def test_inconsistent_contributions_are_named_field_by_field():
     fields = {field for field, _ in health_problems(bad, 20)}
     assert fields == {"errors", "latency.count"}
     assert health_problems(good, 11)[0][0] == "count"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("x", 1, "latency.buckets.x"),
+        ("²", 1, "latency.buckets.²"),
+        ("--3", 1, "latency.buckets.--3"),
+        ("7", -1, "latency.buckets.7"),
+        ("7", True, "latency.buckets.7"),
+        ("7", 1.0, "latency.buckets.7"),
+    ],
+)
+def test_a_malformed_latency_bucket_is_named(key, value, field):
+    contribution = health_contribution(count=10, latency_ms=np.arange(1.0, 11.0))
+    buckets = contribution["latency"]["buckets"]
+    assert health_problems(contribution, 10) == [] and len(buckets) > 1
+    buckets[key] = value
+    assert field in {where for where, _ in health_problems(contribution, 10)}

@@ -169,9 +169,16 @@ def post_summaries(client, deployment, body: dict):
 
 
 def post_hours(
-    client, deployment, frame, given: dict, source: str | None = None, **decision
+    client,
+    deployment,
+    frame,
+    given: dict,
+    source: str | None = None,
+    *,
+    packed: bool = True,
+    **decision,
 ) -> dict:
-    hours = hourly_summaries(frame, given, **decision)
+    hours = hourly_summaries(frame, given, packed=packed, **decision)
     body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
     if source:
         body["source"] = source
@@ -266,8 +273,8 @@ def test_summaries_may_leave_out_their_layouts_and_give_the_same_rows(api_as, ow
     start = start_hour()
     frame = events(start)
     given = layouts(client, version)
-    post_hours(client, whole, frame, given)
-    hours = hourly_summaries(frame, given)
+    post_hours(client, whole, frame, given, packed=False)
+    hours = hourly_summaries(frame, given, packed=False)
     for entry in hours:
         for summary in [*entry["features"].values(), entry["prediction"]]:
             del summary["layout"]
@@ -285,7 +292,7 @@ def test_a_summary_carrying_another_layout_answers_400_naming_it(api_as, owner, 
     client = api_as(owner)
     deployment = deploy(version, "other layout")
     given = layouts(client, version)
-    hours = hourly_summaries(events(start_hour()), given)
+    hours = hourly_summaries(events(start_hour()), given, packed=False)
     hours[2]["features"]["income"]["layout"]["edges"][3] += 0.5
     hours[0]["features"]["region"]["layout"]["categories"].append("elsewhere")
     body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
@@ -464,7 +471,7 @@ def test_malformed_hours_answer_400_naming_the_field_and_row(api_as, owner, vers
     client = api_as(owner)
     deployment = deploy(version, "bad")
     given = layouts(client, version)
-    hours = hourly_summaries(events(start_hour()), given)
+    hours = hourly_summaries(events(start_hour()), given, packed=False)
     hours[1]["features"]["age"]["counts"][0] = -1
     hours[2]["hour"] = hours[2]["hour"].replace(":00:00Z", ":30:00Z")
     hours[0]["features"]["region"]["missing"] += 1

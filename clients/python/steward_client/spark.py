@@ -68,6 +68,7 @@ from steward_client.summaries import (
     merge_all,
     summarize,
     summary_from_dict,
+    to_packed,
 )
 from steward_client.summary_mode import HEALTH_COLUMNS, Outcomes, hour_health, hour_performance
 
@@ -206,18 +207,19 @@ def hour_entry(
     health: dict[str, Any] | None = None,
     performance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One entry of the summaries payload's `hours` list; `health` and `performance` only
-    when given (Steward reads a missing health as the hour's count and nothing else)."""
+    """One entry of the summaries payload's `hours` list, its summaries in the packed form
+    (`summaries.to_packed`); `health` and `performance` only when given (Steward reads a
+    missing health as the hour's count and nothing else)."""
     prediction = summaries.get(PREDICTION_FEATURE)
     entry = {
         "hour": dt.datetime.fromtimestamp(hour, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "count": int(rows),
         "features": {
-            name: summary.to_dict()
+            name: to_packed(summary)
             for name, summary in sorted(summaries.items())
             if name != PREDICTION_FEATURE
         },
-        "prediction": None if prediction is None else prediction.to_dict(),
+        "prediction": None if prediction is None else to_packed(prediction),
     }
     if health is not None:
         entry["health"] = health

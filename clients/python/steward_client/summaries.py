@@ -10,6 +10,9 @@ Guarantees:
   the min/max; to floating-point rounding for the sum and the centred second moment), and
   merging the summaries of parts equals the summary of the concatenated parts.
 - `to_dict()` is JSON-safe (no NaN, no infinity) and `from_dict(to_dict(s)) == s`.
+- `to_packed(s)` is the same dict with the bulky arrays (counts, the sample's values and
+  priorities) as base64 of little-endian bytes, about three times faster to read than decimal
+  JSON; `summary_from_packed(to_packed(s)) == s` exactly (`summary_from_dict` reads both).
 - `digest()` is the sha256 of the canonical JSON of `to_dict()`: a stored result can name the
   exact summary it was computed from, and anyone can recompute it.
 
@@ -22,6 +25,8 @@ value counts) and costs a few passes over the data.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Callable
@@ -32,6 +37,12 @@ import numpy as np
 import pandas as pd
 
 FORMAT = 1
+# The `encoding` of a packed summary (docs/monitoring.md, "Packed summaries"): counts as
+# base64 of little-endian int64, the sample's values of float64 and priorities of uint64.
+PACKED = "packed"
+COUNTS_DTYPE = np.dtype("<i8")
+VALUES_DTYPE = np.dtype("<f8")
+PRIORITIES_DTYPE = np.dtype("<u8")
 DEFAULT_BINS = 100
 DEFAULT_SAMPLE_SIZE = 256
 DEFAULT_MAX_CATEGORIES = 1000
@@ -569,11 +580,13 @@ def summarize(values: Any, layout: Layout, *, row_keys: np.ndarray | None = None
 
 
 def summary_from_dict(data: dict[str, Any], layout: Layout | None = None) -> Summary:
-    """Inverse of `to_dict()` for either kind. `layout`: the summary's layout already parsed
-    (the caller has checked it is the one `data` was built on, or `data` omits it), which
-    spares parsing a hundred bin edges per summary."""
+    """Inverse of `to_dict()` (and of `to_packed()`) for either kind. `layout`: the summary's
+    layout already parsed (the caller has checked it is the one `data` was built on, or `data`
+    omits it), which spares parsing a hundred bin edges per summary."""
     if data.get("format") != FORMAT:
         raise ValueError(f"unsupported summary format {data.get('format')!r}")
+    if data.get("encoding") == PACKED:
+        return summary_from_packed(data, layout)
     if data["kind"] == NumericSummary.kind:
         if layout is not None and not isinstance(layout, NumericLayout):
             raise ValueError("a numeric summary needs a numeric layout")
@@ -583,3 +596,102 @@ def summary_from_dict(data: dict[str, Any], layout: Layout | None = None) -> Sum
             raise ValueError("a categorical summary needs a categorical layout")
         return CategoricalSummary.from_dict(data, layout)
     raise ValueError(f"unknown summary kind {data['kind']!r}")
+
+
+# --- packed form ------------------------------------------------------------------------------
+
+
+def b64_of(array: np.ndarray, dtype: np.dtype) -> str:
+    """The array as base64 of its little-endian bytes in `dtype`."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def bytes_of_b64(text: Any, itemsize: int = 8) -> bytes:
+    """The bytes of base64 `text`; ValueError when it is not strict base64 (padded, nothing
+    outside the alphabet) or its length is not a whole number of `itemsize`-byte items."""
+    if not isinstance(text, str):
+        raise ValueError("must be base64 text")
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"is not valid base64 ({exc})") from None
+    if len(raw) % itemsize:
+        raise ValueError(f"decodes to {len(raw)} bytes, not a multiple of {itemsize}")
+    return raw
+
+
+def array_of_b64(text: Any, dtype: np.dtype) -> np.ndarray:
+    """The array of `dtype` packed in base64 `text` (native byte order, read-only)."""
+    return np.frombuffer(bytes_of_b64(text, dtype.itemsize), dtype=dtype).astype(
+        dtype.newbyteorder("="), copy=False
+    )
+
+
+def to_packed(summary: Summary, *, layout: bool = False) -> dict[str, Any]:
+    """`summary.to_dict()` with `encoding` "packed" and its counts (and sample) as base64 of
+    little-endian bytes; scalars stay plain. The layout only with `layout` (a post's
+    `layout_digest` names it)."""
+    data = summary.to_dict() if layout else _scalars(summary)
+    data["encoding"] = PACKED
+    data["counts"] = b64_of(summary.counts, COUNTS_DTYPE)
+    if isinstance(summary, NumericSummary):
+        data["sample"] = {
+            "values": b64_of(summary.sample_values, VALUES_DTYPE),
+            "priorities": b64_of(summary.sample_priorities, PRIORITIES_DTYPE),
+        }
+    return data
+
+
+def _scalars(summary: Summary) -> dict[str, Any]:
+    if isinstance(summary, NumericSummary):
+        return {
+            "kind": summary.kind,
+            "format": FORMAT,
+            "count": summary.count,
+            "missing": summary.missing,
+            "invalid": summary.invalid,
+            "sum": summary.total,
+            "m2": summary.m2,
+            "min": summary.minimum,
+            "max": summary.maximum,
+        }
+    return {
+        "kind": summary.kind,
+        "format": FORMAT,
+        "missing": summary.missing,
+        "unseen_examples": list(summary.unseen_examples),
+    }
+
+
+def summary_from_packed(data: dict[str, Any], layout: Layout | None = None) -> Summary:
+    """Inverse of `to_packed()`; `layout` as for `summary_from_dict` (required when `data`
+    carries none). ValueError on text that is not base64 of whole items."""
+    if layout is None:
+        layout = layout_from_dict(data["layout"])
+    counts = array_of_b64(data["counts"], COUNTS_DTYPE)
+    if data["kind"] == NumericSummary.kind and isinstance(layout, NumericLayout):
+        sample = data["sample"]
+        return NumericSummary(
+            layout=layout,
+            counts=counts,
+            count=int(data["count"]),
+            missing=int(data["missing"]),
+            invalid=int(data["invalid"]),
+            total=float(data["sum"]),
+            m2=float(data["m2"]),
+            minimum=None if data["min"] is None else float(data["min"]),
+            maximum=None if data["max"] is None else float(data["max"]),
+            sample_values=array_of_b64(sample["values"], VALUES_DTYPE),
+            sample_priorities=array_of_b64(sample["priorities"], PRIORITIES_DTYPE),
+        )
+    if data["kind"] == CategoricalSummary.kind and isinstance(layout, CategoricalLayout):
+        unseen = tuple(str(x) for x in data["unseen_examples"])
+        return CategoricalSummary(layout, counts, int(data["missing"]), unseen)
+    raise ValueError(f"a {data['kind']!r} summary cannot be read on a {type(layout).__name__}")
+
+
+def layout_from_dict(data: dict[str, Any]) -> Layout:
+    """A layout from its `to_dict()`: numeric layouts have edges, categorical ones categories."""
+    if "edges" in data:
+        return NumericLayout.from_dict(data)
+    return CategoricalLayout.from_dict(data)

@@ -1,0 +1,268 @@
+"""Posted summaries as stored: one hour's summaries in one compact binary value, and the
+checks of a packed summary (docs/monitoring.md, "Packed summaries") done on its bytes.
+
+Pure computation (numpy and orjson, no Django model): `monitoring.rollups.posted` calls it.
+
+An hour's value (`PostedSummary.features`) is
+
+    MAGIC (4 bytes) | header length (uint32, little-endian) | header | arrays
+
+where the header is the JSON object {feature: [scalars, [n_counts, n_sample]]} (scalars: the
+summary's dict without layout, counts and sample) and the arrays are, feature after feature
+in the header's order, the counts (int64), then for a numeric summary the sample's values
+(float64) and priorities (uint64), all little-endian. A packed summary's decoded base64 is
+stored as it came, so no parsed number is encoded again. Rows written before this format are
+zlib-compressed JSON of {feature: summary dict}; a zlib stream never starts with MAGIC, so
+`is_blob` tells them apart and both are read.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import numpy as np
+import orjson
+from steward_client.summaries import (
+    COUNTS_DTYPE,
+    MAX_UNSEEN_EXAMPLES,
+    PRIORITIES_DTYPE,
+    VALUES_DTYPE,
+    CategoricalLayout,
+    CategoricalSummary,
+    Layout,
+    NumericLayout,
+    NumericSummary,
+    Summary,
+    bytes_of_b64,
+)
+
+MAGIC = b"SPS\x01"
+_LENGTH = struct.Struct("<I")
+_NUMERIC_SCALARS = ("kind", "format", "count", "missing", "invalid", "sum", "m2", "min", "max")
+_CATEGORICAL_SCALARS = ("kind", "format", "missing", "unseen_examples")
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """One checked summary as stored: its scalars and its arrays' little-endian bytes
+    (counts, then a numeric summary's sample values and priorities)."""
+
+    scalars: dict[str, Any]
+    arrays: tuple[bytes, ...]
+    n_sample: int
+
+
+def stored_of(summary: Summary) -> StoredSummary:
+    """A summary read from the plain JSON form, as stored."""
+    counts = np.ascontiguousarray(summary.counts, dtype=COUNTS_DTYPE).tobytes()
+    if isinstance(summary, NumericSummary):
+        scalars = {
+            "kind": summary.kind,
+            "format": 1,
+            "count": summary.count,
+            "missing": summary.missing,
+            "invalid": summary.invalid,
+            "sum": summary.total,
+            "m2": summary.m2,
+            "min": summary.minimum,
+            "max": summary.maximum,
+        }
+        values = np.ascontiguousarray(summary.sample_values, dtype=VALUES_DTYPE).tobytes()
+        priorities = np.ascontiguousarray(summary.sample_priorities, PRIORITIES_DTYPE).tobytes()
+        size = int(summary.sample_values.size)
+        return StoredSummary(scalars, (counts, values, priorities), size)
+    scalars = {
+        "kind": summary.kind,
+        "format": 1,
+        "missing": summary.missing,
+        "unseen_examples": list(summary.unseen_examples),
+    }
+    return StoredSummary(scalars, (counts,), 0)
+
+
+# --- checks of a packed summary ---------------------------------------------------------------
+
+
+def _natural(value: Any) -> TypeGuard[int]:
+    return type(value) is int and value >= 0
+
+
+def _number(value: Any) -> TypeGuard[float]:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def packed_problems(
+    data: dict[str, Any], layout: Layout, count: int
+) -> tuple[str | None, StoredSummary | None]:
+    """What is wrong with a packed summary (format, kind and layout already checked) of an
+    hour of `count` rows, or None and the summary as stored. The rules are the plain form's
+    (`posted._summary_problems`), checked on the decoded arrays."""
+    try:
+        counts_raw = bytes_of_b64(data.get("counts"))
+    except ValueError as exc:
+        return f"counts {exc}", None
+    counts = np.frombuffer(counts_raw, dtype=COUNTS_DTYPE)
+    if isinstance(layout, NumericLayout):
+        return _numeric_packed(data, layout, count, counts, counts_raw)
+    assert isinstance(layout, CategoricalLayout)
+    if counts.size != len(layout.categories) + 1:
+        return "counts must hold one entry per category plus one for other", None
+    missing = data.get("missing")
+    if not _natural(missing):
+        return "missing must be a non-negative integer", None
+    if counts.size and int(counts.min()) < 0:
+        return "counts must be non-negative integers", None
+    if _exact_sum(counts, count) + missing != count:
+        return f"counts plus missing must equal the hour's count ({count})", None
+    unseen = data.get("unseen_examples")
+    if (
+        not isinstance(unseen, list)
+        or len(unseen) > MAX_UNSEEN_EXAMPLES
+        or not all(isinstance(label, str) for label in unseen)
+    ):
+        return f"unseen_examples must be a list of at most {MAX_UNSEEN_EXAMPLES} labels", None
+    scalars = {key: data.get(key) for key in _CATEGORICAL_SCALARS}
+    return None, StoredSummary(scalars, (counts_raw,), 0)
+
+
+def _exact_sum(counts: np.ndarray, bound: int) -> int:
+    """The sum of non-negative int64 counts, exact: in int64 when no overflow is possible
+    (each count at most `bound`), in Python integers otherwise."""
+    if counts.size == 0:
+        return 0
+    if int(counts.max()) <= bound and bound * counts.size < 2**63:
+        return int(counts.sum())
+    return sum(counts.tolist())
+
+
+def _numeric_packed(
+    data: dict[str, Any],
+    layout: NumericLayout,
+    count: int,
+    counts: np.ndarray,
+    counts_raw: bytes,
+) -> tuple[str | None, StoredSummary | None]:
+    if counts.size != layout.n_slots:
+        return f"counts must hold {layout.n_slots} slots for this layout", None
+    finite, missing, invalid = data.get("count"), data.get("missing"), data.get("invalid")
+    if not (_natural(finite) and _natural(missing) and _natural(invalid)):
+        return "count, missing and invalid must be non-negative integers", None
+    if counts.size and int(counts.min()) < 0:
+        return "counts must be non-negative integers", None
+    if _exact_sum(counts, finite) != finite:
+        return "count must equal the sum of counts", None
+    if invalid > missing:
+        return "invalid cannot exceed missing", None
+    if finite + missing != count:
+        return f"count plus missing must equal the hour's count ({count})", None
+    total, m2 = data.get("sum"), data.get("m2")
+    if not (_number(total) and _number(m2)) or m2 < 0:
+        return "sum and m2 must be finite and m2 non-negative", None
+    low, high = data.get("min"), data.get("max")
+    if not all(value is None or _number(value) for value in (low, high)):
+        return "min and max must be finite numbers or null", None
+    if finite and (low is None or high is None):
+        return "min and max are required when count is positive", None
+    if finite and low > high:  # type: ignore[operator]
+        return "min exceeds max", None
+    return _sample_packed(data, layout, finite, counts_raw)
+
+
+def _sample_packed(
+    data: dict[str, Any], layout: NumericLayout, finite: int, counts_raw: bytes
+) -> tuple[str | None, StoredSummary | None]:
+    sample = data.get("sample")
+    if not isinstance(sample, dict):
+        return "sample must be {values, priorities}", None
+    try:
+        values_raw = bytes_of_b64(sample.get("values"))
+    except ValueError as exc:
+        return f"sample.values {exc}", None
+    try:
+        priorities_raw = bytes_of_b64(sample.get("priorities"))
+    except ValueError as exc:
+        return f"sample.priorities {exc}", None
+    size = len(values_raw) // 8
+    if len(priorities_raw) != len(values_raw) or size > min(layout.sample_size, finite):
+        return "the sample must pair values with priorities, at most sample_size of them", None
+    if size and not np.isfinite(np.frombuffer(values_raw, dtype=VALUES_DTYPE)).all():
+        return "the sample's values must be finite", None
+    scalars = {key: data.get(key) for key in _NUMERIC_SCALARS}
+    return None, StoredSummary(scalars, (counts_raw, values_raw, priorities_raw), size)
+
+
+# --- the stored value -------------------------------------------------------------------------
+
+
+def blob_of(summaries: dict[str, StoredSummary]) -> bytes:
+    """One hour's checked summaries as one stored value (see the module docstring)."""
+    header = {
+        name: [summary.scalars, [len(summary.arrays[0]) // 8, summary.n_sample]]
+        for name, summary in summaries.items()
+    }
+    encoded = orjson.dumps(header)
+    arrays = [part for summary in summaries.values() for part in summary.arrays]
+    return b"".join((MAGIC, _LENGTH.pack(len(encoded)), encoded, *arrays))
+
+
+def is_blob(stored: bytes) -> bool:
+    """Whether a stored value is in this format (not the older zlib-compressed JSON)."""
+    return stored[:4] == MAGIC
+
+
+def _walk(stored: bytes) -> list[tuple[str, dict[str, Any], list[np.ndarray]]]:
+    """(feature, scalars, arrays) of a stored value, the arrays read in place."""
+    (length,) = _LENGTH.unpack_from(stored, 4)
+    header: dict[str, Any] = orjson.loads(stored[8 : 8 + length])
+    offset = 8 + length
+    out = []
+    for name, (scalars, (n_counts, n_sample)) in header.items():
+        arrays = [np.frombuffer(stored, COUNTS_DTYPE, n_counts, offset)]
+        offset += 8 * n_counts
+        if scalars["kind"] == NumericSummary.kind:
+            arrays.append(np.frombuffer(stored, VALUES_DTYPE, n_sample, offset))
+            arrays.append(np.frombuffer(stored, PRIORITIES_DTYPE, n_sample, offset + 8 * n_sample))
+            offset += 16 * n_sample
+        out.append((name, scalars, arrays))
+    return out
+
+
+def dicts_of_blob(stored: bytes) -> dict[str, dict[str, Any]]:
+    """{feature: summary dict (plain form, without layout)} of a stored value."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, scalars, arrays in _walk(stored):
+        data = dict(scalars)
+        data["counts"] = arrays[0].tolist()
+        if len(arrays) == 3:
+            data["sample"] = {"values": arrays[1].tolist(), "priorities": arrays[2].tolist()}
+        out[name] = data
+    return out
+
+
+def summaries_of_blob(stored: bytes, layouts: dict[str, Layout]) -> dict[str, Summary]:
+    """{feature: summary} of a stored value, on the profile's `layouts`."""
+    out: dict[str, Summary] = {}
+    for name, data, arrays in _walk(stored):
+        layout = layouts[name]
+        if isinstance(layout, NumericLayout):
+            out[name] = NumericSummary(
+                layout=layout,
+                counts=arrays[0],
+                count=int(data["count"]),
+                missing=int(data["missing"]),
+                invalid=int(data["invalid"]),
+                total=float(data["sum"]),
+                m2=float(data["m2"]),
+                minimum=None if data["min"] is None else float(data["min"]),
+                maximum=None if data["max"] is None else float(data["max"]),
+                sample_values=arrays[1],
+                sample_priorities=arrays[2],
+            )
+        else:
+            assert isinstance(layout, CategoricalLayout)
+            unseen = tuple(data["unseen_examples"])
+            out[name] = CategoricalSummary(layout, arrays[0], int(data["missing"]), unseen)
+    return out
