@@ -39,6 +39,8 @@ from steward_client.summaries import (
     bytes_of_b64,
 )
 
+from monitoring.rollups.posted_checks import natural
+
 MAGIC = b"SPS\x01"
 _LENGTH = struct.Struct("<I")
 _NUMERIC_SCALARS = ("kind", "format", "count", "missing", "invalid", "sum", "m2", "min", "max")
@@ -86,10 +88,6 @@ def stored_of(summary: Summary) -> StoredSummary:
 # --- checks of a packed summary ---------------------------------------------------------------
 
 
-def _natural(value: Any) -> TypeGuard[int]:
-    return type(value) is int and value >= 0
-
-
 def _number(value: Any) -> TypeGuard[float]:
     return type(value) in (int, float) and math.isfinite(value)
 
@@ -111,7 +109,7 @@ def packed_problems(
     if counts.size != len(layout.categories) + 1:
         return "counts must hold one entry per category plus one for other", None
     missing = data.get("missing")
-    if not _natural(missing):
+    if not natural(missing):
         return "missing must be a non-negative integer", None
     if counts.size and int(counts.min()) < 0:
         return "counts must be non-negative integers", None
@@ -148,7 +146,7 @@ def _numeric_packed(
     if counts.size != layout.n_slots:
         return f"counts must hold {layout.n_slots} slots for this layout", None
     finite, missing, invalid = data.get("count"), data.get("missing"), data.get("invalid")
-    if not (_natural(finite) and _natural(missing) and _natural(invalid)):
+    if not (natural(finite) and natural(missing) and natural(invalid)):
         return "count, missing and invalid must be non-negative integers", None
     if counts.size and int(counts.min()) < 0:
         return "counts must be non-negative integers", None

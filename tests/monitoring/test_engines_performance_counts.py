@@ -258,14 +258,14 @@ def test_a_multiclass_hour_without_class_scores_leaves_the_day_without_roc_auc()
 
 
 def test_posted_hours_may_carry_the_class_score_bins_a_client_counts():
-    from monitoring.rollups.posted import _performance_problems
+    from monitoring.rollups.posted_checks import performance_problems
 
     frame, _, _ = _class_score_frame(1, 120)
     counts = performance_counts("multiclass", frame)
-    assert _performance_problems(counts, "multiclass") == []
-    assert _performance_problems(counts, "binary")[0][0] == ".class_scores"
+    assert performance_problems(counts, "multiclass") == []
+    assert performance_problems(counts, "binary")[0][0] == ".class_scores"
     counts["class_scores"]["a"]["positive"][0] += 1
-    assert _performance_problems(counts, "multiclass") == [
+    assert performance_problems(counts, "multiclass") == [
         (".class_scores.a", "its counts must add up to the confusion's counts")
     ]
 
