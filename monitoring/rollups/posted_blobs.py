@@ -31,12 +31,13 @@ from steward_client.summaries import (
     PRIORITIES_DTYPE,
     VALUES_DTYPE,
     CategoricalLayout,
-    CategoricalSummary,
     Layout,
     NumericLayout,
     NumericSummary,
     Summary,
     bytes_of_b64,
+    summary_from_parts,
+    summary_scalars,
 )
 
 from monitoring.rollups.posted_checks import natural
@@ -59,30 +60,15 @@ class StoredSummary:
 
 def stored_of(summary: Summary) -> StoredSummary:
     """A summary read from the plain JSON form, as stored."""
-    counts = np.ascontiguousarray(summary.counts, dtype=COUNTS_DTYPE).tobytes()
+    arrays = [np.ascontiguousarray(summary.counts, dtype=COUNTS_DTYPE).tobytes()]
+    size = 0
     if isinstance(summary, NumericSummary):
-        scalars = {
-            "kind": summary.kind,
-            "format": 1,
-            "count": summary.count,
-            "missing": summary.missing,
-            "invalid": summary.invalid,
-            "sum": summary.total,
-            "m2": summary.m2,
-            "min": summary.minimum,
-            "max": summary.maximum,
-        }
-        values = np.ascontiguousarray(summary.sample_values, dtype=VALUES_DTYPE).tobytes()
-        priorities = np.ascontiguousarray(summary.sample_priorities, PRIORITIES_DTYPE).tobytes()
+        arrays.append(np.ascontiguousarray(summary.sample_values, dtype=VALUES_DTYPE).tobytes())
+        arrays.append(
+            np.ascontiguousarray(summary.sample_priorities, dtype=PRIORITIES_DTYPE).tobytes()
+        )
         size = int(summary.sample_values.size)
-        return StoredSummary(scalars, (counts, values, priorities), size)
-    scalars = {
-        "kind": summary.kind,
-        "format": 1,
-        "missing": summary.missing,
-        "unseen_examples": list(summary.unseen_examples),
-    }
-    return StoredSummary(scalars, (counts,), 0)
+    return StoredSummary(summary_scalars(summary), tuple(arrays), size)
 
 
 # --- checks of a packed summary ---------------------------------------------------------------
@@ -242,25 +228,7 @@ def dicts_of_blob(stored: bytes) -> dict[str, dict[str, Any]]:
 
 def summaries_of_blob(stored: bytes, layouts: dict[str, Layout]) -> dict[str, Summary]:
     """{feature: summary} of a stored value, on the profile's `layouts`."""
-    out: dict[str, Summary] = {}
-    for name, data, arrays in _walk(stored):
-        layout = layouts[name]
-        if isinstance(layout, NumericLayout):
-            out[name] = NumericSummary(
-                layout=layout,
-                counts=arrays[0],
-                count=int(data["count"]),
-                missing=int(data["missing"]),
-                invalid=int(data["invalid"]),
-                total=float(data["sum"]),
-                m2=float(data["m2"]),
-                minimum=None if data["min"] is None else float(data["min"]),
-                maximum=None if data["max"] is None else float(data["max"]),
-                sample_values=arrays[1],
-                sample_priorities=arrays[2],
-            )
-        else:
-            assert isinstance(layout, CategoricalLayout)
-            unseen = tuple(data["unseen_examples"])
-            out[name] = CategoricalSummary(layout, arrays[0], int(data["missing"]), unseen)
-    return out
+    return {
+        name: summary_from_parts(scalars, layouts[name], *arrays)
+        for name, scalars, arrays in _walk(stored)
+    }

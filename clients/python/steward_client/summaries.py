@@ -358,16 +358,23 @@ class NumericSummary:
         return cls(
             layout=NumericLayout.from_dict(data["layout"]) if layout is None else layout,
             counts=np.asarray(data["counts"], dtype=np.int64),
-            count=int(data["count"]),
-            missing=int(data["missing"]),
-            invalid=int(data["invalid"]),
-            total=float(data["sum"]),
-            m2=float(data["m2"]),
-            minimum=None if data["min"] is None else float(data["min"]),
-            maximum=None if data["max"] is None else float(data["max"]),
             sample_values=np.asarray(sample["values"], dtype=np.float64),
             sample_priorities=np.asarray(sample["priorities"], dtype=np.uint64),
+            **cls.scalars_from(data),
         )
+
+    @staticmethod
+    def scalars_from(data: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's scalar arguments from a summary's dict (plain or packed)."""
+        return {
+            "count": int(data["count"]),
+            "missing": int(data["missing"]),
+            "invalid": int(data["invalid"]),
+            "total": float(data["sum"]),
+            "m2": float(data["m2"]),
+            "minimum": None if data["min"] is None else float(data["min"]),
+            "maximum": None if data["max"] is None else float(data["max"]),
+        }
 
     def digest(self) -> str:
         return sha256_hex(self.to_dict())
@@ -631,7 +638,7 @@ def to_packed(summary: Summary, *, layout: bool = False) -> dict[str, Any]:
     """`summary.to_dict()` with `encoding` "packed" and its counts (and sample) as base64 of
     little-endian bytes; scalars stay plain. The layout only with `layout` (a post's
     `layout_digest` names it)."""
-    data = summary.to_dict() if layout else _scalars(summary)
+    data = summary.to_dict() if layout else summary_scalars(summary)
     data["encoding"] = PACKED
     data["counts"] = b64_of(summary.counts, COUNTS_DTYPE)
     if isinstance(summary, NumericSummary):
@@ -642,7 +649,8 @@ def to_packed(summary: Summary, *, layout: bool = False) -> dict[str, Any]:
     return data
 
 
-def _scalars(summary: Summary) -> dict[str, Any]:
+def summary_scalars(summary: Summary) -> dict[str, Any]:
+    """The summary's dict without its layout and arrays (kind, format and the plain numbers)."""
     if isinstance(summary, NumericSummary):
         return {
             "kind": summary.kind,
@@ -671,23 +679,35 @@ def summary_from_packed(data: dict[str, Any], layout: Layout | None = None) -> S
     counts = array_of_b64(data["counts"], COUNTS_DTYPE)
     if data["kind"] == NumericSummary.kind and isinstance(layout, NumericLayout):
         sample = data["sample"]
+        values = array_of_b64(sample["values"], VALUES_DTYPE)
+        priorities = array_of_b64(sample["priorities"], PRIORITIES_DTYPE)
+        return summary_from_parts(data, layout, counts, values, priorities)
+    if data["kind"] == CategoricalSummary.kind and isinstance(layout, CategoricalLayout):
+        return summary_from_parts(data, layout, counts)
+    raise ValueError(f"a {data['kind']!r} summary cannot be read on a {type(layout).__name__}")
+
+
+def summary_from_parts(
+    scalars: dict[str, Any],
+    layout: Layout,
+    counts: np.ndarray,
+    sample_values: np.ndarray | None = None,
+    sample_priorities: np.ndarray | None = None,
+) -> Summary:
+    """A summary on `layout` from its scalars (as `summary_scalars` gives them) and its arrays
+    (a numeric summary's sample values and priorities besides its counts)."""
+    if isinstance(layout, NumericLayout):
+        if sample_values is None or sample_priorities is None:
+            raise ValueError("a numeric summary needs its sample values and priorities")
         return NumericSummary(
             layout=layout,
             counts=counts,
-            count=int(data["count"]),
-            missing=int(data["missing"]),
-            invalid=int(data["invalid"]),
-            total=float(data["sum"]),
-            m2=float(data["m2"]),
-            minimum=None if data["min"] is None else float(data["min"]),
-            maximum=None if data["max"] is None else float(data["max"]),
-            sample_values=array_of_b64(sample["values"], VALUES_DTYPE),
-            sample_priorities=array_of_b64(sample["priorities"], PRIORITIES_DTYPE),
+            sample_values=sample_values,
+            sample_priorities=sample_priorities,
+            **NumericSummary.scalars_from(scalars),
         )
-    if data["kind"] == CategoricalSummary.kind and isinstance(layout, CategoricalLayout):
-        unseen = tuple(str(x) for x in data["unseen_examples"])
-        return CategoricalSummary(layout, counts, int(data["missing"]), unseen)
-    raise ValueError(f"a {data['kind']!r} summary cannot be read on a {type(layout).__name__}")
+    unseen = tuple(str(x) for x in scalars["unseen_examples"])
+    return CategoricalSummary(layout, counts, int(scalars["missing"]), unseen)
 
 
 def layout_from_dict(data: dict[str, Any]) -> Layout:
