@@ -200,9 +200,10 @@ class PostedSummary(models.Model):
     hour = models.DateTimeField()
     source = models.CharField(max_length=200)
     count = models.PositiveIntegerField()
-    # {feature: summary dict}, the prediction too, as zlib-compressed JSON (`features_of`):
-    # kept whole, never queried into; jsonb would parse every bin edge and sample value as a
-    # numeric, and PostgreSQL's own compression of large values is several times slower.
+    # Every feature's summary of the hour, the prediction's too, without their layouts (the
+    # profile's, by layout_digest), as one binary value (monitoring/rollups/posted_blobs.py;
+    # rows stored before it are zlib-compressed JSON, still read by `features_of`): kept
+    # whole, never queried into. lz4 on PostgreSQL (migration 0019).
     features = models.BinaryField()
     health = models.JSONField(default=dict)  # steward_client.health contribution
     # steward_client.performance counts, kept as sent; daily performance merges them
