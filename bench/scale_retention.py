@@ -18,7 +18,12 @@ latency). Timed, each in its own committed transaction:
 - `verify_s` (reported, not part of the goal): the verification's grouped count of a month's
   events per (deployment, hour), which runs before either.
 
-Usage: .venv/bin/python bench/scale_retention.py [--events 200000]
+`--tablespace NAME` puts the months' partitions in an existing tablespace: the drop's time is
+the filesystem freeing the partition's files, so it depends on the volume (this machine's root
+filesystem is ext4 mounted with online `discard`, which trims every freed extent as the file
+goes; docs/operations.md has both figures and how the second volume was made).
+
+Usage: .venv/bin/python bench/scale_retention.py [--events 200000] [--tablespace NAME]
 The last line is `RESULT retention_drop_s=<s> retention_delete_s=<s>`. Goal: with
 `--events 10000000` (a month of 10 million events; docs/operations.md has the figures of
 that run) the drop at least 100 times faster than the delete.
@@ -56,6 +61,8 @@ def _fill(table: str, month: dt.datetime, deployment_id: int, events: int, tag: 
     with transaction.atomic():
         partitions.lock_exclusive()
         if month not in partitions.partition_months(table):
+            # The session's default_tablespace (--tablespace) places the month's partition and
+            # its indexes: the parent table names none.
             partitions.partition_create(table, month)
         with connection.cursor() as cursor:
             # Set-up only: skip the per-row foreign-key triggers (one deployment, known to exist).
@@ -84,13 +91,17 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - began
 
 
-def measure(events: int = 200_000) -> dict[str, float]:
-    """Seconds to delete one month of `events` events and to drop another's partition."""
+def measure(events: int = 200_000, tablespace: str | None = None) -> dict[str, float]:
+    """Seconds to delete one month of `events` events and to drop another's partition, the
+    months' partitions in `tablespace` when given (it must exist)."""
     from django.db import connection
 
     from monitoring.models import PredictionEvent
     from monitoring.retention import partitions, services
 
+    if tablespace:
+        with connection.cursor() as cursor:
+            cursor.execute(f'SET default_tablespace = "{tablespace}"')
     table = PredictionEvent._meta.db_table
     if not partitions.is_partitioned(table):
         raise SystemExit("the prediction table is not partitioned: is this PostgreSQL?")
@@ -142,11 +153,18 @@ def measure(events: int = 200_000) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="events per month")
+    parser.add_argument(
+        "--tablespace",
+        help="put the months' partitions in this existing tablespace (e.g. one on a volume "
+        "mounted without online discard; docs/operations.md)",
+    )
     args = parser.parse_args()
+    if args.tablespace and not args.tablespace.replace("_", "").isalnum():
+        parser.error("--tablespace must be a plain name (letters, digits, underscores)")
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
     setup_django(url, "retention_bench")
-    figures = measure(events=args.events)
+    figures = measure(events=args.events, tablespace=args.tablespace)
     print(f"{'step':<34}{'seconds':>12}")
     rows = [
         ("load 2 months (untimed set-up)", figures["load_s"]),
