@@ -44,6 +44,7 @@ from monitoring.models import PostedSummary, ReferenceProfile
 from monitoring.rollups import staleness
 from monitoring.rollups.posted_blobs import (
     StoredSummary,
+    arrays_problems,
     blob_of,
     dicts_of_blob,
     is_blob,
@@ -275,13 +276,17 @@ def _hour_problems(
     elif entry.get("prediction") is not None:
         problems.append((f"{path}.prediction", "must be null: the layouts have no prediction"))
     stored: dict[str, StoredSummary] = {}
+    found: dict[str, str] = {}
     for name in sorted(set(posted) & set(layouts)):
-        where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
         message, checked = _summary_problems(posted[name], layouts[name], known.dicts[name], count)
         if message is not None:
-            problems.append((where, message))
+            found[name] = message
         elif checked is not None:
             stored[name] = checked
+    found |= arrays_problems(stored)
+    for name in sorted(found):
+        where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
+        problems.append((where, found[name]))
     health = entry.get("health")
     if health is None:
         health = empty_health(count)

@@ -51,15 +51,18 @@ _CATEGORICAL_SCALARS = ("kind", "format", "missing", "unseen_examples")
 @dataclass(frozen=True)
 class StoredSummary:
     """One checked summary as stored: its scalars and its arrays' little-endian bytes
-    (counts, then a numeric summary's sample values and priorities)."""
+    (counts, then a numeric summary's sample values and priorities). A packed summary's
+    arrays are checked with its hour's others (`arrays_problems`): until then `counts_rule`
+    holds what its counts must sum to and the message when they do not."""
 
     scalars: dict[str, Any]
     arrays: tuple[bytes, ...]
     n_sample: int
+    counts_rule: tuple[int, str] | None = None
 
 
 def stored_of(summary: Summary) -> StoredSummary:
-    """A summary read from the plain JSON form, as stored."""
+    """A summary read from the plain JSON form (its arrays already checked), as stored."""
     arrays = [np.ascontiguousarray(summary.counts, dtype=COUNTS_DTYPE).tobytes()]
     size = 0
     if isinstance(summary, NumericSummary):
@@ -72,6 +75,11 @@ def stored_of(summary: Summary) -> StoredSummary:
 
 
 # --- checks of a packed summary ---------------------------------------------------------------
+#
+# A packed summary is checked in two steps: its scalars and its arrays' sizes alone
+# (`packed_problems`), then its arrays' contents with the rest of its hour's
+# (`arrays_problems`: a few numpy calls an hour instead of a few a feature). Together they are
+# the plain form's rules (`posted._summary_problems`).
 
 
 def _number(value: Any) -> TypeGuard[float]:
@@ -82,25 +90,20 @@ def packed_problems(
     data: dict[str, Any], layout: Layout, count: int
 ) -> tuple[str | None, StoredSummary | None]:
     """What is wrong with a packed summary (format, kind and layout already checked) of an
-    hour of `count` rows, or None and the summary as stored. The rules are the plain form's
-    (`posted._summary_problems`), checked on the decoded arrays."""
+    hour of `count` rows, but for its arrays' contents, or None and the summary as stored,
+    its arrays still to check (`arrays_problems`)."""
     try:
         counts_raw = bytes_of_b64(data.get("counts"))
     except ValueError as exc:
         return f"counts {exc}", None
-    counts = np.frombuffer(counts_raw, dtype=COUNTS_DTYPE)
     if isinstance(layout, NumericLayout):
-        return _numeric_packed(data, layout, count, counts, counts_raw)
+        return _numeric_packed(data, layout, count, counts_raw)
     assert isinstance(layout, CategoricalLayout)
-    if counts.size != len(layout.categories) + 1:
+    if len(counts_raw) // 8 != len(layout.categories) + 1:
         return "counts must hold one entry per category plus one for other", None
     missing = data.get("missing")
     if not natural(missing):
         return "missing must be a non-negative integer", None
-    if counts.size and int(counts.min()) < 0:
-        return "counts must be non-negative integers", None
-    if _exact_sum(counts, count) + missing != count:
-        return f"counts plus missing must equal the hour's count ({count})", None
     unseen = data.get("unseen_examples")
     if (
         not isinstance(unseen, list)
@@ -108,36 +111,21 @@ def packed_problems(
         or not all(isinstance(label, str) for label in unseen)
     ):
         return f"unseen_examples must be a list of at most {MAX_UNSEEN_EXAMPLES} labels", None
+    rule = (count - missing, f"counts plus missing must equal the hour's count ({count})")
+    if missing > count:
+        return rule[1], None
     scalars = {key: data.get(key) for key in _CATEGORICAL_SCALARS}
-    return None, StoredSummary(scalars, (counts_raw,), 0)
-
-
-def _exact_sum(counts: np.ndarray, bound: int) -> int:
-    """The sum of non-negative int64 counts, exact: in int64 when no overflow is possible
-    (each count at most `bound`), in Python integers otherwise."""
-    if counts.size == 0:
-        return 0
-    if int(counts.max()) <= bound and bound * counts.size < 2**63:
-        return int(counts.sum())
-    return sum(counts.tolist())
+    return None, StoredSummary(scalars, (counts_raw,), 0, rule)
 
 
 def _numeric_packed(
-    data: dict[str, Any],
-    layout: NumericLayout,
-    count: int,
-    counts: np.ndarray,
-    counts_raw: bytes,
+    data: dict[str, Any], layout: NumericLayout, count: int, counts_raw: bytes
 ) -> tuple[str | None, StoredSummary | None]:
-    if counts.size != layout.n_slots:
+    if len(counts_raw) // 8 != layout.n_slots:
         return f"counts must hold {layout.n_slots} slots for this layout", None
     finite, missing, invalid = data.get("count"), data.get("missing"), data.get("invalid")
     if not (natural(finite) and natural(missing) and natural(invalid)):
         return "count, missing and invalid must be non-negative integers", None
-    if counts.size and int(counts.min()) < 0:
-        return "counts must be non-negative integers", None
-    if _exact_sum(counts, finite) != finite:
-        return "count must equal the sum of counts", None
     if invalid > missing:
         return "invalid cannot exceed missing", None
     if finite + missing != count:
@@ -172,10 +160,52 @@ def _sample_packed(
     size = len(values_raw) // 8
     if len(priorities_raw) != len(values_raw) or size > min(layout.sample_size, finite):
         return "the sample must pair values with priorities, at most sample_size of them", None
-    if size and not np.isfinite(np.frombuffer(values_raw, dtype=VALUES_DTYPE)).all():
-        return "the sample's values must be finite", None
     scalars = {key: data.get(key) for key in _NUMERIC_SCALARS}
-    return None, StoredSummary(scalars, (counts_raw, values_raw, priorities_raw), size)
+    rule = (finite, "count must equal the sum of counts")
+    return None, StoredSummary(scalars, (counts_raw, values_raw, priorities_raw), size, rule)
+
+
+def arrays_problems(summaries: dict[str, StoredSummary]) -> dict[str, str]:
+    """{feature: what is wrong with its arrays} for an hour's summaries whose arrays are still
+    to check (`counts_rule`): counts non-negative and summing exactly to the rule's total, a
+    sample's values finite. Checked together: one array of all the counts, one of all the
+    sample values."""
+    pending = [
+        (name, summary)
+        for name, summary in summaries.items()
+        if summary.counts_rule is not None and summary.arrays[0]
+    ]
+    problems = {
+        name: summary.counts_rule[1]
+        for name, summary in summaries.items()
+        if summary.counts_rule is not None and not summary.arrays[0] and summary.counts_rule[0]
+    }
+    if not pending:
+        return problems
+    counts = np.frombuffer(b"".join(summary.arrays[0] for _, summary in pending), COUNTS_DTYPE)
+    sizes = [len(summary.arrays[0]) // 8 for _, summary in pending]
+    starts = np.cumsum([0, *sizes[:-1]])
+    lows = np.minimum.reduceat(counts, starts).tolist()
+    highs = np.maximum.reduceat(counts, starts).tolist()
+    sums = np.add.reduceat(counts, starts).tolist()
+    for (name, summary), low, high, total, size in zip(
+        pending, lows, highs, sums, sizes, strict=True
+    ):
+        assert summary.counts_rule is not None
+        if low < 0:
+            problems[name] = "counts must be non-negative integers"
+            continue
+        if high * size >= 2**63:  # the int64 sum may have wrapped: add in Python integers
+            total = sum(np.frombuffer(summary.arrays[0], COUNTS_DTYPE).tolist())
+        if total != summary.counts_rule[0]:
+            problems[name] = summary.counts_rule[1]
+    sampled = [(name, summary) for name, summary in pending if summary.n_sample]
+    values = b"".join(summary.arrays[1] for _, summary in sampled)
+    if values and not np.isfinite(np.frombuffer(values, VALUES_DTYPE)).all():
+        for name, summary in sampled:
+            if not np.isfinite(np.frombuffer(summary.arrays[1], VALUES_DTYPE)).all():
+                problems.setdefault(name, "the sample's values must be finite")
+    return problems
 
 
 # --- the stored value -------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
 
@@ -14,6 +16,7 @@ from steward_client.summaries import (
     CategoricalSummary,
     NumericLayout,
     NumericSummary,
+    bytes_of_b64,
     categorical_summaries,
     merge,
     merge_all,
@@ -301,3 +304,34 @@ def test_categorical_summaries_leave_non_string_values_to_the_per_slice_build():
     layout = CategoricalLayout.from_reference(np.array(list("ab")))
     mixed = np.asarray(["a", 1, 1.0, True, None], dtype=object)
     assert categorical_summaries(mixed, [(0, 5)], layout) is None
+
+
+# --- base64 of packed arrays: the fast decoder is never more lenient than strict binascii -----
+
+B64_TEXT = st.one_of(
+    st.binary(max_size=40).map(lambda raw: base64.b64encode(raw).decode()),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh0123456789+/=-_ \n*é", max_size=16),
+)
+
+
+@FAST
+@given(raw=st.binary(max_size=80).map(lambda raw: raw[: len(raw) - len(raw) % 8]))
+def test_packed_base64_round_trips_whole_items(raw):
+
+    assert bytes_of_b64(base64.b64encode(raw).decode()) == raw
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=B64_TEXT)
+def test_packed_base64_accepts_only_what_strict_binascii_accepts(text):
+    try:
+        decoded = bytes_of_b64(text, itemsize=1)
+    except ValueError:
+        return
+    assert decoded == binascii.a2b_base64(text, strict_mode=True)
+
+
+def test_packed_base64_refuses_what_is_not_strict_base64():
+    for text in ("AAA", "AA=A", "A A=", "AAAA\n", "AA==AA==", "é", "AAAA=", b"AAAA"):
+        with pytest.raises(ValueError):
+            bytes_of_b64(text, itemsize=1)

@@ -128,9 +128,8 @@ def _negative_count(summary: dict) -> None:
 
 def _sum_mismatch(summary: dict) -> None:
     counts = _counts(summary)
-    counts[0] += 1
+    counts[0] += 1  # one fault alone: count and missing still add up to the hour's count
     summary["counts"] = _b64(counts, "<i8")
-    summary["missing"] -= 1
 
 
 def _sample_unpaired(summary: dict) -> None:
@@ -195,6 +194,53 @@ def test_a_corrupt_packed_categorical_summary_answers_400_naming_the_field(api_a
             "message": f"counts plus missing must equal the hour's count ({hours[0]['count']})",
         }
     ]
+
+
+def test_counts_whose_int64_sum_wraps_to_the_right_total_are_refused(api_as, owner, version):
+    """Four counts raised by 2**62 each add 2**64: an int64 sum wraps back to the true count,
+    the exact sum does not."""
+    client = api_as(owner)
+    deployment = deploy(version, "wrapping")
+    given = layouts(client, version)
+    hours = hourly_summaries(events(start_hour()), given)
+    income = hours[0]["features"]["income"]
+    counts = _counts(income)
+    counts[:4] += 2**62
+    assert int(counts.sum()) == income["count"]  # numpy's int64 sum is fooled
+    income["counts"] = _b64(counts, "<i8")
+    body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
+    response = post_summaries(client, deployment, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {"field": "hours[0].features.income", "message": "count must equal the sum of counts"}
+    ]
+
+
+def test_faults_in_several_summaries_of_an_hour_are_each_named(api_as, owner, version):
+    """The arrays of an hour are checked together; each faulty summary is still named, with
+    its own fault, and the sound ones are not."""
+    client = api_as(owner)
+    deployment = deploy(version, "several")
+    given = layouts(client, version)
+    hours = hourly_summaries(events(start_hour()), given)
+    _negative_count(hours[1]["features"]["income"])
+    _sample_not_finite(hours[1]["features"]["age"])
+    region = hours[1]["features"]["region"]
+    region["counts"] = _b64(_counts(region) + 1, "<i8")
+    _sum_mismatch(hours[2]["features"]["age"])
+    body = {"format": 1, "layout_digest": given["digest"], "hours": hours}
+    response = post_summaries(client, deployment, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {"field": "hours[1].features.age", "message": "the sample's values must be finite"},
+        {"field": "hours[1].features.income", "message": "counts must be non-negative integers"},
+        {
+            "field": "hours[1].features.region",
+            "message": f"counts plus missing must equal the hour's count ({hours[1]['count']})",
+        },
+        {"field": "hours[2].features.age", "message": "count must equal the sum of counts"},
+    ]
+    assert not PostedSummary.objects.exists()
 
 
 # --- fuzzing: a malformed packed summary is a 400, never a 500 ---------------------------------

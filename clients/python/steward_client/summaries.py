@@ -613,13 +613,27 @@ def b64_of(array: np.ndarray, dtype: np.dtype) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
 
 
+def _strict_b64decode(text: str) -> bytes:
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+try:  # pybase64 (the `fast` extra; the portal requires it) decodes about four times faster
+    import pybase64
+
+    def _b64decode(text: str) -> bytes:
+        return pybase64.b64decode(text, validate=True)
+
+except ImportError:  # pragma: no cover - the portal's and CI's venvs have pybase64
+    _b64decode = _strict_b64decode
+
+
 def bytes_of_b64(text: Any, itemsize: int = 8) -> bytes:
     """The bytes of base64 `text`; ValueError when it is not strict base64 (padded, nothing
     outside the alphabet) or its length is not a whole number of `itemsize`-byte items."""
     if not isinstance(text, str):
         raise ValueError("must be base64 text")
     try:
-        raw = binascii.a2b_base64(text, strict_mode=True)
+        raw = _b64decode(text)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"is not valid base64 ({exc})") from None
     if len(raw) % itemsize:
