@@ -23,7 +23,14 @@ the filesystem freeing the partition's files, so it depends on the volume (this 
 filesystem is ext4 mounted with online `discard`, which trims every freed extent as the file
 goes; docs/operations.md has both figures and how the second volume was made).
 
+`--cold-cache` (root only) starts each timed step as a month past retention would be found:
+not in the operating system's page cache (CHECKPOINT, sync, then `vm.drop_caches`), before the
+delete and before the verification that precedes the drop (so what the verification reads is
+warm again, as in `raw_retention`). Without it both steps find the month just written, in the
+page cache, and freeing a file's cached pages is part of the drop's time.
+
 Usage: .venv/bin/python bench/scale_retention.py [--events 200000] [--tablespace NAME]
+    [--cold-cache]
 The last line is `RESULT retention_drop_s=<s> retention_delete_s=<s>`. Goal: with
 `--events 10000000` (a month of 10 million events; docs/operations.md has the figures of
 that run) the drop at least 100 times faster than the delete.
@@ -78,6 +85,9 @@ def _fill(table: str, month: dt.datetime, deployment_id: int, events: int, tag: 
                 [deployment_id, f"{tag}-", month, seconds, events, events],
             )
     with connection.cursor() as cursor:
+        # What autovacuum does to a month of inserts long before retention reaches it: the
+        # statistics, and the visibility map that lets the verification read the index alone.
+        cursor.execute(f"VACUUM (ANALYZE) {partitions.partition_name(table, month)}")
         cursor.execute(f"ANALYZE {table}")
     return time.perf_counter() - began
 
@@ -91,9 +101,26 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - began
 
 
-def measure(events: int = 200_000, tablespace: str | None = None) -> dict[str, float]:
+DROP_CACHES = "/proc/sys/vm/drop_caches"
+
+
+def _cool() -> None:
+    """Write the database's dirty pages, then empty the OS page cache (root only)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+    os.sync()
+    with open(DROP_CACHES, "w") as caches:
+        caches.write("1\n")
+
+
+def measure(
+    events: int = 200_000, tablespace: str | None = None, cold: bool = False
+) -> dict[str, float]:
     """Seconds to delete one month of `events` events and to drop another's partition, the
-    months' partitions in `tablespace` when given (it must exist)."""
+    months' partitions in `tablespace` when given (it must exist), each step from a cold page
+    cache with `cold`."""
     from django.db import connection
 
     from monitoring.models import PredictionEvent
@@ -119,6 +146,8 @@ def measure(events: int = 200_000, tablespace: str | None = None) -> dict[str, f
                 [FIRST_MONTH, partitions.month_after(FIRST_MONTH)],
             )
 
+    if cold:
+        _cool()
     delete_s = _timed(delete)
     # What a DELETE leaves to do before the space is reusable (not in retention_delete_s).
     began = time.perf_counter()
@@ -127,8 +156,11 @@ def measure(events: int = 200_000, tablespace: str | None = None) -> dict[str, f
     vacuum_s = time.perf_counter() - began
     partitions.partition_drop(table, FIRST_MONTH)  # the emptied partition, not timed
     load_s += _fill(table, SECOND_MONTH, deployment.pk, events, "b")
-    with connection.cursor() as cursor:
-        cursor.execute("CHECKPOINT")  # the load's dirty pages are not the drop's cost
+    if cold:
+        _cool()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")  # the load's dirty pages are not the drop's cost
     verify_s = _timed(
         lambda: services.event_hour_counts(SECOND_MONTH, partitions.month_after(SECOND_MONTH))
     )
@@ -158,13 +190,20 @@ def main() -> None:
         help="put the months' partitions in this existing tablespace (e.g. one on a volume "
         "mounted without online discard; docs/operations.md)",
     )
+    parser.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="empty the OS page cache before each timed step (needs root)",
+    )
     args = parser.parse_args()
+    if args.cold_cache and not os.access(DROP_CACHES, os.W_OK):
+        parser.error(f"--cold-cache needs to write {DROP_CACHES} (run as root)")
     if args.tablespace and not args.tablespace.replace("_", "").isalnum():
         parser.error("--tablespace must be a plain name (letters, digits, underscores)")
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     ensure_database(url)
     setup_django(url, "retention_bench")
-    figures = measure(events=args.events, tablespace=args.tablespace)
+    figures = measure(events=args.events, tablespace=args.tablespace, cold=args.cold_cache)
     print(f"{'step':<34}{'seconds':>12}")
     rows = [
         ("load 2 months (untimed set-up)", figures["load_s"]),

@@ -108,7 +108,7 @@ def event_hour_counts(start: dt.datetime, end: dt.datetime) -> dict[tuple[int, d
         .annotate(at=TruncHour("timestamp", tzinfo=dt.UTC))
         .order_by()
         .values("deployment_id", "at")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # no column: an index-only scan of (deployment, timestamp)
         .values_list("deployment_id", "at", "n")
     )
     return {(dep, at): n for dep, at, n in rows}
