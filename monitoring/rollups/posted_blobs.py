@@ -169,17 +169,10 @@ def arrays_problems(summaries: dict[str, StoredSummary]) -> dict[str, str]:
     """{feature: what is wrong with its arrays} for an hour's summaries whose arrays are still
     to check (`counts_rule`): counts non-negative and summing exactly to the rule's total, a
     sample's values finite. Checked together: one array of all the counts, one of all the
-    sample values."""
-    pending = [
-        (name, summary)
-        for name, summary in summaries.items()
-        if summary.counts_rule is not None and summary.arrays[0]
-    ]
-    problems = {
-        name: summary.counts_rule[1]
-        for name, summary in summaries.items()
-        if summary.counts_rule is not None and not summary.arrays[0] and summary.counts_rule[0]
-    }
+    sample values. No counts array is empty: `packed_problems` held each to its layout's
+    slots, at least one (`reduceat` needs every segment non-empty)."""
+    pending = [(name, s) for name, s in summaries.items() if s.counts_rule is not None]
+    problems: dict[str, str] = {}
     if not pending:
         return problems
     counts = np.frombuffer(b"".join(summary.arrays[0] for _, summary in pending), COUNTS_DTYPE)
