@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from governance.approvals.models import ApprovalPolicy
 from portal.models import ApiToken
@@ -48,14 +49,14 @@ def test_an_admin_sets_a_quorum_and_invites_a_user_who_manages_a_token(
     page.get_by_label("Reason for the change").fill("stricter review")
     page.get_by_role("button", name="Save policy").click()
     error = page.locator("#id_min_approvals_error")
-    assert "greater than or equal to 1" in error.inner_text()
+    expect(error).to_contain_text("greater than or equal to 1", use_inner_text=True)
     assert page.get_by_label("Approvals needed").get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "id_min_approvals"
     screenshot(page, "admin-policy-error")
     page.get_by_label("Approvals needed").fill("3")
     page.get_by_role("button", name="Save policy").click()
-    assert "is now version 2" in page.locator(".messages").inner_text()
-    assert "stricter review" in page.locator("table").inner_text()
+    expect(page.locator(".messages")).to_contain_text("is now version 2", use_inner_text=True)
+    expect(page.locator("table")).to_contain_text("stricter review", use_inner_text=True)
     screenshot(page, "admin-policy-saved")
     assert ApprovalPolicy.objects.get(risk_tier="high").min_approvals == 3
 
@@ -102,7 +103,7 @@ def test_an_admin_sets_a_quorum_and_invites_a_user_who_manages_a_token(
         tab.goto("/account/tokens/")
         assert secret not in tab.content()
         tab.get_by_role("button", name="Revoke token ci-deploy").click()
-        assert "is revoked" in tab.locator(".messages").inner_text()
+        expect(tab.locator(".messages")).to_contain_text("is revoked", use_inner_text=True)
         assert "You hold no API token" in tab.content()
         screenshot(tab, "token-revoked")
         assert not ApiToken.objects.filter(user__username="nina").exists()

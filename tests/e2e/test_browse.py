@@ -21,48 +21,48 @@ def nav(page, name: str) -> None:
 
 def test_owner_signs_in_and_browses_from_models_to_a_version(page, login, screenshot, catalogue):
     login(page, "olivia")
-    assert page.get_by_role("heading", name="Overview").is_visible()
-    assert page.locator(".site-user__name").inner_text() == "olivia"
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.locator(".site-user__name")).to_have_text("olivia", use_inner_text=True)
     screenshot(page, "home")
 
     nav(page, "Models")
     page.wait_for_url("**/registry/models/")
-    assert page.get_by_role("link", name="Credit risk").is_visible()
+    expect(page.get_by_role("link", name="Credit risk")).to_be_visible()
     assert page.get_by_text("Churn").count() == 0
     screenshot(page, "model-list")
 
     page.get_by_role("link", name="Credit risk").click()
     page.wait_for_url(f"**/registry/models/{catalogue.model.slug}/")
-    assert page.get_by_text("Pre-screening of consumer loan applications.").is_visible()
+    expect(page.get_by_text("Pre-screening of consumer loan applications.")).to_be_visible()
     screenshot(page, "model-detail")
 
     page.get_by_role("link", name="v1", exact=True).first.click()
     page.wait_for_url(f"**/registry/models/{catalogue.model.slug}/v1/")
     schema = page.locator("section", has=page.get_by_role("heading", name="Input schema"))
-    assert schema.get_by_role("cell", name="income").is_visible()
+    expect(schema.get_by_role("cell", name="income")).to_be_visible()
     lineage = page.locator("svg.lineage-graph")
-    assert lineage.is_visible()
+    expect(lineage).to_be_visible()
     assert lineage.locator("a").count() == 4  # dataset, version, artifact, deployment
     page.wait_for_function("() => window.Chart && Chart.getChart('importance-chart')")
     screenshot(page, "version-detail")
 
     page.locator("svg.lineage-graph a", has_text="train v1").click()
     page.wait_for_url(f"**/registry/datasets/{catalogue.dataset.pk}/")
-    assert page.get_by_role("cell", name="region").is_visible()
+    expect(page.get_by_role("cell", name="region")).to_be_visible()
     screenshot(page, "dataset-detail")
 
     nav(page, "Deployments")
-    assert page.get_by_text(catalogue.deployment.endpoint).is_visible()
+    expect(page.get_by_text(catalogue.deployment.endpoint)).to_be_visible()
     screenshot(page, "deployment-list")
     page.get_by_role("link", name=f"#{catalogue.deployment.pk}").click()
     page.wait_for_url(f"**/registry/deployments/{catalogue.deployment.pk}/")
     screenshot(page, "deployment-detail")
 
     nav(page, "Audit trail")
-    assert page.get_by_role("heading", name="Audit trail").is_visible()
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     screenshot(page, "audit-trail")
     nav(page, "Jobs")
-    assert page.get_by_text("No job runs yet").is_visible()
+    expect(page.get_by_text("No job runs yet")).to_be_visible()
     screenshot(page, "jobs")
 
 
@@ -78,11 +78,11 @@ def test_outsider_does_not_see_model_a(page, login, screenshot, catalogue, outsi
     login(page, outsider.username)
     page.goto("/registry/models/")
     assert page.get_by_text("Credit risk").count() == 0
-    assert page.get_by_role("heading", name="No models yet").is_visible()
+    expect(page.get_by_role("heading", name="No models yet")).to_be_visible()
     screenshot(page, "outsider-model-list")
     response = page.goto(f"/registry/models/{catalogue.model.slug}/")
     assert response.status == 404
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert page.get_by_text("Credit risk").count() == 0
     screenshot(page, "outsider-404")
 
@@ -91,7 +91,7 @@ def test_models_list_works_at_tablet_width(page, login, screenshot, catalogue):
     page.set_viewport_size({"width": 820, "height": 1180})
     login(page, "olivia")
     page.goto("/registry/models/?risk_tier=high")
-    assert page.get_by_role("link", name="Credit risk").is_visible()
+    expect(page.get_by_role("link", name="Credit risk")).to_be_visible()
     assert page.get_by_label("Risk tier").input_value() == "high"
     screenshot(page, "model-list-tablet")
 
@@ -126,16 +126,16 @@ def test_reviewer_reads_the_whole_audit_trail_and_every_job_run(
     screenshot(page, "login")
     login(page, reviewer.username)
     nav(page, "Audit trail")
-    assert page.get_by_text("You are reading the whole log.").is_visible()
-    assert page.get_by_role("link", name="Churn").first.is_visible()
+    expect(page.get_by_text("You are reading the whole log.")).to_be_visible()
+    expect(page.get_by_role("link", name="Churn").first).to_be_visible()
     page.get_by_label("Target type").select_option("registry.deployment")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**target_type=registry.deployment**")
     page.locator("details.change summary").first.click()
     screenshot(page, "audit-trail-reviewer")
     nav(page, "Jobs")
-    assert page.get_by_role("table").get_by_text("Succeeded").is_visible()
-    assert page.get_by_text("Error: OSError").is_visible()
+    expect(page.get_by_role("table").get_by_text("Succeeded")).to_be_visible()
+    expect(page.get_by_text("Error: OSError")).to_be_visible()
     screenshot(page, "jobs-reviewer")
 
 

@@ -4,6 +4,7 @@ scripts and draw their charts with no violation (the `page` fixture fails on any
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,9 @@ def test_the_swagger_docs_start_under_the_policy(page, login, db):
     login(page, "dora")
     page.goto("/api/docs/")
     page.locator(".swagger-ui .info .title").wait_for()
-    assert "Steward API" in page.locator(".swagger-ui .info .title").inner_text()
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Steward API", use_inner_text=True
+    )
     assert page.locator(".opblock").count() > 10
 
 
@@ -50,6 +53,6 @@ def test_a_locked_out_user_sees_why_on_the_sign_in_page(page, screenshot, owner,
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
     message = page.locator("#locked-out")
-    assert "Too many failed sign-ins" in message.inner_text()
-    assert "locked for 30 minutes" in message.inner_text()
+    expect(message).to_contain_text("Too many failed sign-ins", use_inner_text=True)
+    expect(message).to_contain_text("locked for 30 minutes", use_inner_text=True)
     screenshot(page, "login-locked-out")

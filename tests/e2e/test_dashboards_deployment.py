@@ -4,9 +4,11 @@ its threshold and the drifted feature, service health, performance and the distr
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from monitoring.models import AlertRule, DeploymentStatus, DriftResult
 from monitoring.rollups.profiles import PREDICTION_FEATURE
@@ -66,7 +68,7 @@ def monitored(transactional_db, model_a):
 
 def wait_for_chart(page, canvas_id: str) -> None:
     page.wait_for_function(f"() => window.Chart && Chart.getChart('{canvas_id}')")
-    assert page.locator(f"canvas#{canvas_id}").is_visible()
+    expect(page.locator(f"canvas#{canvas_id}")).to_be_visible()
 
 
 def test_owner_follows_the_tabs_of_a_drifting_deployment(page, login, screenshot, monitored):
@@ -74,19 +76,19 @@ def test_owner_follows_the_tabs_of_a_drifting_deployment(page, login, screenshot
     login(page, "olivia")
     page.goto(f"/registry/deployments/{pk}/")
     status = page.locator("[data-axis='drift']")
-    assert "At risk" in status.inner_text()
-    assert "1 of 5 features drifted" in status.inner_text()
+    expect(status).to_contain_text("At risk", use_inner_text=True)
+    expect(status).to_contain_text("1 of 5 features drifted", use_inner_text=True)
     screenshot(page, "deployment-detail-monitoring")
 
     tabs = page.get_by_role("navigation", name=f"Deployment #{pk} pages")
     tabs.get_by_role("link", name="Feature drift").click()
     page.wait_for_url(f"**/monitoring/deployments/{pk}/drift/")
     wait_for_chart(page, "drift-chart")
-    assert "over it: num_0" in page.locator("#drift-summary").inner_text()
+    expect(page.locator("#drift-summary")).to_contain_text("over it: num_0", use_inner_text=True)
     drifted = page.locator("#drift-table tbody tr.is-drifted")
     assert drifted.count() == 1
-    assert drifted.get_by_role("rowheader").inner_text() == "num_0"
-    assert "Drifted" in drifted.inner_text()
+    expect(drifted.get_by_role("rowheader")).to_have_text("num_0", use_inner_text=True)
+    expect(drifted).to_contain_text("Drifted", use_inner_text=True)
     screenshot(page, "deployment-drift")
 
     tabs.get_by_role("link", name="Service health").click()
@@ -98,16 +100,18 @@ def test_owner_follows_the_tabs_of_a_drifting_deployment(page, login, screenshot
     tabs.get_by_role("link", name="Performance").click()
     page.wait_for_url(f"**/monitoring/deployments/{pk}/performance/")
     wait_for_chart(page, "chart-performance")
-    assert "the red line is the threshold (0.8000)" in page.locator("#perf-summary").inner_text()
+    expect(page.locator("#perf-summary")).to_contain_text(
+        "the red line is the threshold (0.8000)", use_inner_text=True
+    )
     screenshot(page, "deployment-performance")
 
     tabs.get_by_role("link", name="Training vs production").click()
     page.wait_for_url(f"**/monitoring/deployments/{pk}/data/")
-    assert page.get_by_role("region", name="Feature cat_2 (categorical)").is_visible()
+    expect(page.get_by_role("region", name="Feature cat_2 (categorical)")).to_be_visible()
     page.get_by_label("Feature", exact=True).select_option("num_0")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**feature=num_0**")
-    assert page.get_by_role("region", name="Feature num_0 (numeric)").is_visible()
+    expect(page.get_by_role("region", name="Feature num_0 (numeric)")).to_be_visible()
     wait_for_chart(page, "feature-chart")
     wait_for_chart(page, "prediction-chart")
     screenshot(page, "deployment-data")
@@ -116,9 +120,7 @@ def test_owner_follows_the_tabs_of_a_drifting_deployment(page, login, screenshot
 def test_bad_dates_show_a_form_error_in_the_browser(page, login, monitored):
     login(page, "olivia")
     page.goto(f"/monitoring/deployments/{monitored.pk}/health/?start=2026-05-10&end=2026-05-01")
-    assert (
-        page.get_by_role("alert")
-        .first.inner_text()
-        .startswith("The start date must not be after the end date.")
+    expect(page.get_by_role("alert").first).to_have_text(
+        re.compile(r"^The start date must not be after the end date\."), use_inner_text=True
     )
     wait_for_chart(page, "chart-requests")  # the default range is still shown

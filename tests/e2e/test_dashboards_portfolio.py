@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from monitoring.models import (
     Alert,
@@ -119,11 +120,13 @@ def test_scientist_follows_drift_at_risk_to_a_deployment(page, login, screenshot
     login(page, "olivia")
     nav(page, "Portfolio")
     page.wait_for_url("**/monitoring/")
-    assert page.get_by_role("heading", name="Monitoring portfolio").is_visible()
+    expect(page.get_by_role("heading", name="Monitoring portfolio")).to_be_visible()
     for axis in ("accuracy", "drift", "service_health"):
         page.wait_for_function(f"() => window.Chart && Chart.getChart('chart-{axis}')")
     drift = page.locator("section", has=page.get_by_role("heading", name="Drift", exact=True))
-    assert drift.get_by_role("row", name="At risk").get_by_role("cell").first.inner_text() == "2"
+    expect(drift.get_by_role("row", name="At risk").get_by_role("cell").first).to_have_text(
+        "2", use_inner_text=True
+    )
     screenshot(page, "portfolio-overview")
 
     drift.get_by_role("link", name="At risk drift: list these deployments").click()
@@ -145,17 +148,20 @@ def test_scientist_follows_drift_at_risk_to_a_deployment(page, login, screenshot
 
     links.nth(0).click()
     page.wait_for_url(f"**/registry/deployments/{recent.pk}/")
-    assert page.get_by_text(recent.endpoint).first.is_visible()
-
+    expect(page.get_by_text(recent.endpoint).first).to_be_visible()
     tabs = page.get_by_role("navigation", name=f"Deployment #{recent.pk} pages")
     tabs.get_by_role("link", name="Feature drift").click()
     page.wait_for_url(f"**/monitoring/deployments/{recent.pk}/drift/")
     page.wait_for_function("() => window.Chart && Chart.getChart('drift-chart')")
     # the chart's text alternative names what stands over the red threshold line
-    assert "over it: worst concave points" in page.locator("#drift-summary").inner_text()
+    expect(page.locator("#drift-summary")).to_contain_text(
+        "over it: worst concave points", use_inner_text=True
+    )
     drifted = page.locator("#drift-table tbody tr.is-drifted")
     assert drifted.count() == 1
-    assert drifted.get_by_role("rowheader").inner_text() == "worst concave points"
+    expect(drifted.get_by_role("rowheader")).to_have_text(
+        "worst concave points", use_inner_text=True
+    )
     screenshot(page, "scientist-drift")
 
 
@@ -163,13 +169,12 @@ def test_alerts_and_live_job_progress(page, login, screenshot, fleet):
     login(page, "olivia")
     nav(page, "Alerts")
     page.wait_for_url("**/monitoring/alerts/")
-    assert page.get_by_text(fleet.alert.message).is_visible()
-    assert page.get_by_text("Rollback").is_visible()
+    expect(page.get_by_text(fleet.alert.message)).to_be_visible()
+    expect(page.get_by_text("Rollback")).to_be_visible()
     screenshot(page, "portfolio-alerts")
     page.get_by_role("button", name=f"Acknowledge alert {fleet.alert.pk}").click()
     page.wait_for_url("**/monitoring/alerts/?state=open")
-    assert page.get_by_text(f"Alert {fleet.alert.pk} is acknowledged.").is_visible()
-
+    expect(page.get_by_text(f"Alert {fleet.alert.pk} is acknowledged.")).to_be_visible()
     nav(page, "Jobs")
     page.wait_for_url("**/monitoring/jobs/")
     bar = page.locator(f'tr[data-job-run="{fleet.job.pk}"] progress')

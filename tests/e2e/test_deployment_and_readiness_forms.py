@@ -9,6 +9,7 @@ import hashlib
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from governance.audit.models import AuditEvent
 from governance.readiness.selectors import open_required_items
@@ -45,7 +46,7 @@ def test_owner_answers_the_checklist_deploys_to_staging_and_rolls_back(
     page.goto(f"/registry/models/{model.slug}/v2/")
     page.get_by_role("link", name="Open the readiness checklist").click()
     page.wait_for_url(f"**/governance/readiness/models/{model.slug}/v2/")
-    assert page.locator("[data-readiness-score]").inner_text() == "0%"
+    expect(page.locator("[data-readiness-score]")).to_have_text("0%", use_inner_text=True)
     screenshot(page, "readiness-checklist-open")
 
     for index, item in enumerate(items):
@@ -60,21 +61,21 @@ def test_owner_answers_the_checklist_deploys_to_staging_and_rolls_back(
             page.get_by_label("Evidence link").fill("not a link")
             page.get_by_role("button", name="Save answer").click()
             error = page.locator("#id_evidence_url_error")
-            assert "valid URL" in error.inner_text()
+            expect(error).to_contain_text("valid URL", use_inner_text=True)
             assert page.get_by_label("Evidence link").get_attribute("aria-invalid") == "true"
             screenshot(page, "readiness-answer-error")
             page.get_by_label("Evidence link").fill("https://wiki.example.org/design-review")
             page.get_by_label("Yes", exact=True).check()
         page.get_by_role("button", name="Save answer").click()
         page.wait_for_url(f"**/governance/readiness/models/{model.slug}/v2/{item.key}/")
-        assert page.get_by_text(f"Answer to {item.key} recorded").is_visible()
+        expect(page.get_by_text(f"Answer to {item.key} recorded")).to_be_visible()
         if index == 0:
-            assert page.locator("[data-evidence-sha256]").inner_text() == digest
+            expect(page.locator("[data-evidence-sha256]")).to_have_text(digest, use_inner_text=True)
             screenshot(page, "readiness-answer-evidence-file")
     assert not open_required_items(version=v2)
 
     page.get_by_role("link", name="Readiness").click()
-    assert page.locator("[data-blocking-none]").is_visible()
+    expect(page.locator("[data-blocking-none]")).to_be_visible()
     screenshot(page, "readiness-checklist-settled")
 
     page.goto(f"/registry/models/{model.slug}/v2/")
@@ -83,23 +84,23 @@ def test_owner_answers_the_checklist_deploys_to_staging_and_rolls_back(
     page.get_by_label("Endpoint").fill(ENDPOINT)
     page.get_by_label("Replaces").select_option(str(first.pk))
     page.get_by_role("button", name="Check the deployment").click()
-    assert page.get_by_role("heading", name=re.compile("Confirm: deploy")).is_visible()
-    assert page.get_by_text(f"#{first.pk}").first.is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Confirm: deploy"))).to_be_visible()
+    expect(page.get_by_text(f"#{first.pk}").first).to_be_visible()
     screenshot(page, "deploy-confirm")
     page.get_by_role("button", name="Deploy v2").click()
     page.wait_for_url(re.compile(r".*/registry/deployments/\d+/$"))
     deployed = Deployment.objects.get(version=v2)
-    assert page.get_by_text("is deployed to staging").is_visible()
+    expect(page.get_by_text("is deployed to staging")).to_be_visible()
     screenshot(page, "deploy-done")
 
     page.get_by_role("link", name="Roll back").click()
     page.wait_for_url(f"**/registry/deployments/{deployed.pk}/rollback/")
-    assert page.get_by_role("heading", name="What will happen").is_visible()
+    expect(page.get_by_role("heading", name="What will happen")).to_be_visible()
     screenshot(page, "rollback-confirm")
     page.get_by_label("Reason").fill("Scores drifted after the release.")
     page.get_by_role("button", name="Roll back to v1").click()
     page.wait_for_url(re.compile(r".*/registry/deployments/\d+/$"))
-    assert page.get_by_text("Rolled back: ").is_visible()
+    expect(page.get_by_text("Rolled back: ")).to_be_visible()
     screenshot(page, "rollback-done")
 
     rollback = Deployment.objects.get(is_rollback=True)
@@ -110,13 +111,13 @@ def test_owner_answers_the_checklist_deploys_to_staging_and_rolls_back(
     page.get_by_label("Accuracy: at risk").fill("0.8")
     page.get_by_label("Drift method: Feature age").select_option("psi")
     page.get_by_role("button", name="Save settings").click()
-    assert page.get_by_text("Monitoring settings of deployment").first.is_visible()
+    expect(page.get_by_text("Monitoring settings of deployment").first).to_be_visible()
     screenshot(page, "deployment-settings-saved")
     page.goto(f"/registry/deployments/{rollback.pk}/canary/")
-    assert page.get_by_text(f"#{rollback.pk}").first.is_visible()
+    expect(page.get_by_text(f"#{rollback.pk}").first).to_be_visible()
     screenshot(page, "canary-form")
     page.goto(f"/registry/deployments/{rollback.pk}/retire/")
-    assert page.get_by_text("nothing: no version replaces it").is_visible()
+    expect(page.get_by_text("nothing: no version replaces it")).to_be_visible()
     screenshot(page, "retire-confirm")
     deployed.refresh_from_db()
     assert deployed.status == DeploymentStatus.INACTIVE

@@ -9,6 +9,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from monitoring.models import DailyEstimate
 from monitoring.performance import estimation
@@ -57,14 +58,14 @@ def test_the_performance_tab_draws_the_estimate_as_a_dashed_line_with_its_band(
     assert line["data"] == pytest.approx(stored)
     assert line["data"][2] < line["data"][0]  # the shifted day, estimated lower
     assert sum(1 for d in drawn if d["band"]) == 2  # the band's two edges
-    assert "dashed orange line" in page.locator("#perf-summary").inner_text()
+    expect(page.locator("#perf-summary")).to_contain_text("dashed orange line", use_inner_text=True)
     assumptions = page.locator("#estimate-assumptions")
-    assert "no concept shift" in assumptions.inner_text()
+    expect(assumptions).to_contain_text("no concept shift", use_inner_text=True)
     # The labelled day shows how far its estimate was off; the others have no labels yet.
     first = DailyEstimate.objects.get(deployment=deployment, day=days[0])
     cells = page.get_by_role("row", name=str(days[0])).get_by_role("cell")
     off = cells.last.inner_text().replace("\N{MINUS SIGN}", "-")
     assert float(off) == pytest.approx(first.error["accuracy"], abs=1e-4)
     later = page.get_by_role("row", name=str(days[2])).get_by_role("cell")
-    assert later.last.inner_text() == "\N{EM DASH}"
+    expect(later.last).to_have_text("\N{EM DASH}", use_inner_text=True)
     screenshot(page, "deployment-performance-estimate")

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from monitoring.models import AlertRule, DailyPerformance
 
@@ -64,12 +65,12 @@ def test_create_preview_and_disable_a_rule_then_test_a_webhook(
 
     page.get_by_role("button", name="Save rule").click()
     page.wait_for_url("**/monitoring/rules/*/")
-    assert "created" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("created", use_inner_text=True)
     assert page.locator("[data-preview-count]").get_attribute("data-preview-count") == "2"
     screenshot(page, "monitoring-rule-saved")
     page.locator("#rule-disable").click()
-    assert "Rule disabled" in page.locator(".messages").inner_text()
-    assert page.locator("#rule-enable").is_visible()
+    expect(page.locator(".messages")).to_contain_text("Rule disabled", use_inner_text=True)
+    expect(page.locator("#rule-enable")).to_be_visible()
     rule = AlertRule.objects.get()
     assert not rule.active and rule.deployment_id == deployment.pk
     screenshot(page, "monitoring-rule-disabled")
@@ -86,7 +87,9 @@ def test_create_preview_and_disable_a_rule_then_test_a_webhook(
         page.get_by_label("Model").select_option(catalogue.model.slug)
         page.get_by_role("button", name="Register webhook").click()
         page.locator("#webhook-send-test").click()
-        assert "Test event delivered: HTTP 204" in page.locator(".messages").inner_text()
+        expect(page.locator(".messages")).to_contain_text(
+            "Test event delivered: HTTP 204", use_inner_text=True
+        )
         assert page.locator("#webhook-deliveries [data-state='delivered']").count() == 1
         screenshot(page, "webhook-test-delivered")
     finally:

@@ -12,6 +12,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from governance.lineage.models import LineageEdge
 from registry.models import Artifact, Dataset, ModelVersion, RegisteredModel
@@ -43,7 +44,7 @@ def upload_and_wait(page, path: Path) -> str:
     result = page.locator("[data-upload-result]")
     result.wait_for(state="visible")
     assert page.locator("#upload-progress-bar").evaluate("bar => bar.value") == 100
-    assert page.get_by_role("button", name="Upload").is_hidden()
+    expect(page.get_by_role("button", name="Upload")).to_be_hidden()
     return page.locator("[data-upload-sha256]").inner_text().strip()
 
 
@@ -75,7 +76,7 @@ def test_create_a_model_register_a_version_and_upload_with_progress(
     page.get_by_role("button", name="Register version").click()
     # The house JSON reader's refusal, beside its field, which has the focus (forms.js).
     error = page.locator("#id_hyperparameters_error")
-    assert "not valid JSON" in error.inner_text()
+    expect(error).to_contain_text("not valid JSON", use_inner_text=True)
     assert page.evaluate("document.activeElement.id") == "id_hyperparameters"
     assert not ModelVersion.objects.filter(model=model).exists()
     screenshot(page, "registry-edit-02-version-error")
@@ -87,8 +88,7 @@ def test_create_a_model_register_a_version_and_upload_with_progress(
     # No file chosen: upload.js shows the server's refusal beside the field.
     page.get_by_role("button", name="Upload").click()
     page.locator("[data-upload-error]").first.wait_for()
-    assert "required" in page.locator(".field--error").inner_text()
-
+    expect(page.locator(".field--error")).to_contain_text("required", use_inner_text=True)
     weights = trained_model()
     model_file = tmp_path / "loan_default.pkl"
     model_file.write_bytes(weights)
@@ -106,7 +106,7 @@ def test_create_a_model_register_a_version_and_upload_with_progress(
     page.locator("#id_name").fill("training")
     shown = upload_and_wait(page, data_file)
     assert shown == hashlib.sha256(TRAINING_CSV.encode()).hexdigest()
-    assert page.locator("[data-upload-rows]").inner_text() == "5"
+    expect(page.locator("[data-upload-rows]")).to_have_text("5", use_inner_text=True)
     dataset = Dataset.objects.get(model=model)
     assert dataset.sha256 == shown and dataset.row_count == 5
     assert LineageEdge.objects.filter(
@@ -142,7 +142,7 @@ def test_archive_asks_first_then_archives(page, login, screenshot, model_a):
 def test_the_first_run_panel_of_an_empty_portal(page, login, screenshot, admin):
     login(page, admin.username)
     panel = page.locator(".onboarding")
-    assert "Steward holds no model yet" in panel.inner_text()
+    expect(panel).to_contain_text("Steward holds no model yet", use_inner_text=True)
     panel.get_by_role("link", name="Register a model").click()
     page.wait_for_url("**/registry/models/new/")
     page.go_back()
@@ -159,7 +159,7 @@ def test_edit_a_model_and_link_lineage(page, login, screenshot, model_a):
     page.get_by_label("Risk tier").select_option("low")
     page.get_by_role("button", name="Save changes").click()
     # Lowering takes a risk officer: refused beside the tier, which has the focus; nothing saved.
-    assert "risk officer" in page.locator("#id_risk_tier_error").inner_text()
+    expect(page.locator("#id_risk_tier_error")).to_contain_text("risk officer", use_inner_text=True)
     assert page.evaluate("document.activeElement.id") == "id_risk_tier"
     model_a.refresh_from_db()
     assert (model_a.risk_tier, model_a.description) == ("medium", "")
@@ -176,7 +176,7 @@ def test_edit_a_model_and_link_lineage(page, login, screenshot, model_a):
     page.get_by_label("Other version").select_option(str(first.pk))
     page.get_by_role("button", name="Record link").click()
     page.wait_for_url(f"**/registry/models/{model_a.slug}/v{second.number}/")
-    assert "derived from" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("derived from", use_inner_text=True)
     assert LineageEdge.objects.filter(
         upstream_kind="version", upstream_id=first.pk, downstream_id=second.pk
     ).exists()

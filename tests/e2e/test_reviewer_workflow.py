@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from governance.approvals import services as approvals
 from tests import factories
@@ -35,16 +36,15 @@ def test_reviewer_approves_from_the_inbox_and_finds_it_in_the_audit_trail(
     login(page, reviewer.username)
     main_nav = page.get_by_role("navigation", name="Main")
     approvals_link = main_nav.get_by_role("link", name=re.compile(r"^Approvals"))
-    assert approvals_link.locator(".nav-count").inner_text() == "1"
-
+    expect(approvals_link.locator(".nav-count")).to_have_text("1", use_inner_text=True)
     approvals_link.click()
     page.wait_for_url("**/governance/approvals/inbox/")
-    assert page.get_by_role("heading", name="Waiting for my decision").is_visible()
+    expect(page.get_by_role("heading", name="Waiting for my decision")).to_be_visible()
     screenshot(page, "reviewer-inbox")
 
     page.get_by_role("link", name=re.compile(rf"^#{pending.pk} ")).click()
     page.wait_for_url(f"**/governance/approvals/{pending.pk}/")
-    assert page.get_by_text("Ready for review: AUC 0.91 on the hold-out set.").is_visible()
+    expect(page.get_by_text("Ready for review: AUC 0.91 on the hold-out set.")).to_be_visible()
     screenshot(page, "reviewer-request")
 
     page.get_by_label("Approve").check()
@@ -52,12 +52,12 @@ def test_reviewer_approves_from_the_inbox_and_finds_it_in_the_audit_trail(
     page.get_by_role("button", name="Record decision").click()
     page.wait_for_url(f"**/governance/approvals/{pending.pk}/")
     decisions = page.locator("section", has=page.get_by_role("heading", name="Decisions"))
-    assert decisions.get_by_text("Checked the hold-out metrics and the checklist.").is_visible()
+    expect(decisions.get_by_text("Checked the hold-out metrics and the checklist.")).to_be_visible()
     assert main_nav.locator(".nav-count").count() == 0  # nothing waits any more
     screenshot(page, "reviewer-decided")
 
     main_nav.get_by_role("link", name="Audit trail", exact=True).click()
     page.wait_for_url("**/governance/audit/")
     trail = page.locator("table")
-    assert trail.get_by_text("governance.approval.decision.approve").first.is_visible()
+    expect(trail.get_by_text("governance.approval.decision.approve").first).to_be_visible()
     screenshot(page, "reviewer-audit-trail")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sklearn.linear_model import LogisticRegression
 
 from governance.approvals.models import ApprovalRequest
@@ -106,7 +107,7 @@ def test_an_admin_takes_a_model_from_an_empty_portal_to_production(
     assert not RegisteredModel.objects.exists()
     login(page, admin.username)
     panel = page.locator(".onboarding")
-    assert "Steward holds no model yet" in panel.inner_text()
+    expect(panel).to_contain_text("Steward holds no model yet", use_inner_text=True)
     screenshot(page, "walk-01-first-run")
 
     # 1. The team's model.
@@ -164,7 +165,7 @@ def test_an_admin_takes_a_model_from_an_empty_portal_to_production(
         page.wait_for_url(f"**/governance/readiness/models/{model.slug}/v1/{item.key}/")
     assert not open_required_items(version=version)
     page.goto(f"/governance/readiness/models/{model.slug}/v1/")
-    assert page.locator("[data-blocking-none]").is_visible()
+    expect(page.locator("[data-blocking-none]")).to_be_visible()
     screenshot(page, "walk-06-checklist-settled")
 
     # 4. Approval of the version: two reviewers, in their own browser context.
@@ -193,7 +194,7 @@ def test_an_admin_takes_a_model_from_an_empty_portal_to_production(
     deployment = Deployment.objects.get(version=version, environment=Environment.PRODUCTION)
     assert deployment.status == DeploymentStatus.ACTIVE and deployment.endpoint == ENDPOINT
     page.goto(f"/registry/deployments/{deployment.pk}/")
-    assert page.get_by_text(ENDPOINT).first.is_visible()
+    expect(page.get_by_text(ENDPOINT).first).to_be_visible()
     screenshot(page, "walk-11-in-production")
 
     # 6. Every step on the audit trail, in order, and on the audit page.
@@ -228,7 +229,7 @@ def test_an_admin_takes_a_model_from_an_empty_portal_to_production(
         action="governance.approval.production.approved", target_id=str(production_request.pk)
     ).exists()
     page.goto("/governance/audit/")
-    assert (
-        page.locator("table").get_by_text("governance.approval.decision.approve").first.is_visible()
-    )
+    expect(
+        page.locator("table").get_by_text("governance.approval.decision.approve").first
+    ).to_be_visible()
     screenshot(page, "walk-12-audit-trail")
