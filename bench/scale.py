@@ -11,8 +11,14 @@ database, and Spark wants a process of its own):
 
 PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL) must be up; see each script for its
 own options. `--quick` passes each script its small setting, for a run in a few minutes.
+The retention goal is about a month of 10 million events dropped from a cold page cache on a
+volume without online discard (docs/operations.md, "Figures"): `--events 10000000
+--tablespace nodiscard --cold-cache` pass that to `scale_retention.py`; without them it
+drops 200,000 events on the default volume with a warm cache, whose ratio says "no".
+`--clients N` is passed to `scale_ingest.py` (senders at once, default 2).
 
 Usage: .venv/bin/python bench/scale.py [--quick] [--only ingest,spark,retention,workers]
+    [--clients 2] [--events N] [--tablespace NAME] [--cold-cache]
 The last line is `RESULT summary_ingest_feature_hours_per_s=<n> spark_rows_per_s=<n>
 spark_max_abs_diff=<x> retention_drop_s=<s> retention_delete_s=<s> workers_3_vs_1=<x>`.
 Goals: ≥ 20,000 feature-hours/s; Spark ≤ 1e-9 from the engine; dropping ≥ 100x faster than
@@ -67,8 +73,10 @@ def parse_result(output: str) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in found[-1].split())
 
 
-def run_part(part: Part, quick: bool) -> tuple[dict[str, str], float, str]:
-    command = [sys.executable, str(HERE / part.script), *(part.quick if quick else ())]
+def run_part(
+    part: Part, quick: bool, extra: tuple[str, ...] = ()
+) -> tuple[dict[str, str], float, str]:
+    command = [sys.executable, str(HERE / part.script), *(part.quick if quick else ()), *extra]
     began = time.perf_counter()
     done = subprocess.run(
         command, capture_output=True, text=True, env=os.environ.copy(), check=False
@@ -106,17 +114,40 @@ def met(figures: dict[str, str]) -> dict[str, str]:
     return verdicts
 
 
+def passed_on(part: Part, args: argparse.Namespace) -> tuple[str, ...]:
+    """The options of this script that belong to `part`'s script (after its quick ones, so
+    they win over them)."""
+    if part.name == "ingest" and args.clients is not None:
+        return ("--clients", str(args.clients))
+    if part.name != "retention":
+        return ()
+    extra: list[str] = []
+    if args.events is not None:
+        extra += ["--events", str(args.events)]
+    if args.tablespace:
+        extra += ["--tablespace", args.tablespace]
+    if args.cold_cache:
+        extra.append("--cold-cache")
+    return tuple(extra)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="each script's small setting")
     parser.add_argument("--only", default="", help="comma-separated parts to run")
+    parser.add_argument("--clients", type=int, help="scale_ingest.py: senders at once")
+    parser.add_argument("--events", type=int, help="scale_retention.py: events per month")
+    parser.add_argument("--tablespace", help="scale_retention.py: the months' tablespace")
+    parser.add_argument(
+        "--cold-cache", action="store_true", help="scale_retention.py: drop the page cache"
+    )
     args = parser.parse_args()
     chosen = {name for name in args.only.split(",") if name} or {p.name for p in PARTS}
     figures: dict[str, str] = {}
     for part in PARTS:
         if part.name not in chosen:
             continue
-        found, seconds, output = run_part(part, args.quick)
+        found, seconds, output = run_part(part, args.quick, passed_on(part, args))
         print(output if not found else f"{part.name}: done in {seconds:.0f} s", flush=True)
         figures |= found
     verdicts = met(figures)
