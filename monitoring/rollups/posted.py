@@ -43,6 +43,7 @@ from monitoring.ingestion import storage
 from monitoring.models import PostedSummary, ReferenceProfile
 from monitoring.rollups import staleness
 from monitoring.rollups.posted_blobs import (
+    CATEGORICAL_TOTAL,
     StoredSummary,
     arrays_problems,
     blob_of,
@@ -215,7 +216,7 @@ def _categorical_problems(summary: Summary, count: int) -> str | None:
     if summary.counts.size != len(summary.layout.categories) + 1:
         return "counts must hold one entry per category plus one for other"
     if summary.missing < 0 or summary.n_rows != count:
-        return f"counts plus missing must equal the hour's count ({count})"
+        return CATEGORICAL_TOTAL.format(count=count)
     return None
 
 
@@ -283,7 +284,7 @@ def _hour_problems(
             found[name] = message
         elif checked is not None:
             stored[name] = checked
-    found |= arrays_problems(stored)
+    found |= arrays_problems(stored, count)
     for name in sorted(found):
         where = f"{path}.prediction" if name == PREDICTION_FEATURE else f"{path}.features.{name}"
         problems.append((where, found[name]))

@@ -46,19 +46,19 @@ MAGIC = b"SPS\x01"
 _LENGTH = struct.Struct("<I")
 _NUMERIC_SCALARS = ("kind", "format", "count", "missing", "invalid", "sum", "m2", "min", "max")
 _CATEGORICAL_SCALARS = ("kind", "format", "missing", "unseen_examples")
+CATEGORICAL_TOTAL = "counts plus missing must equal the hour's count ({count})"
 
 
 @dataclass(frozen=True)
 class StoredSummary:
     """One checked summary as stored: its scalars and its arrays' little-endian bytes
     (counts, then a numeric summary's sample values and priorities). A packed summary's
-    arrays are checked with its hour's others (`arrays_problems`): until then `counts_rule`
-    holds what its counts must sum to and the message when they do not."""
+    arrays are checked with its hour's others (`arrays_problems`): until then `unchecked`."""
 
     scalars: dict[str, Any]
     arrays: tuple[bytes, ...]
     n_sample: int
-    counts_rule: tuple[int, str] | None = None
+    unchecked: bool = False
 
 
 def stored_of(summary: Summary) -> StoredSummary:
@@ -111,11 +111,10 @@ def packed_problems(
         or not all(isinstance(label, str) for label in unseen)
     ):
         return f"unseen_examples must be a list of at most {MAX_UNSEEN_EXAMPLES} labels", None
-    rule = (count - missing, f"counts plus missing must equal the hour's count ({count})")
     if missing > count:
-        return rule[1], None
+        return CATEGORICAL_TOTAL.format(count=count), None
     scalars = {key: data.get(key) for key in _CATEGORICAL_SCALARS}
-    return None, StoredSummary(scalars, (counts_raw,), 0, rule)
+    return None, StoredSummary(scalars, (counts_raw,), 0, unchecked=True)
 
 
 def _numeric_packed(
@@ -161,17 +160,26 @@ def _sample_packed(
     if len(priorities_raw) != len(values_raw) or size > min(layout.sample_size, finite):
         return "the sample must pair values with priorities, at most sample_size of them", None
     scalars = {key: data.get(key) for key in _NUMERIC_SCALARS}
-    rule = (finite, "count must equal the sum of counts")
-    return None, StoredSummary(scalars, (counts_raw, values_raw, priorities_raw), size, rule)
+    arrays = (counts_raw, values_raw, priorities_raw)
+    return None, StoredSummary(scalars, arrays, size, unchecked=True)
 
 
-def arrays_problems(summaries: dict[str, StoredSummary]) -> dict[str, str]:
-    """{feature: what is wrong with its arrays} for an hour's summaries whose arrays are still
-    to check (`counts_rule`): counts non-negative and summing exactly to the rule's total, a
-    sample's values finite. Checked together: one array of all the counts, one of all the
-    sample values. No counts array is empty: `packed_problems` held each to its layout's
-    slots, at least one (`reduceat` needs every segment non-empty)."""
-    pending = [(name, s) for name, s in summaries.items() if s.counts_rule is not None]
+def _counts_total(summary: StoredSummary, count: int) -> tuple[int, str]:
+    """What a summary's counts must sum to in an hour of `count` rows, and the message when
+    they do not."""
+    if summary.scalars["kind"] == NumericSummary.kind:
+        return summary.scalars["count"], "count must equal the sum of counts"
+    return count - summary.scalars["missing"], CATEGORICAL_TOTAL.format(count=count)
+
+
+def arrays_problems(summaries: dict[str, StoredSummary], count: int) -> dict[str, str]:
+    """{feature: what is wrong with its arrays} for an hour's summaries (of `count` rows)
+    whose arrays are still to check (`unchecked`): counts non-negative and summing exactly to
+    the summary's total (`_counts_total`), a sample's values finite. Checked together: one
+    array of all the counts, one of all the sample values. No counts array is empty:
+    `packed_problems` held each to its layout's slots, at least one (`reduceat` needs every
+    segment non-empty)."""
+    pending = [(name, s) for name, s in summaries.items() if s.unchecked]
     problems: dict[str, str] = {}
     if not pending:
         return problems
@@ -184,14 +192,14 @@ def arrays_problems(summaries: dict[str, StoredSummary]) -> dict[str, str]:
     for (name, summary), low, high, total, size in zip(
         pending, lows, highs, sums, sizes, strict=True
     ):
-        assert summary.counts_rule is not None
         if low < 0:
             problems[name] = "counts must be non-negative integers"
             continue
         if high * size >= 2**63:  # the int64 sum may have wrapped: add in Python integers
             total = sum(np.frombuffer(summary.arrays[0], COUNTS_DTYPE).tolist())
-        if total != summary.counts_rule[0]:
-            problems[name] = summary.counts_rule[1]
+        expected, message = _counts_total(summary, count)
+        if total != expected:
+            problems[name] = message
     sampled = [(name, summary) for name, summary in pending if summary.n_sample]
     values = b"".join(summary.arrays[1] for _, summary in sampled)
     if values and not np.isfinite(np.frombuffer(values, VALUES_DTYPE)).all():
